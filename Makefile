@@ -1,0 +1,55 @@
+# innovaphone.pbx: developer entry points. Each target creates .venv/ and installs what it needs.
+# `make test` is what CI runs (.ci/run); `make demo` is the main job, against pbxsim.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+# The collection as Ansible finds it: a symlink under .build/collections (ANSIBLE_COLLECTIONS_PATH).
+COLLECTIONS := $(CURDIR)/.build/collections
+COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/innovaphone/pbx
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+
+.PHONY: venv test test-unit test-pbxsim test-integration sanity lint molecule demo bench clean
+
+$(STAMP): requirements.txt test-requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -r test-requirements.txt
+	touch $@
+
+$(COLLECTION_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn $(CURDIR) $@
+
+venv: $(STAMP) $(COLLECTION_LINK)
+
+test: sanity lint
+
+test-unit: venv
+	$(BIN)/pytest -q tests/unit
+
+test-pbxsim: venv
+	$(BIN)/pytest -q tests/pbxsim/tests
+
+test-integration: venv
+	$(BIN)/pytest -q tests/integration
+
+sanity: venv
+	tests/tools/sanity.sh
+
+lint: venv
+	$(BIN)/antsibull-changelog lint
+	$(BIN)/ansible-lint --profile production
+
+molecule: venv
+	$(BIN)/molecule test --all
+
+demo: venv
+	$(BIN)/python tests/tools/demo.py
+
+bench: venv
+	$(BIN)/python tests/pbxsim/bench.py
+
+clean:
+	rm -rf .build .pytest_cache tests/output

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Run `ansible-test sanity` on a copy of the collection laid out as ansible_collections/innovaphone/pbx.
+# The copy lives outside the git work tree so that ansible-test sees exactly the project's files.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+venv_bin="$root/.venv/bin"
+cache="$HOME/.ansible/test/cache"
+if [ ! -f "$cache/get_pip_24_2.py" ]; then
+    mkdir -p "$cache"
+    cp "$root/tests/tools/get_pip_standin.py" "$cache/get_pip_24_2.py"
+fi
+work=$(mktemp -d "${TMPDIR:-/tmp}/innovaphone-pbx-sanity.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+dest="$work/ansible_collections/innovaphone/pbx"
+mkdir -p "$dest"
+(cd "$root" && git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
+    [ -e "$f" ] && printf '%s\0' "$f"
+done | xargs -0 -r cp --parents -t "$dest")
+cd "$dest"
+# shellcheck is optional for ansible-test but we want the shell files checked too.
+command -v shellcheck >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -q shellcheck >/dev/null 2>&1; } || true
+export PATH="$venv_bin:$PATH"
+ansible-test sanity --venv --requirements --python "${SANITY_PYTHON:-3.11}" "$@"
