@@ -24,10 +24,10 @@ $(COLLECTION_LINK):
 
 venv: $(STAMP) $(COLLECTION_LINK)
 
-test: sanity lint
+test: test-unit sanity lint
 
 test-unit: venv
-	$(BIN)/pytest -q tests/unit
+	$(BIN)/pytest -q --ansible-unit-inject-only tests/unit
 
 test-pbxsim: venv
 	$(BIN)/pytest -q tests/pbxsim/tests

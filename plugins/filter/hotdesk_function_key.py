@@ -1,0 +1,65 @@
+# -*- coding: utf-8 -*-
+# Copyright: innovaphone.pbx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Build the update-script line that gives an innovaphone phone a Hot Desking function key."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.six import string_types
+
+# The phone's update script takes the user config as URL-encoded XML: '<' and '>' as lower-case %3c/%3e,
+# space as '+'; quotes, '=' and '/' stay literal (as in the how-to's example line).
+_LITERAL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~'=/")
+
+
+def _url_encode(text):
+    out = []
+    for char in text:
+        if char in _LITERAL:
+            out.append(char)
+        elif char == " ":
+            out.append("+")
+        else:
+            out.extend("%%%02x" % byte for byte in char.encode("utf-8"))
+    return "".join(out)
+
+
+def _xml_attr(value):
+    # Attributes are single-quoted in the phone's user config, so quote characters must be escaped.
+    return (value.replace("&", "&amp;").replace("'", "&apos;")
+            .replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def _label(value, name):
+    if not isinstance(value, string_types) or not value.strip():
+        raise AnsibleFilterError("hotdesk_function_key: %s must be a non-empty string" % name)
+    return value
+
+
+def hotdesk_function_key(key_id, label="hot-desking", logout_label="log out", pbx=True, user_config=0):
+    """Return the `vars create PHONE/USER-CFG/...` line for one hot-desk function key."""
+    try:
+        key_id = int(key_id)
+        user_config = int(user_config)
+    except (TypeError, ValueError):
+        raise AnsibleFilterError("hotdesk_function_key: key id and user_config must be integers")
+    if key_id < 0 or not 0 <= user_config <= 99999:
+        raise AnsibleFilterError("hotdesk_function_key: key id must be >= 0 and user_config 0..99999")
+    xml = "<user><f id='%d' label='%s'><hotdesk label='%s' pbx='%s'/></f></user>" % (
+        key_id,
+        _xml_attr(_label(label, "label")),
+        _xml_attr(_label(logout_label, "logout_label")),
+        "1" if pbx else "0",
+    )
+    return "vars create PHONE/USER-CFG/%05d p %s" % (user_config, _url_encode(xml))
+
+
+class FilterModule(object):
+    """innovaphone.pbx filters."""
+
+    def filters(self):
+        return {"hotdesk_function_key": hotdesk_function_key}
