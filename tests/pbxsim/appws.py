@@ -1,6 +1,6 @@
+# Copyright (c) innovaphone.pbx contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# SPDX-License-Identifier: GPL-3.0-or-later
-"""Server side of innovaphone's AppWebsocket protocol (reference section 3).
+"""innovaphone's AppWebsocket protocol (reference section 3): what the server needs, and a test client.
 
 JSON messages carry `mt`; the answer to a request is `<mt>Result` with the request's `src` echoed.
 Login: AppChallenge hands out a fresh challenge, AppLogin proves the password with
@@ -11,6 +11,8 @@ import hashlib
 import hmac
 import json
 import secrets
+
+import websocket
 
 
 def minified(info):
@@ -77,3 +79,67 @@ def decode(text):
     if not isinstance(message.get("mt"), str) or not message["mt"]:
         return message, "message has no mt"
     return message, None
+
+
+class AppClient:
+    """A small synchronous AppWebsocket client for pbxsim's tests and tools (not used by the server).
+
+    Requests get a fresh `src`; answers to other requests and events wait in `pending` until asked for.
+    """
+
+    def __init__(self, url, timeout=10.0, sslopt=None):
+        self.ws = websocket.create_connection(url, timeout=timeout, sslopt=sslopt)
+        self.pending = []
+        self.sources = 0
+
+    def close(self):
+        self.ws.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def send(self, message):
+        """Send a message as it is (a dict is sent as JSON, a str as it is); returns it."""
+        self.ws.send(message if isinstance(message, str) else json.dumps(message))
+        return message
+
+    def receive(self, match):
+        """The next message for which match(message) is true, keeping the others pending."""
+        for number, message in enumerate(self.pending):
+            if match(message):
+                return self.pending.pop(number)
+        while True:
+            message = json.loads(self.ws.recv())
+            if match(message):
+                return message
+            self.pending.append(message)
+
+    def answers(self, mt, **fields):
+        """Send request `mt` and return every answer message up to the one with `last` (or the only one)."""
+        self.sources += 1
+        src = f"r{self.sources}"
+        self.send({"mt": mt, **fields, "src": src})
+        messages = [self.receive(lambda m: m.get("src") == src and m.get("mt") == mt + "Result")]
+        while "last" in messages[-1] and not messages[-1]["last"]:
+            messages.append(self.receive(lambda m: m.get("src") == src and m.get("mt") == mt + "Result"))
+        return messages
+
+    def call(self, mt, **fields):
+        """Send request `mt`; its single answer."""
+        return self.answers(mt, **fields)[-1]
+
+    def listing(self, mt, key, **fields):
+        """All items of a paged list answer, joined."""
+        return [item for message in self.answers(mt, **fields) for item in message.get(key, [])]
+
+    def login(self, app, domain, password, sip="", guid="", dn="", info=None):
+        """AppChallenge + AppLogin; returns the AppLoginResult."""
+        challenge = self.call("AppChallenge")["challenge"]
+        login = {"app": app, "domain": domain, "sip": sip, "guid": guid, "dn": dn,
+                 "digest": login_digest(app, domain, sip, guid, dn, challenge, password, info)}
+        if info is not None:
+            login["info"] = info
+        return self.call("AppLogin", **login)

@@ -249,9 +249,9 @@ class DevicesApp:
             if user is None:
                 raise DevicesError(f"no PBX user {sip}")
             sip = user["h323"]
-        code = "".join(secrets.choice("0123456789") for _ in range(10))
-        while code in self.codes:
-            code = "".join(secrets.choice("0123456789") for _ in range(10))
+        code = None
+        while code is None or code in self.codes:
+            code = f"{secrets.randbelow(10 ** 10):010d}"
         validity = ROLLOUT_CODE_VALIDITY if message.get("rollout") else CODE_VALIDITY
         self.codes[code] = {
             "code": code, "domainId": domain["id"], "categoryId": category["id"], "sip": sip,
