@@ -38,11 +38,11 @@ RETURN_TAG = "{http://innovaphone.com/pbx}return"
 
 
 class Sim:
-    """One pbxsim process started with `args` (always --port 0 --ready-file … --control)."""
+    """One pbxsim process: --port 0 --ready-file …, --control unless control=False, then `args`."""
 
-    def __init__(self, workdir, args=(), env=None):
+    def __init__(self, workdir, args=(), env=None, control=True):
         self.workdir = Path(workdir)
-        self.args = list(args)
+        self.args = (["--control"] if control else []) + list(args)
         self.env = dict(os.environ, PYTHONPATH=str(TESTS_DIR), **(env or {}))
         self.ready_file = self.workdir / "ready.json"
         self.log_file = self.workdir / "pbxsim.log"
@@ -53,8 +53,7 @@ class Sim:
     # --- process ---------------------------------------------------------------------------------
     def start(self):
         self.ready_file.unlink(missing_ok=True)
-        command = [sys.executable, "-m", "pbxsim", "--port", "0", "--ready-file", str(self.ready_file),
-                   "--control"] + self.args
+        command = [sys.executable, "-m", "pbxsim", "--port", "0", "--ready-file", str(self.ready_file)] + self.args
         with open(self.log_file, "ab") as log:
             self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + START_TIMEOUT
@@ -118,6 +117,7 @@ class Sim:
         session = requests.Session()
         session.auth = HTTPDigestAuth(username, password)
         session.verify = self.ca or True
+        session.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment overrides verify
         return session
 
     @property
@@ -150,13 +150,13 @@ class Sim:
 
 @pytest.fixture
 def pbxsim(tmp_path):
-    """Factory: pbxsim(*args, env=None) starts a pbxsim subprocess with extra flags."""
+    """Factory: pbxsim(*args, env=None, control=True) starts a pbxsim subprocess with extra flags."""
     started = []
 
-    def start(*args, env=None):
+    def start(*args, env=None, control=True):
         workdir = tmp_path / ("sim%d" % len(started))
         workdir.mkdir()
-        sim = Sim(workdir, args, env)
+        sim = Sim(workdir, args, env, control)
         started.append(sim)
         return sim.start()
 
