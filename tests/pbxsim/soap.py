@@ -103,7 +103,7 @@ def parse_call(body):
     if envelope.tag != "{%s}Envelope" % SOAP_NS or soap_body is None or len(soap_body) != 1:
         raise SoapFault("soap:Client", "not a SOAP 1.1 envelope with one call in its body")
     call = soap_body[0]
-    namespace, _, operation = call.tag[1:].partition("}")
+    namespace, operation = call.tag[1:].partition("}")[::2]
     if namespace != PBX_NS:
         raise SoapFault("soap:Client", "operation %s is not in namespace %s" % (call.tag, PBX_NS))
     return operation, {child.tag.rpartition("}")[2]: child.text or "" for child in call}
