@@ -203,12 +203,12 @@ class PbxHttp:
         instance = self.instance
         try:
             operation, args = soap.parse_call(await request.read())
-            write = operation == "Admin" and soap.is_write(args.get("xml", ""))
-            instance.stats.count("soap", write)
-            answer = soap.call(instance.pbx, instance.identity, operation, args)
+            answer, write = soap.call(instance.pbx, instance.identity, operation, args)
         except soap.SoapFault as exc:
+            instance.stats.count("soap", False)
             return web.Response(status=500, body=soap.fault(exc.code, str(exc)), content_type="text/xml",
                                 charset="utf-8")
+        instance.stats.count("soap", write)
         if write:
             instance.save()
         return web.Response(body=answer, content_type="text/xml", charset="utf-8")
