@@ -10,6 +10,7 @@ transaction can undo itself by putting the old dicts back.
 """
 
 import contextlib
+import json
 import os
 import re
 import uuid
@@ -67,6 +68,10 @@ def is_true(attrs, name):
     return attrs.get(name) == wn.BOOLEAN_TRUE
 
 
+def compact(value):
+    return json.dumps(value, separators=(",", ":"))
+
+
 class Pbx:
     """The PBX objects and registrations of one simulated PBX."""
 
@@ -77,6 +82,7 @@ class Pbx:
         self.objects = {}
         self.regs = {}
         self._index = {}
+        self._encoded = {}
         self._journal = None
         self.reset()
 
@@ -86,10 +92,16 @@ class Pbx:
         self.objects = {}           # guid -> object, in creation order
         self.regs = {}              # registration id -> registration
         self._index = {key: {} for key in UNIQUE_KEYS + ("hw",)}
+        self._encoded = {}          # guid -> the object as JSON, so that saving re-encodes only changes
 
     def to_dict(self):
         return {"pbx_key": self.pbx_key.hex(), "objects": list(self.objects.values()),
                 "registrations": list(self.regs.values())}
+
+    def to_json(self):
+        """to_dict() as compact JSON, cheap for thousands of objects."""
+        return '{"pbx_key":"%s","objects":[%s],"registrations":%s}' % (
+            self.pbx_key.hex(), ",".join(self._encoded[guid] for guid in self.objects), compact(self.registrations()))
 
     def load_dict(self, data):
         self.reset()
@@ -104,15 +116,16 @@ class Pbx:
         if self._journal is not None:
             yield
             return
-        self._journal, regs = {}, dict(self.regs)
+        self._journal, regs, order = {}, dict(self.regs), list(self.objects)
         try:
             yield
         except BaseException:
-            for guid, old in reversed(list(self._journal.items())):
+            for guid, old in self._journal.items():
                 if old is None:
                     self._remove(guid)
                 else:
                     self._put(old)
+            self.objects = {guid: self.objects[guid] for guid in order}
             self.regs = regs
             raise
         finally:
@@ -124,12 +137,14 @@ class Pbx:
         if guid in self.objects:
             self._unindex(self.objects[guid])
         self.objects[guid] = obj
+        self._encoded[guid] = compact(obj)
         for key, value in self._index_entries(obj):
             self._index[key][value] = guid
 
     def _remove(self, guid):
         self._remember(guid)
         self._unindex(self.objects.pop(guid))
+        del self._encoded[guid]
 
     def _remember(self, guid):
         if self._journal is not None and guid not in self._journal:
