@@ -29,6 +29,7 @@ BOOLEAN_ATTRIBUTES = frozenset((
     "admin", "no-filter", "tls", "no-mob", "trusted", "dyn",
 ))
 NUMBER = re.compile(r"^[0-9*#]+$")
+MAX_INHERITED = 4
 
 
 class PbxError(Exception):
@@ -62,6 +63,14 @@ def clean(elem):
     attrs = {name: value for name, value in elem["attrs"].items()
              if value != "" and not (name in BOOLEAN_ATTRIBUTES and value == "false")}
     return element(elem["tag"], attrs, [clean(child) for child in elem["children"]])
+
+
+def inherited(obj):
+    """The templates an object names in `config`: one for a user, up to four (separated) for a template."""
+    value = obj["attrs"].get("config", "")
+    if not value:
+        return []
+    return value.split(wn.INHERIT_SEPARATOR) if is_template(obj) else [value]
 
 
 def is_true(attrs, name):
@@ -302,7 +311,7 @@ class Pbx:
             if not dev.get("hw"):
                 raise PbxError("device without hw id")
             self._check_unique("hw", dev["hw"], guid)
-        self._check_template(attrs.get("config"), attrs["cn"])
+        self._check_templates(new)
         filters = self.config.active_filters()
         for key in ("filter", "cd-filter"):
             if attrs.get(key) and attrs[key] not in filters:
@@ -316,23 +325,36 @@ class Pbx:
             what = "hardware id" if key == "hw" else key
             raise PbxError("%s %s already used by %s" % (what, value, self.objects[owner]["attrs"]["cn"]))
 
-    def _check_template(self, name, own_cn):
-        if not name:
-            return
-        guid = self._index["cn"].get(index_key("cn", name))
-        if guid is None:
-            raise PbxError("config template %s does not exist" % name)
-        if not is_template(self.objects[guid]):
-            raise PbxError("%s is not a config template" % name)
-        if name.casefold() == own_cn.casefold():
-            raise PbxError("config template %s cannot inherit from itself" % name)
+    def _by_cn(self, cn):
+        guid = self._index["cn"].get(index_key("cn", cn))
+        return self.objects[guid] if guid else None
+
+    def _check_templates(self, new):
+        """`config` names existing templates, at most four, and no chain of them leads back to new."""
+        names = inherited(new)
+        if len(names) > MAX_INHERITED:
+            raise PbxError("a template inherits from at most %d templates" % MAX_INHERITED)
+        for name in names:
+            template = self._by_cn(name)
+            if template is None:
+                raise PbxError("config template %s does not exist" % name)
+            if not is_template(template):
+                raise PbxError("%s is not a config template" % name)
+        own, pending, seen = new["attrs"]["cn"].casefold(), list(names), set()
+        while pending:
+            name = pending.pop().casefold()
+            if name == own:
+                raise PbxError("config template %s would inherit from itself" % new["attrs"]["cn"])
+            if name not in seen:
+                seen.add(name)
+                pending.extend(inherited(self._by_cn(name)))
 
     def _check_not_referenced(self, obj, action):
         if not is_template(obj):
             return
-        cn = obj["attrs"]["cn"]
+        cn = obj["attrs"]["cn"].casefold()
         users = [other["attrs"]["cn"] for other in self.objects.values()
-                 if other is not obj and other["attrs"].get("config", "").casefold() == cn.casefold()]
+                 if other is not obj and cn in (name.casefold() for name in inherited(other))]
         if users:
             raise PbxError("config template %s is used by %s and cannot be %s" % (cn, ", ".join(users[:3]), action))
 
