@@ -78,43 +78,41 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def show_rate(url, users, requests_per_client, clients):
-    """SOAP show requests/s over `clients` keep-alive sessions, each doing requests_per_client shows."""
+def measure(pid, operations, run):
+    """(operations per second, pbxsim CPU ms per operation or None) while run() does them."""
+    before, start = cpu_seconds(pid), time.perf_counter()
+    run()
+    elapsed, after = time.perf_counter() - start, cpu_seconds(pid)
+    return round(operations / elapsed), None if before is None else round((after - before) * 1000 / operations, 3)
+
+
+def shows(url, users, requests_per_client, clients):
+    """`clients` keep-alive sessions in threads, each doing requests_per_client SOAP shows."""
     errors = []
 
     def client(number):
         http = session()
-        admin(http, url, '<show><user cn="User 0"/></show>')  # the digest handshake, not timed
-        barrier.wait()
         for index in range(requests_per_client):
             user = (number * requests_per_client + index) % users
-            if 'h323="user%d"' % user not in admin(http, url, '<show><user h323="user%d"/></show>' % user)\
-                    .replace("&quot;", '"'):
+            answer = admin(http, url, '<show><user h323="user%d"/></show>' % user)
+            if 'h323="user%d"' % user not in answer:
                 errors.append(user)
 
-    barrier = threading.Barrier(clients + 1)
     threads = [threading.Thread(target=client, args=(number,)) for number in range(clients)]
     for thread in threads:
         thread.start()
-    barrier.wait()
-    start = time.perf_counter()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - start
     if errors:
         raise SystemExit("wrong show answers for %d users" % len(errors))
-    return clients * requests_per_client / elapsed
 
 
-def write_rate(url, writes):
-    """Single-user SOAP adds per second (each one rewrites the whole state file)."""
+def adds(url, writes):
+    """Single-user SOAP adds (with --state, each one rewrites the whole state file)."""
     http = session()
-    admin(http, url, '<show><user cn="User 0"/></show>')
-    start = time.perf_counter()
     for number in range(writes):
         if "&lt;ok/&gt;" not in admin(http, url, '<add><user cn="Extra %d" h323="extra%d"/></add>' % (number, number)):
             raise SystemExit("add refused")
-    return writes / (time.perf_counter() - start)
 
 
 def bulk_seconds(url, users, rounds):
@@ -146,30 +144,25 @@ def main():
             populate_s = time.perf_counter() - start
             results = {"users": options.users, "populate_s": round(populate_s, 2)}
             for clients in (1, 4):
-                before = cpu_seconds(process.pid)
-                rate = show_rate(ready["url"], options.users, options.requests // clients, clients)
-                key = "%d_client%s" % (clients, "s" if clients > 1 else "")
-                results["soap_show_per_s_" + key] = round(rate)
-                if before is not None:
-                    server_ms = (cpu_seconds(process.pid) - before) * 1000 / (options.requests // clients * clients)
-                    results["server_cpu_ms_per_show_" + key] = round(server_ms, 3)
+                count = options.requests // clients * clients
+                results["show_%d" % clients] = measure(process.pid, count, lambda n=clients: shows(
+                    ready["url"], options.users, options.requests // n, n))
             bulk_s, size = bulk_seconds(ready["url"], options.users, options.rounds)
             results.update(bulk_read_s=round(bulk_s, 3), bulk_read_bytes=size)
-            results["writes_per_s_with_state"] = round(write_rate(ready["url"], options.writes))
+            results["add_with_state"] = measure(process.pid, options.writes,
+                                                lambda: adds(ready["url"], options.writes))
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait()
     print("pbxsim benchmark (%d users, %d CPUs)" % (options.users, os.cpu_count()))
     print("  populate with %d-object <add> commands: %.2f s" % (BATCH, results["populate_s"]))
-    for key, label in (("1_client", "1 keep-alive client: "), ("4_clients", "4 keep-alive clients:")):
-        print("  SOAP show, %s %6d requests/s (aim >= 1000)%s" % (
-            label, results["soap_show_per_s_" + key],
-            ", pbxsim CPU %.3f ms per request" % results["server_cpu_ms_per_show_" + key]
-            if "server_cpu_ms_per_show_" + key in results else ""))
+    for clients in (1, 4):
+        print("  SOAP show, %d keep-alive client(s): %5d requests/s (aim >= 1000), pbxsim CPU %s ms per request"
+              % ((clients,) + tuple(results["show_%d" % clients])))
     print("  bulk read of %d users: %.3f s median, %d bytes (aim <= 0.3 s)"
           % (options.users, results["bulk_read_s"], results["bulk_read_bytes"]))
-    print("  single-user adds with --state (whole file rewritten each time): %d writes/s"
-          % results["writes_per_s_with_state"])
+    print("  single-user adds with --state (whole file rewritten each time): %d writes/s, pbxsim CPU %s ms per write"
+          % tuple(results["add_with_state"]))
     print(json.dumps(results))
 
 
