@@ -17,7 +17,7 @@ mkdir -p "$dest"
     [ -e "$f" ] && printf '%s\0' "$f"
 done | xargs -0 -r cp --parents -t "$dest")
 cd "$dest"
-# shellcheck is optional for ansible-test but we want the shell files checked too.
+# ansible-test skips shell files when the shellcheck tool is missing; install it so they are checked.
 command -v shellcheck >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -q shellcheck >/dev/null 2>&1; } || true
 export PATH="$venv_bin:$PATH"
 ansible-test sanity --venv --requirements --python "${SANITY_PYTHON:-3.11}" "$@"
