@@ -17,7 +17,7 @@ mkdir -p "$dest"
     [ -e "$f" ] && printf '%s\0' "$f"
 done | xargs -0 -r cp --parents -t "$dest")
 cd "$dest"
-# ansible-test skips shell files when the shellcheck tool is missing; install it so they are checked.
+# ansible-test skips its shell checks without the shellcheck program, so install it when we can.
 command -v shellcheck >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -q shellcheck >/dev/null 2>&1; } || true
 export PATH="$venv_bin:$PATH"
 ansible-test sanity --venv --requirements --python "${SANITY_PYTHON:-3.11}" "$@"
