@@ -8,3 +8,19 @@ from conftest import assert_passed, run_target
 
 def test_config_template(sim):
     assert_passed(run_target(sim, "config_template"))
+
+
+def test_users(sim):
+    sim.admin('<add><user cn="Hotdesking"><pseudo type="config"/></user></add>')
+    sim.admin('<add><user cn="Keeper" h323="keeper" e164="501" pwd="keeper-pw" email="k@example.com">'
+              '<device hw="009033000100" text="desk" app="phone"/><grp name="sales" mode="static"/></user></add>')
+    sim.admin('<add><user cn="Zed" h323="zed" e164="500" pwd="zed-pw"><device hw="0090330000ff"/></user></add>')
+    assert_passed(run_target(sim, "users"))
+
+
+def test_hotdesk_registration(sim):
+    for name in ("alice", "bob", "erin"):
+        sim.admin('<add><user cn="%s" h323="%s"/></add>' % (name.capitalize(), name))
+    sim.admin('<add><user cn="Carol" h323="carol"><device hw="0090330000c0" text="desk phone"/></user></add>')
+    sim.admin('<add><user cn="Dave" h323="dave"><device hw="erin" text="taken"/></user></add>')
+    assert_passed(run_target(sim, "hotdesk_registration"))
