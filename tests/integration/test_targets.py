@@ -24,3 +24,19 @@ def test_hotdesk_registration(sim):
     sim.admin('<add><user cn="Carol" h323="carol"><device hw="0090330000c0" text="desk phone"/></user></add>')
     sim.admin('<add><user cn="Dave" h323="dave"><device hw="erin" text="taken"/></user></add>')
     assert_passed(run_target(sim, "hotdesk_registration"))
+
+
+def test_pbx_settings(sim):
+    assert_passed(run_target(sim, "pbx_settings"))
+
+
+def test_pbx_info(sim):
+    sim.admin('<add><user cn="Hotdesking" store-phone-cfg="true"><pseudo type="config"/></user></add>')
+    sim.admin('<add><user cn="Hot Desk Base" h323="hot-desk-base" pwd="base-Pw-9" config="Hotdesking">'
+              '<device hw="hot-desk-base" text="Hotdesking" app="phone"/><device hw="009033000001"/></user></add>')
+    sim.admin('<add><user cn="Bob" h323="bob" pwd="bob-Pw-8"/></add>')
+    assert_passed(run_target(sim, "pbx_info"))
+
+
+def test_pbx_command(sim):
+    assert_passed(run_target(sim, "pbx_command"))
