@@ -24,6 +24,13 @@ class Pbx:
     def __init__(self, client):
         self.client = client
 
+    def _checked(self, parse, *args):
+        """parse(*args), with a malformed answer or a refusal raised as the client's PbxError."""
+        try:
+            return parse(*args)
+        except soap.SoapError as exc:
+            raise self.client.error(str(exc))
+
     def admin(self, command):
         """Run one Admin() command element and return the answer element."""
         body = self.client.post(soap.SOAP_PATH, soap.envelope(command), soap.HEADERS)
@@ -33,17 +40,11 @@ class Pbx:
             raise self.client.error("%s: %s" % (command.tag, exc))
 
     def _bulk(self, path):
-        try:
-            return soap.checked(soap.parse_xml(self.client.get(path), "the bulk read"))
-        except soap.SoapError as exc:
-            raise self.client.error(str(exc))
+        return self._checked(lambda text: soap.checked(soap.parse_xml(text, "the bulk read")), self.client.get(path))
 
     def objects(self):
         """Every PBX object (users and templates) in one request."""
-        try:
-            return soap.objects(self._bulk(soap.BULK_USERS_PATH))
-        except soap.SoapError as exc:
-            raise self.client.error(str(exc))
+        return self._checked(soap.objects, self._bulk(soap.BULK_USERS_PATH))
 
     def registrations(self):
         """The registrations the PBX holds now, one dict each."""
@@ -59,10 +60,7 @@ class Pbx:
 
     def key(self, pbx_password):
         """The PBX key (reference 1.3) from _ADMIN_ and the PBX password."""
-        try:
-            admin = soap.objects(self.admin(soap.show(cn="_ADMIN_")))
-        except soap.SoapError as exc:
-            raise self.client.error(str(exc))
+        admin = self._checked(soap.objects, self.admin(soap.show(cn="_ADMIN_")))
         if not admin or not admin[0].get("key"):
             raise self.client.error("the PBX did not return the key of _ADMIN_")
         return crypto.pbx_key(admin[0].get("key"), pbx_password)
