@@ -100,16 +100,6 @@ class PhoneFleet:
     def load_dict(self, data):
         self.phones = {phone["hw_id"]: phone for phone in copy.deepcopy(data.get("phones", []))}
 
-    def redacted_dict(self):
-        """to_dict() for /_sim/state: the phones' configuration holds registration passwords."""
-        data = self.to_dict()
-        for phone in data["phones"]:
-            for layer in phone["config"].values():
-                for flags in layer.values():
-                    if "gk-pwd" in flags:
-                        flags["gk-pwd"] = "********"
-        return data
-
     def _phone(self, hw_id):
         phone = self.phones.get(hw_id)
         if phone is None:
@@ -191,7 +181,7 @@ class PhoneFleet:
         if found is None:
             return f"registration refused: unknown user {user}"
         # Contract section 7: a hot-desk registration presents the user's own name as hardware id.
-        registration = self._register(phone, found["h323"], str(user), password or None, hotdesk=True)
+        registration = self._register(phone, found.get("h323", ""), str(user), password or None, hotdesk=True)
         if isinstance(registration, str):
             return registration
         phone["hotdesk"] = {"id": registration["id"], "user": registration["user"]}
