@@ -93,6 +93,14 @@ def hotdesk_record(element):
     return dict(HOTDESK_REGISTRATIONS.decode(attributes), registered=device is not None)
 
 
+# The PBX compares these case-insensitively (contract 2); e164 compares exactly.
+CASE_INSENSITIVE = ("cn", "h323", "hw")
+
+
+def _fold(attribute, value):
+    return value.lower() if attribute in CASE_INSENSITIVE else value
+
+
 class Directory:
     """Every PBX object of one bulk read, with the lookups validation needs."""
 
@@ -105,14 +113,16 @@ class Directory:
     def owner(self, attribute, value):
         """The object whose `attribute` is `value`, None when there is none."""
         if attribute not in self._owners:
-            self._owners[attribute] = dict((e.get(attribute), e) for e in self.elements if e.get(attribute))
-        return self._owners[attribute].get(value)
+            self._owners[attribute] = dict((_fold(attribute, e.get(attribute)), e)
+                                           for e in self.elements if e.get(attribute))
+        return self._owners[attribute].get(_fold(attribute, value))
 
     def hw_owner(self, hw):
         """The object holding a device with this hardware id (one user only, reference 1.1)."""
         if "device" not in self._owners:
-            self._owners["device"] = dict((d.get("hw"), e) for e in self.elements for d in e.findall("device"))
-        return self._owners["device"].get(hw)
+            self._owners["device"] = dict((_fold("hw", d.get("hw", "")), e)
+                                          for e in self.elements for d in e.findall("device"))
+        return self._owners["device"].get(_fold("hw", hw))
 
 
 class ObjectBackend:
