@@ -24,7 +24,7 @@ $(COLLECTION_LINK):
 
 venv: $(STAMP) $(COLLECTION_LINK)
 
-test: test-pbxsim test-unit sanity lint
+test: test-unit test-pbxsim test-integration sanity lint
 
 test-unit: venv
 	$(BIN)/pytest -q --ansible-unit-inject-only tests/unit

@@ -1,0 +1,45 @@
+# Copyright: contributors to innovaphone.pbx
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""pbxsim fixtures, and running the integration targets against them with ansible-playbook."""
+
+import pathlib
+
+import pytest
+
+from simulator import ADMIN_PASSWORD, CONTROL_TOKEN, PBX_PASSWORD, ansible_playbook, start_pbxsim, stop
+
+HERE = pathlib.Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="session")
+def pbxsim(tmp_path_factory):
+    sim = start_pbxsim(tmp_path_factory.mktemp("pbxsim"))
+    yield sim
+    stop(sim)
+
+
+@pytest.fixture(scope="session")
+def pbxsim_tls(tmp_path_factory):
+    sim = start_pbxsim(tmp_path_factory.mktemp("pbxsim-tls"), "--tls")
+    yield sim
+    stop(sim)
+
+
+@pytest.fixture
+def sim(pbxsim):
+    """The session's pbxsim, reset to factory state with zeroed stats and no faults."""
+    pbxsim.reset()
+    return pbxsim
+
+
+def run_target(sim, target, *args, extra_vars=None):
+    """Run one target (tests/integration/targets/<target>/tasks/main.yml); return the CompletedProcess."""
+    variables = {"pbx_url": sim.url, "pbx_admin_password": ADMIN_PASSWORD, "pbx_password": PBX_PASSWORD,
+                 "sim_token": CONTROL_TOKEN, "sim_ca": sim.ca or "", "target": target}
+    variables.update(extra_vars or {})
+    return ansible_playbook(HERE / "target.yml", variables, *args, ANSIBLE_ROLES_PATH=str(HERE / "targets"))
+
+
+def assert_passed(completed):
+    assert completed.returncode == 0, completed.stdout[-6000:] + completed.stderr[-3000:]
