@@ -21,6 +21,7 @@ import traceback
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils.crypto import applogin_digest
 from ansible_collections.innovaphone.pbx.plugins.module_utils.redact import redact_text
+from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import PbxError
 
 try:
     import websocket
@@ -35,8 +36,11 @@ RESULT_SUFFIX = "Result"
 ERROR_KEYS = ("error", "errorText")
 
 
-class AppWsError(Exception):
-    """The app could not be reached, refused the login, or answered badly; the message holds no secret."""
+class AppWsError(PbxError):
+    """The app could not be reached, refused the login, or answered badly; the message holds no secret.
+
+    A PbxError, so that modules report it like every other failure of the PBX side.
+    """
 
 
 class AppRequestError(AppWsError):

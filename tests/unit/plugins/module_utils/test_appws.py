@@ -21,51 +21,6 @@ VECTOR_APP = "pbxadminapi"
 SECRET = "s3cret-devices"
 
 
-class FakeApp:
-    """A scripted AppWebsocket peer: `answer(message)` returns the messages the app sends back."""
-
-    def __init__(self, password=SECRET, challenge=VECTOR_CHALLENGE, answer=None):
-        self.password = password
-        self.challenge = challenge
-        self.answer = answer or (lambda message: [])
-        self.sent = []
-        self.inbox = []
-        self.closed = False
-        self.timeouts = []
-
-    # the connection object websocket.create_connection would return
-    def send(self, text):
-        message = json.loads(text)
-        self.sent.append(message)
-        self.inbox.extend(self.reply(message))
-
-    def recv(self):
-        if not self.inbox:
-            raise websocket.WebSocketTimeoutException("timed out")
-        return json.dumps(self.inbox.pop(0))
-
-    def settimeout(self, seconds):
-        self.timeouts.append(seconds)
-
-    def close(self):
-        self.closed = True
-
-    def reply(self, message):
-        if message["mt"] == "AppChallenge":
-            return [{"mt": "AppChallengeResult", "challenge": self.challenge, "src": message["src"]}]
-        if message["mt"] == "AppLogin":
-            fields = [message[k] for k in ("app", "domain", "sip", "guid", "dn")]
-            ok = message["digest"] == applogin_digest(self.password, self.challenge, *fields)
-            result = {"mt": "AppLoginResult", "src": message["src"], "ok": ok}
-            return [result if ok else dict(result, error="login failed")]
-        return self.answer(message)
-
-    def connect(self, url, **options):
-        self.url = url
-        self.options = options
-        return self
-
-
 def client(fake, url="ws://127.0.0.1:1/example.com/devices", **kwargs):
     kwargs.setdefault("password", SECRET)
     kwargs.setdefault("timeout", 0.5)
@@ -73,12 +28,8 @@ def client(fake, url="ws://127.0.0.1:1/example.com/devices", **kwargs):
                               connect=fake.connect, **kwargs)
 
 
-def result(message, **fields):
-    return dict(fields, mt=message["mt"] + "Result", src=message["src"])
-
-
-def test_login_sends_the_reference_digest_for_the_test_vector():
-    app = FakeApp(password=VECTOR_PASSWORD)
+def test_login_sends_the_reference_digest_for_the_test_vector(app_peer):
+    app = app_peer(password=VECTOR_PASSWORD)
     with client(app, password=VECTOR_PASSWORD, domain="", app=VECTOR_APP):
         pass
     challenge, login = app.sent
@@ -98,15 +49,15 @@ def test_applogin_digest_reference_vectors(info, digest):
     assert applogin_digest(VECTOR_PASSWORD, VECTOR_CHALLENGE, VECTOR_APP, info=info) == digest
 
 
-def test_login_uses_the_login_domain_and_app():
-    app = FakeApp()
+def test_login_uses_the_login_domain_and_app(app_peer):
+    app = app_peer()
     with client(app, domain="site1.example.com"):
         login = app.sent[1]
     assert (login["app"], login["domain"]) == ("devices", "site1.example.com")
 
 
-def test_refused_login_is_an_error_without_the_password_and_closes():
-    app = FakeApp(password="another")
+def test_refused_login_is_an_error_without_the_password_and_closes(app_peer):
+    app = app_peer(password="another")
     with pytest.raises(appws.AppWsError) as caught:
         client(app).open()
     message = str(caught.value)
@@ -115,30 +66,30 @@ def test_refused_login_is_an_error_without_the_password_and_closes():
     assert app.closed
 
 
-def test_answers_are_matched_by_src_and_pages_joined_until_last():
+def test_answers_are_matched_by_src_and_pages_joined_until_last(app_peer):
     def answer(message):
         stray = {"mt": message["mt"] + "Result", "src": "someone-else", "things": ["not ours"]}
         return [stray,
-                result(message, things=[1, 2], last=False),
+                app_peer.result(message, things=[1, 2], last=False),
                 {"mt": "SomethingHappened", "n": 1},
-                result(message, things=[3], last=False),
-                result(message, things=[], last=True)]
+                app_peer.result(message, things=[3], last=False),
+                app_peer.result(message, things=[], last=True)]
 
-    app = FakeApp(answer=answer)
+    app = app_peer(answer=answer)
     with client(app) as ws:
         assert ws.items("GetThings", "things", domainId=4) == [1, 2, 3]
         assert app.sent[-1] == {"mt": "GetThings", "src": app.sent[-1]["src"], "domainId": 4}
         assert ws.wait_for("SomethingHappened", 0.1) == {"mt": "SomethingHappened", "n": 1}
 
 
-def test_an_answer_without_last_is_complete():
-    app = FakeApp(answer=lambda message: [result(message, id=7), result(message, id=8)])
+def test_an_answer_without_last_is_complete(app_peer):
+    app = app_peer(answer=lambda message: [app_peer.result(message, id=7), app_peer.result(message, id=8)])
     with client(app) as ws:
-        assert ws.request("AddThing", name="x") == [result(app.sent[-1], id=7)]
+        assert ws.request("AddThing", name="x") == [app_peer.result(app.sent[-1], id=7)]
 
 
-def test_error_answer_is_a_typed_error_without_secrets():
-    app = FakeApp(answer=lambda message: [result(message, error="bad script %s" % SECRET)])
+def test_error_answer_is_a_typed_error_without_secrets(app_peer):
+    app = app_peer(answer=lambda message: [app_peer.result(message, error="bad script %s" % SECRET)])
     with client(app) as ws:
         with pytest.raises(appws.AppRequestError) as caught:
             ws.request("AddDeviceConfig", settings={"script": SECRET})
@@ -147,35 +98,35 @@ def test_error_answer_is_a_typed_error_without_secrets():
     assert "refused AddDeviceConfig: bad script VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in str(caught.value)
 
 
-def test_error_text_key_counts_as_a_refusal():
-    app = FakeApp(answer=lambda message: [result(message, errorText="no such domain")])
+def test_error_text_key_counts_as_a_refusal(app_peer):
+    app = app_peer(answer=lambda message: [app_peer.result(message, errorText="no such domain")])
     with client(app) as ws:
         with pytest.raises(appws.AppRequestError, match="no such domain"):
             ws.request("GetDevices")
 
 
-def test_extra_secrets_are_scrubbed_too():
-    app = FakeApp(answer=lambda message: [result(message, error="echo gk-pwd base-pass")])
+def test_extra_secrets_are_scrubbed_too(app_peer):
+    app = app_peer(answer=lambda message: [app_peer.result(message, error="echo gk-pwd base-pass")])
     with client(app, secrets=["base-pass"]) as ws:
         with pytest.raises(appws.AppRequestError) as caught:
             ws.request("UpdateDeviceConfig")
     assert "base-pass" not in str(caught.value)
 
 
-def test_no_answer_is_a_timeout_error():
-    app = FakeApp()
+def test_no_answer_is_a_timeout_error(app_peer):
+    app = app_peer()
     with client(app, timeout=0.2) as ws:
         with pytest.raises(appws.AppWsError, match="did not answer GetDomains within 0.2 seconds"):
             ws.request("GetDomains")
 
 
-def test_wait_for_returns_a_later_event_or_none():
+def test_wait_for_returns_a_later_event_or_none(app_peer):
     events = []
 
     def answer(message):
-        return [result(message, code="123")] + events
+        return [app_peer.result(message, code="123")] + events
 
-    app = FakeApp(answer=answer)
+    app = app_peer(answer=answer)
     with client(app) as ws:
         ws.request("GetProvisioningCode")
         assert ws.wait_for("DeviceProvisioned", 0.05) is None
@@ -187,8 +138,8 @@ def test_wait_for_returns_a_later_event_or_none():
         assert ws.wait_for("DeviceProvisioned", 0.05)["code"] == "999"
 
 
-def test_requests_need_an_open_connection():
-    ws = client(FakeApp())
+def test_requests_need_an_open_connection(app_peer):
+    ws = client(app_peer())
     with pytest.raises(appws.AppWsError, match="not open"):
         ws.request("GetDomains")
 
@@ -201,8 +152,8 @@ def test_connect_failure_is_an_error_naming_the_url_without_password():
     assert SECRET not in str(caught.value)
 
 
-def test_wss_gets_a_tls_context_and_ws_none():
-    app = FakeApp()
+def test_wss_gets_a_tls_context_and_ws_none(app_peer):
+    app = app_peer()
     with client(app, url="wss://pbx.example.com/example.com/devices", validate_certs=False):
         context = app.options["sslopt"]["context"]
         assert context.verify_mode == appws.ssl.CERT_NONE and not context.check_hostname
@@ -217,14 +168,14 @@ def test_ssl_context_verifies_by_default():
 
 
 @pytest.fixture(scope="module")
-def wss_server():
+def wss_server(app_peer):
     """A real wss AppWebsocket peer (aiohttp, certificate from a trustme CA) in a thread: (url, ca file)."""
     trustme = pytest.importorskip("trustme")
     web = pytest.importorskip("aiohttp.web")
     ca = trustme.CA()
     context = appws.ssl.create_default_context(appws.ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(context)
-    peer = FakeApp(answer=lambda message: [result(message, pong=message.get("ping"))])
+    peer = app_peer(answer=lambda message: [app_peer.result(message, pong=message.get("ping"))])
 
     async def handle(request):
         ws = web.WebSocketResponse()
