@@ -64,3 +64,12 @@ def run(module, converge):
     for warning in result.pop("warnings", []):
         module.warn(warning)
     module.exit_json(**result)
+
+
+def single(result, list_name, name):
+    """The result of a one-entry converge with the entry as `name` (and its diff) instead of a list."""
+    records = result.pop(list_name)
+    result[name] = records[0] if records else {}
+    if "diff" in result:
+        result["diff"] = dict((side, next(iter(keyed.values()), {})) for side, keyed in result["diff"].items())
+    return result

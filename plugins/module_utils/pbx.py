@@ -88,6 +88,13 @@ def hotdesk_device(element):
     return next((d for d in element.findall("device") if name and d.get("hw") == name), None)
 
 
+def hotdesk_record(element):
+    """The hot-desking registration of a user as a record {user, registered, app, text}."""
+    device = hotdesk_device(element)
+    attributes = dict(device.attrib if device is not None else {}, h323=element.get("h323"))
+    return dict(HOTDESK_REGISTRATIONS.decode(attributes), registered=device is not None)
+
+
 class Directory:
     """Every PBX object of one bulk read, with the lookups validation needs."""
 
@@ -193,9 +200,7 @@ class HotdeskBackend(ObjectBackend):
     kind = "users"
 
     def record(self, element):
-        device = hotdesk_device(element)
-        attributes = dict(device.attrib if device is not None else {}, h323=element.get("h323"))
-        return dict(self.resource.decode(attributes), registered=device is not None)
+        return hotdesk_record(element)
 
     def create(self, record):
         raise self.pbx.client.error("user %s does not exist" % record["user"])

@@ -17,4 +17,3 @@ def redact_text(text, secrets):
     for secret in sorted((s for s in secrets if s), key=len, reverse=True):
         text = text.replace(secret, PLACEHOLDER)
     return text
-

@@ -25,7 +25,7 @@ class Codec:
 
 TEXT = Codec(lambda wire: wire or "", lambda value: value or "")
 BOOL = Codec(lambda wire: wire == "true", lambda value: "true" if value else "")
-INT = Codec(lambda wire: int(wire) if wire else 0, lambda value: str(value))
+INT = Codec(lambda wire: int(wire) if wire else 0, str)
 
 
 def separated(separator):
