@@ -10,6 +10,8 @@ import json
 import pytest
 import websocket
 
+from ansible_collections.innovaphone.pbx.plugins.module_utils.crypto import applogin_digest
+
 DEVICES_PASSWORD = "s3cret-devices"
 VECTOR_CHALLENGE = "0123456789abcdef"
 
@@ -57,9 +59,6 @@ class AppPeer:
         if message["mt"] == "AppChallenge":
             return [result(message, challenge=self.challenge)]
         if message["mt"] == "AppLogin":
-            # Imported here: conftest loads before the collection is importable when pytest is given one file.
-            from ansible_collections.innovaphone.pbx.plugins.module_utils.crypto import applogin_digest
-
             fields = [message[k] for k in ("app", "domain", "sip", "guid", "dn")]
             if message["digest"] == applogin_digest(self.password, self.challenge, *fields):
                 return [result(message, ok=True)]
