@@ -20,7 +20,7 @@ description:
   - Only the configuration named is read and written; the category assignments of other configurations stay as
     they are. Settings of a phone configuration that this module has no option for are kept.
 author:
-  - innovaphone.pbx maintainers
+  - innovaphone.pbx maintainers (@innovaphone-pbx)
 options:
   type:
     description:
