@@ -8,7 +8,7 @@ import pytest
 from ansible_collections.innovaphone.pbx.plugins.module_utils import cfgtxt
 
 CFG = """\
-config change PBX0 /name pbx /reg-no-pwd 4 /ip-filter 10.0.0.0/255.0.0.0,192.0.2.0/255.255.255.0 /trace
+config change PBX0 /name "main pbx" /reg-no-pwd 4 /ip-filter 10.0.0.0/255.0.0.0,192.0.2.0/255.255.255.0 /trace
 config add PBX0 FILTER /name intern
 config add PBX0 FILTER /name normal
 config change IP0 /addr 10.0.0.5
@@ -19,7 +19,7 @@ vars create PHONE/USER-CFG/00000 p x
 
 def test_change_lines_become_flag_dicts():
     cfg = cfgtxt.CfgText(CFG)
-    assert cfg.flags("PBX0") == {"name": "pbx", "reg-no-pwd": "4", "trace": True,
+    assert cfg.flags("PBX0") == {"name": "main pbx", "reg-no-pwd": "4", "trace": True,
                                  "ip-filter": "10.0.0.0/255.0.0.0,192.0.2.0/255.255.255.0"}
     assert cfg.flags("IP0") == {"addr": "10.0.0.5"}
     assert cfg.flags("NONE") == {}
@@ -34,8 +34,8 @@ def test_change_command_round_trips_through_the_parser():
     flags["reg-no-pwd"] = "0"
     flags["ip-filter"] = ""
     command = cfgtxt.change_command("PBX0", flags)
-    assert command == "config change PBX0 /name pbx /reg-no-pwd 0 /trace"
-    assert cfgtxt.CfgText(command).flags("PBX0") == {"name": "pbx", "reg-no-pwd": "0", "trace": True}
+    assert command == 'config change PBX0 /name "main pbx" /reg-no-pwd 0 /trace'
+    assert cfgtxt.CfgText(command).flags("PBX0") == {"name": "main pbx", "reg-no-pwd": "0", "trace": True}
 
 
 def test_command_path_url_encodes_spaces_and_keeps_slashes():
