@@ -31,10 +31,10 @@ class Sim:
         self.ca = ready["ca"]
         self.session = requests.Session()
         self.session.headers["X-Sim-Token"] = CONTROL_TOKEN
-        self.session.verify = self.ca or True
 
     def control(self, method, call, body=None):
-        response = self.session.request(method, "%s/_sim/%s" % (self.url, call), json=body, timeout=10)
+        response = self.session.request(method, "%s/_sim/%s" % (self.url, call), json=body, timeout=10,
+                                        verify=self.ca or True)
         response.raise_for_status()
         return response.json() if response.content else None
 
