@@ -152,8 +152,8 @@ class Devices:
 
     def categories(self):
         """The categories of the domain, by name."""
-        return self._by_name("categories", self.ws.items("GetProvisioningCategories", "categories",
-                                                       domainId=self.domain_id))
+        categories = self.ws.items("GetProvisioningCategories", "categories", domainId=self.domain_id)
+        return self._by_name("categories", categories)
 
     def configs(self, kind):
         """The device configurations of one type (phone or expert) in the domain, by name."""
