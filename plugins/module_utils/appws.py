@@ -176,6 +176,9 @@ class AppWebsocket:
                 return None
             raise self.error("connection to %s lost while waiting for %s: %s" % (
                 self.url, waiting_for, str(exc) or type(exc).__name__))
+        if not text:
+            # websocket-client answers a close frame and returns an empty string.
+            raise self.error("%s closed the connection while we waited for %s" % (self.url, waiting_for))
         try:
             message = json.loads(text)
         except ValueError:

@@ -219,6 +219,7 @@ def test_wss_with_an_unknown_ca_fails_unless_validate_certs_is_off(wss_server):
 @pytest.mark.parametrize("failure, message", [
     (appws.websocket.WebSocketConnectionClosedException(), "connection to .* lost while waiting for GetDomainsResult: "
                                                            "WebSocketConnectionClosedException"),
+    ("", "closed the connection while we waited for GetDomainsResult"),
     ("not json", "sent a message that is not JSON"),
     ("[1, 2]", "sent a message that is not a JSON object"),
 ])
