@@ -29,6 +29,16 @@ attributes:
       - innovaphone.pbx.pbx
 """
 
+    # A PBX module that converges state fully supports check and diff mode (use with PBX_GROUP).
+    PBX_CONVERGE = r"""
+options: {}
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+"""
+
     INFO_MODULE = r"""
 options: {}
 attributes:

@@ -24,6 +24,13 @@ class Pbx:
     def __init__(self, client):
         self.client = client
 
+    def _checked(self, parse, *args):
+        """parse(*args), with a malformed answer or a refusal raised as the client's PbxError."""
+        try:
+            return parse(*args)
+        except soap.SoapError as exc:
+            raise self.client.error(str(exc))
+
     def admin(self, command):
         """Run one Admin() command element and return the answer element."""
         body = self.client.post(soap.SOAP_PATH, soap.envelope(command), soap.HEADERS)
@@ -33,17 +40,11 @@ class Pbx:
             raise self.client.error("%s: %s" % (command.tag, exc))
 
     def _bulk(self, path):
-        try:
-            return soap.checked(soap.parse_xml(self.client.get(path), "the bulk read"))
-        except soap.SoapError as exc:
-            raise self.client.error(str(exc))
+        return self._checked(lambda text: soap.checked(soap.parse_xml(text, "the bulk read")), self.client.get(path))
 
     def objects(self):
         """Every PBX object (users and templates) in one request."""
-        try:
-            return soap.objects(self._bulk(soap.BULK_USERS_PATH))
-        except soap.SoapError as exc:
-            raise self.client.error(str(exc))
+        return self._checked(soap.objects, self._bulk(soap.BULK_USERS_PATH))
 
     def registrations(self):
         """The registrations the PBX holds now, one dict each."""
@@ -59,10 +60,7 @@ class Pbx:
 
     def key(self, pbx_password):
         """The PBX key (reference 1.3) from _ADMIN_ and the PBX password."""
-        try:
-            admin = soap.objects(self.admin(soap.show(cn="_ADMIN_")))
-        except soap.SoapError as exc:
-            raise self.client.error(str(exc))
+        admin = self._checked(soap.objects, self.admin(soap.show(cn="_ADMIN_")))
         if not admin or not admin[0].get("key"):
             raise self.client.error("the PBX did not return the key of _ADMIN_")
         return crypto.pbx_key(admin[0].get("key"), pbx_password)
@@ -95,6 +93,14 @@ def hotdesk_record(element):
     return dict(HOTDESK_REGISTRATIONS.decode(attributes), registered=device is not None)
 
 
+# The PBX compares these case-insensitively (contract 2); e164 compares exactly.
+CASE_INSENSITIVE = ("cn", "h323", "hw")
+
+
+def _fold(attribute, value):
+    return value.lower() if attribute in CASE_INSENSITIVE else value
+
+
 class Directory:
     """Every PBX object of one bulk read, with the lookups validation needs."""
 
@@ -107,14 +113,16 @@ class Directory:
     def owner(self, attribute, value):
         """The object whose `attribute` is `value`, None when there is none."""
         if attribute not in self._owners:
-            self._owners[attribute] = dict((e.get(attribute), e) for e in self.elements if e.get(attribute))
-        return self._owners[attribute].get(value)
+            self._owners[attribute] = dict((_fold(attribute, e.get(attribute)), e)
+                                           for e in self.elements if e.get(attribute))
+        return self._owners[attribute].get(_fold(attribute, value))
 
     def hw_owner(self, hw):
         """The object holding a device with this hardware id (one user only, reference 1.1)."""
         if "device" not in self._owners:
-            self._owners["device"] = dict((d.get("hw"), e) for e in self.elements for d in e.findall("device"))
-        return self._owners["device"].get(hw)
+            self._owners["device"] = dict((_fold("hw", d.get("hw", "")), e)
+                                          for e in self.elements for d in e.findall("device"))
+        return self._owners["device"].get(_fold("hw", hw))
 
 
 class ObjectBackend:

@@ -44,15 +44,17 @@ def where(list_name, index, field=None):
     return ".".join(p for p in (place, field) if p)
 
 
-def check_unique(errors, entries, field, list_name):
+def check_unique(errors, entries, field, list_name, exact=False):
+    """No two present entries with the same value (ignoring case unless `exact`, as the PBX does)."""
     seen = {}
     for index, entry in enumerate(entries):
         value = entry.get(field)
         if value and entry.get("state", "present") == "present":
-            if value in seen:
+            folded = value if exact else value.lower()
+            if folded in seen:
                 errors.add(where(list_name, index, field), "%r is also given in %s" % (
-                    value, where(list_name, seen[value])))
-            seen.setdefault(value, index)
+                    value, where(list_name, seen[folded])))
+            seen.setdefault(folded, index)
 
 
 def check_owner(errors, place, owner, name, value, what):
@@ -63,8 +65,9 @@ def check_owner(errors, place, owner, name, value, what):
 
 def check_users(entries, directory, list_name="users"):
     errors = Errors()
-    for field in ("name", "long_name", "extension"):
-        check_unique(errors, entries, field, list_name)
+    check_unique(errors, entries, "name", list_name)
+    check_unique(errors, entries, "long_name", list_name)
+    check_unique(errors, entries, "extension", list_name, exact=True)
     for index, entry in enumerate(entries):
         if entry.get("state", "present") == "absent":
             continue
@@ -76,7 +79,8 @@ def check_users(entries, directory, list_name="users"):
                        "truncate" % MAX_USER_PASSWORD)
         if template and template not in directory.templates:
             errors.add(where(list_name, index, "template"), "no config template %r on the PBX" % template)
-        for field, attribute, what in (("long_name", "cn", "long name"), ("extension", "e164", "extension")):
+        for field, attribute, what in (("name", "h323", "username"), ("long_name", "cn", "long name"),
+                                       ("extension", "e164", "extension")):
             if entry.get(field):
                 check_owner(errors, where(list_name, index, field), directory.owner(attribute, entry[field]),
                             entry["name"], entry[field], what)

@@ -23,11 +23,7 @@ extends_documentation_fragment:
   - innovaphone.pbx.connection
   - innovaphone.pbx.attributes
   - innovaphone.pbx.attributes.pbx_group
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
+  - innovaphone.pbx.attributes.pbx_converge
 options:
   registrations_without_password:
     description:

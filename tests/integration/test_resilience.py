@@ -26,5 +26,5 @@ def test_retried_faults_are_survived(sim, fault):
 def test_http_500_fails_the_run_cleanly_and_a_rerun_converges(sim):
     # The 4th request is the second write (1: unauthenticated read, 2: read, 3: first add, 4: second add).
     sim.control("POST", "faults", {"kind": "http500", "rate": 0.25, "count": 1})
-    assert_passed(run_target(sim, "resilience", extra_vars={"first_run_error": "answered HTTP 500",
-                                                             "written_by_first_run": 1}))
+    outcome = {"first_run_error": "answered HTTP 500", "written_by_first_run": 1}
+    assert_passed(run_target(sim, "resilience", extra_vars=outcome))

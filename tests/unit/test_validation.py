@@ -56,6 +56,16 @@ def test_error_messages_never_hold_the_password():
     assert "very-long-secret" not in " ".join(errors)
 
 
+def test_names_compare_case_insensitively_like_the_pbx():
+    errors = errors_of(validation.check_users, [user("ALICE"), user("new", long_name="bob")], PBX)
+    assert errors == ["users[0].name: username 'ALICE' already belongs to PBX object 'Alice'",
+                      "users[1].long_name: long name 'bob' already belongs to PBX object 'Bob'"]
+    hotdesk = [{"user": "Carol", "registered": True}]
+    directory = Directory(PBX.elements + [ET.fromstring('<user cn="Carol2" h323="Carol"/>')])
+    assert errors_of(validation.check_hotdesk, hotdesk, directory) == [
+        "users[0]: hardware id 'Carol' already belongs to PBX object 'Bob'"]
+
+
 def test_duplicate_extensions_inside_the_list():
     errors = errors_of(validation.check_users, [user("p", extension="#30"), user("q", extension="#30")], PBX)
     assert errors == ["users[1].extension: '#30' is also given in users[0]"]

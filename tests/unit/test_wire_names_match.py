@@ -19,6 +19,7 @@ SIMULATOR_NAME = {
     ("soap", "delete"): "delete_command",
     ("template", "store_phone_config"): "store_phone_cfg",
     ("template", "discard_phone_config"): "discard_phone_cfg",
+    ("template", "inherit_separator"): "inherit_separator",
     ("hotdesk", "device_text"): "hotdesk_device_text",
     ("hotdesk", "device_app"): "hotdesk_device_app",
     ("registration", "element"): "reg_element",
@@ -52,8 +53,6 @@ SIMULATOR_NAME = {
     ("devices", "setting_secondary_gk"): "setting_secondary_gk",
     ("devices", "setting_script"): "setting_script",
 }
-# Names the simulator does not spell: it stores a template's `config` as an opaque string.
-COLLECTION_ONLY = {("template", "inherit_separator")}
 
 
 def simulator_table():
@@ -68,14 +67,14 @@ def collection_entries():
 
 
 def test_every_collection_name_is_mapped():
-    assert set(collection_entries()) == set(SIMULATOR_NAME) | COLLECTION_ONLY
+    assert set(collection_entries()) == set(SIMULATOR_NAME)
 
 
 def test_collection_and_simulator_hold_the_same_values():
     simulator = simulator_table()
     mismatches = dict((entry, (value, simulator.get(SIMULATOR_NAME[entry])))
                       for entry, value in collection_entries().items()
-                      if entry in SIMULATOR_NAME and simulator.get(SIMULATOR_NAME[entry]) != value)
+                      if simulator.get(SIMULATOR_NAME[entry]) != value)
     assert mismatches == {}
 
 
