@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to innovaphone.pbx
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""cfg.txt lines <-> flag dicts, and the `!` command URLs of the device command interface (reference 2)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from urllib.parse import quote
+
+from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import CONFIG
+
+CFG_PATH = "/cfg.txt"
+
+
+class CommandError(Exception):
+    """A command the device answered with `error <text>`."""
+
+
+def parse_flags(tokens):
+    """`/flag value /switch` tokens -> {flag: value}, with True for a flag without a value."""
+    flags = {}
+    name = None
+    for token in tokens:
+        if token.startswith("/"):
+            name = token[1:]
+            flags[name] = True
+        elif name is not None and flags[name] is True:
+            flags[name] = token
+    return flags
+
+
+def format_flags(flags):
+    parts = []
+    for name, value in flags.items():
+        if value is True:
+            parts.append("/" + name)
+        elif value not in (None, False, ""):
+            parts.append("/%s %s" % (name, value))
+    return " ".join(parts)
+
+
+class CfgText:
+    """The parts of cfg.txt the modules use: `config change` lines and `config add` objects."""
+
+    def __init__(self, text):
+        self.modules = {}
+        self.objects = []
+        for line in text.splitlines():
+            words = line.split()
+            if len(words) < 3 or words[0] != "config":
+                continue
+            if words[1] == "change":
+                self.modules[words[2]] = parse_flags(words[3:])
+            elif words[1] == "add" and len(words) > 3 and not words[3].startswith("/"):
+                self.objects.append((words[2], words[3], parse_flags(words[4:])))
+
+    def flags(self, module):
+        return dict(self.modules.get(module, {}))
+
+    def filters(self):
+        """Names of the call filters the PBX knows."""
+        return [flags.get(CONFIG["filter_name"]) for module, kind, flags in self.objects
+                if module == "PBX0" and kind == CONFIG["filter_object"]]
+
+
+def change_command(module, flags):
+    """The `config change` command that replaces a module's whole line."""
+    return ("config change %s %s" % (module, format_flags(flags))).strip()
+
+
+def command_path(command):
+    """The URL path that runs a command: `/!` and the command URL-encoded."""
+    return "/!" + quote(command, safe="/")
+
+
+def command_result(body):
+    """The text of a command answer; CommandError for `error <text>`."""
+    text = body.strip()
+    if text.split(" ", 1)[0] == CONFIG["error"]:
+        raise CommandError(text[len(CONFIG["error"]):].strip() or "error")
+    return text

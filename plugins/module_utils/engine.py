@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to innovaphone.pbx
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The one engine under every module: read -> validate -> compare given keys -> plan -> apply -> re-read.
+
+It knows nothing of HTTP, XML or JSON. A backend gives it records (dicts of module field names) and
+carries out the plan:
+
+    read_all() -> {key: record}     one (bulk) read of the current state
+    create(record)                  a new object from the wanted fields
+    update(key, changes)            the object `key` with `changes` ({field: value}) applied, all else kept
+    delete(key)
+
+A secret field of a current record holds the clear value when the backend could read it, or UNKNOWN.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.innovaphone.pbx.plugins.module_utils.redact import PLACEHOLDER
+
+CREATE = "create"
+UPDATE = "update"
+DELETE = "delete"
+
+
+class _Unknown:
+    def __repr__(self):
+        return "UNKNOWN"
+
+
+# A current value the backend cannot read (a password while the PBX key is unknown).
+UNKNOWN = _Unknown()
+
+
+class Change:
+    def __init__(self, key, action, fields, before, after):
+        self.key = key
+        self.action = action
+        self.fields = fields
+        self.before = before
+        self.after = after
+
+
+class Engine:
+    def __init__(self, resource, backend, check_mode=False, diff_mode=False, update_secrets="always",
+                 unreadable_hint=""):
+        self.resource = resource
+        self.backend = backend
+        self.check_mode = check_mode
+        self.diff_mode = diff_mode
+        self.update_secrets = update_secrets
+        self.unreadable_hint = unreadable_hint
+        self.unreadable = []
+
+    def read(self):
+        return self.backend.read_all()
+
+    def converge(self, entries, current=None, validate=None):
+        """Bring every entry ({field: value or None, "state": present|absent}) to its wanted state.
+
+        `validate(entries, current)` runs after the read and before the first write; it raises to stop.
+        Returns the module result: changed, the end state of the entries, the changes, and a diff in diff mode.
+        """
+        if current is None:
+            current = self.read()
+        if validate is not None:
+            validate(entries, current)
+        changes = [c for c in (self.plan(entry, current) for entry in entries) if c is not None]
+        if changes and not self.check_mode:
+            for change in changes:
+                self.apply(change)
+            current = self.read()
+        else:
+            current = self.predict(current, changes)
+        keys = [entry[self.resource.key] for entry in entries]
+        result = {
+            "changed": bool(changes),
+            self.resource.name: [self.public(current[k]) for k in keys if k in current],
+            "changes": [{self.resource.key: c.key, "action": c.action, "fields": c.fields} for c in changes],
+        }
+        if self.unreadable:
+            result["warnings"] = ["the current %s of %d %s cannot be read, so it is written on every run%s: %s" % (
+                "/".join(sorted(self.resource.secret_fields)), len(self.unreadable), self.resource.name,
+                self.unreadable_hint, ", ".join(self.unreadable))]
+        if self.diff_mode:
+            result["diff"] = {
+                "before": dict((c.key, self.public(c.before)) for c in changes if c.before is not None),
+                "after": dict((c.key, self.public(c.after)) for c in changes if c.after is not None),
+            }
+        return result
+
+    def plan(self, entry, current):
+        key = entry[self.resource.key]
+        have = current.get(key)
+        if entry.get("state", "present") == "absent":
+            return Change(key, DELETE, [], have, None) if have is not None else None
+        want = dict((k, v) for k, v in entry.items() if v is not None and k != "state")
+        if have is None:
+            return Change(key, CREATE, sorted(want), None, want)
+        fields = sorted(name for name, value in want.items() if self.differs(key, name, have.get(name), value))
+        if not fields:
+            return None
+        after = dict(have)
+        after.update((name, want[name]) for name in fields)
+        return Change(key, UPDATE, fields, have, after)
+
+    def differs(self, key, name, have, want):
+        if name in self.resource.secret_fields:
+            if self.update_secrets == "on_create":
+                return False
+            if have is UNKNOWN:
+                self.unreadable.append(key)
+                return True
+        return have != want
+
+    def apply(self, change):
+        if change.action == CREATE:
+            self.backend.create(change.after)
+        elif change.action == UPDATE:
+            self.backend.update(change.key, dict((name, change.after[name]) for name in change.fields))
+        else:
+            self.backend.delete(change.key)
+
+    @staticmethod
+    def predict(current, changes):
+        """The state the changes would leave (check mode)."""
+        state = dict(current)
+        for change in changes:
+            if change.after is None:
+                state.pop(change.key, None)
+            else:
+                state[change.key] = change.after
+        return state
+
+    def public(self, record):
+        """A record fit for results and diffs: secrets read as the placeholder when set."""
+        secrets = self.resource.secret_fields
+        return dict((f.name, PLACEHOLDER if f.name in secrets and record[f.name] else record[f.name])
+                    for f in self.resource.fields if f.name in record)

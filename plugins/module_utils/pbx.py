@@ -1,0 +1,244 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to innovaphone.pbx
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What the modules ask of a PBX (SOAP Admin(), the bulk reads, cfg.txt, `!` commands) and the engine
+backends built on it: config templates, users, hot-desking registrations and the PBX0 settings."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.innovaphone.pbx.plugins.module_utils import cfgtxt, crypto, soap
+from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import UNKNOWN
+from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import (
+    HOTDESK_REGISTRATIONS, PBX_SETTINGS, TEMPLATES, USERS)
+from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import REGISTRATION
+
+SETTINGS_MODULE = "PBX0"
+
+
+class Pbx:
+    """One PBX over one HttpClient; every failure surfaces as the client's secret-free PbxError."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def admin(self, command):
+        """Run one Admin() command element and return the answer element."""
+        body = self.client.post(soap.SOAP_PATH, soap.envelope(command), soap.HEADERS)
+        try:
+            return soap.unwrap(body)
+        except soap.SoapError as exc:
+            raise self.client.error("%s: %s" % (command.tag, exc))
+
+    def _bulk(self, path):
+        try:
+            return soap.checked(soap.parse_xml(self.client.get(path), "the bulk read"))
+        except soap.SoapError as exc:
+            raise self.client.error(str(exc))
+
+    def objects(self):
+        """Every PBX object (users and templates) in one request."""
+        try:
+            return soap.objects(self._bulk(soap.BULK_USERS_PATH))
+        except soap.SoapError as exc:
+            raise self.client.error(str(exc))
+
+    def registrations(self):
+        """The registrations the PBX holds now, one dict each."""
+        names = REGISTRATION
+        return [{
+            "user": reg.get(names["user"], ""),
+            "long_name": reg.get(names["long_name"], ""),
+            "hw": reg.get(names["hw"], ""),
+            "address": reg.get(names["address"], ""),
+            "with_password": reg.get(names["with_password"]) == "true",
+            "hotdesk": reg.get(names["hotdesk"]) == "true",
+        } for reg in self._bulk(soap.BULK_REGS_PATH).iter(names["element"])]
+
+    def key(self, pbx_password):
+        """The PBX key (reference 1.3) from _ADMIN_ and the PBX password."""
+        try:
+            admin = soap.objects(self.admin(soap.show(cn="_ADMIN_")))
+        except soap.SoapError as exc:
+            raise self.client.error(str(exc))
+        if not admin or not admin[0].get("key"):
+            raise self.client.error("the PBX did not return the key of _ADMIN_")
+        return crypto.pbx_key(admin[0].get("key"), pbx_password)
+
+    def cfg(self):
+        return cfgtxt.CfgText(self.client.get(cfgtxt.CFG_PATH))
+
+    def command(self, text):
+        """Run a `!` command and return its answer text."""
+        try:
+            return cfgtxt.command_result(self.client.get(cfgtxt.command_path(text)))
+        except cfgtxt.CommandError as exc:
+            raise self.client.error("command %s failed: %s" % (text.split(" /", 1)[0], exc))
+
+
+def is_template(element):
+    return any(child.tag == "pseudo" and child.get("type") == "config" for child in element)
+
+
+def hotdesk_device(element):
+    """The hot-desking <device> of a user: hw equal to the user's own h323 name (contract 2)."""
+    name = element.get("h323")
+    return next((d for d in element.findall("device") if name and d.get("hw") == name), None)
+
+
+def hotdesk_record(element):
+    """The hot-desking registration of a user as a record {user, registered, app, text}."""
+    device = hotdesk_device(element)
+    attributes = dict(device.attrib if device is not None else {}, h323=element.get("h323"))
+    return dict(HOTDESK_REGISTRATIONS.decode(attributes), registered=device is not None)
+
+
+class Directory:
+    """Every PBX object of one bulk read, with the lookups validation needs."""
+
+    def __init__(self, elements):
+        self.elements = elements
+        self.templates = dict((e.get("cn"), e) for e in elements if is_template(e))
+        self.users = dict((e.get("h323"), e) for e in elements if e.get("h323") and not is_template(e))
+        self._owners = {}
+
+    def owner(self, attribute, value):
+        """The object whose `attribute` is `value`, None when there is none."""
+        if attribute not in self._owners:
+            self._owners[attribute] = dict((e.get(attribute), e) for e in self.elements if e.get(attribute))
+        return self._owners[attribute].get(value)
+
+    def hw_owner(self, hw):
+        """The object holding a device with this hardware id (one user only, reference 1.1)."""
+        if "device" not in self._owners:
+            self._owners["device"] = dict((d.get("hw"), e) for e in self.elements for d in e.findall("device"))
+        return self._owners["device"].get(hw)
+
+
+class ObjectBackend:
+    """PBX objects of one kind ("users" or "templates" of a Directory), read in bulk, written over SOAP."""
+
+    resource = None
+    kind = None
+
+    def __init__(self, pbx):
+        self.pbx = pbx
+        self.directory = None
+
+    def read_all(self):
+        self.directory = Directory(self.pbx.objects())
+        return dict((key, self.record(element)) for key, element in self.elements().items())
+
+    def elements(self):
+        return getattr(self.directory, self.kind)
+
+    def record(self, element):
+        return self.resource.decode(element.attrib)
+
+    def create(self, record):
+        self.pbx.admin(soap.command("add", self.new_element(record)))
+
+    def new_element(self, record):
+        return soap.new_object(self.resource.encode(record))
+
+    def update(self, key, changes):
+        attributes = self.resource.encode(changes)
+        password = attributes.pop("pwd", None)
+        self.pbx.admin(soap.command("modify", soap.edited(self.elements()[key], attributes, password)))
+
+    def delete(self, key):
+        self.pbx.admin(soap.delete(self.elements()[key].get("cn")))
+
+
+class TemplateBackend(ObjectBackend):
+    resource = TEMPLATES
+    kind = "templates"
+
+    def new_element(self, record):
+        return soap.new_object(self.resource.encode(record), [soap.element("pseudo", {"type": "config"})])
+
+
+class UserBackend(ObjectBackend):
+    """Users; with the PBX key, current passwords are decrypted from pwdx so they can be compared."""
+
+    resource = USERS
+    kind = "users"
+
+    def __init__(self, pbx, key=None):
+        super(UserBackend, self).__init__(pbx)
+        self.key = key
+
+    def record(self, element):
+        record = super(UserBackend, self).record(element)
+        record["password"] = self.password(element)
+        return record
+
+    def password(self, element):
+        if self.key is None:
+            return UNKNOWN
+        pwdx = element.get("pwdx")
+        if not pwdx:
+            return ""
+        try:
+            return crypto.decrypt_password(self.key, pwdx)
+        except crypto.CryptoError:
+            raise self.pbx.client.error("pbx_password does not decrypt the password of user %s: is it the PBX "
+                                        "password?" % element.get("h323"))
+
+    def new_element(self, record):
+        attributes = self.resource.encode(record)
+        attributes.setdefault("cn", record["name"])
+        return soap.new_object(attributes)
+
+
+class HotdeskBackend(ObjectBackend):
+    """The hot-desking registration of every user, as records {user, registered, app, text}."""
+
+    resource = HOTDESK_REGISTRATIONS
+    kind = "users"
+
+    def record(self, element):
+        return hotdesk_record(element)
+
+    def create(self, record):
+        raise self.pbx.client.error("user %s does not exist" % record["user"])
+
+    def update(self, key, changes):
+        element = self.elements()[key]
+        edited = soap.edited(element, {})
+        device = hotdesk_device(edited)
+        wanted = dict(self.record(element), **changes)
+        if not wanted["registered"]:
+            edited.remove(device)
+        else:
+            if device is None:
+                device = soap.element("device", {"hw": key})
+                edited.append(device)
+            for name, value in self.resource.encode({"app": wanted["app"], "text": wanted["text"]}).items():
+                device.set(name, value)
+        self.pbx.admin(soap.command("modify", edited))
+
+
+class SettingsBackend:
+    """The PBX0 flags of cfg.txt: `config change` of the whole line, then write and activate."""
+
+    resource = PBX_SETTINGS
+
+    def __init__(self, pbx):
+        self.pbx = pbx
+        self.flags = {}
+        self.filters = []
+
+    def read_all(self):
+        cfg = self.pbx.cfg()
+        self.flags = cfg.flags(SETTINGS_MODULE)
+        self.filters = cfg.filters()
+        return {SETTINGS_MODULE: dict(self.resource.decode(self.flags), module=SETTINGS_MODULE)}
+
+    def update(self, key, changes):
+        flags = dict(self.flags)
+        flags.update(self.resource.encode(changes))
+        for command in (cfgtxt.change_command(key, flags), "config write", "config activate"):
+            self.pbx.command(command)

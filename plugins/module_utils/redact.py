@@ -1,0 +1,19 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to innovaphone.pbx
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Keeping secrets out of everything a module returns."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+# The placeholder Ansible itself uses for no_log values (contract section 8).
+PLACEHOLDER = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+
+
+def redact_text(text, secrets):
+    """Return text with every non-empty secret replaced by the placeholder, longest first."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, PLACEHOLDER)
+    return text

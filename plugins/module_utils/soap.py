@@ -1,0 +1,116 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to innovaphone.pbx
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""SOAP Admin() envelopes and PBX object XML (reference 1, contract 2 and 3)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import xml.etree.ElementTree as ET
+
+from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import SOAP
+
+NAMESPACE = "http://innovaphone.com/pbx"
+SOAP_PATH = "/PBX0/user.soap"
+BULK_USERS_PATH = "/PBX0/ADMIN/mod_cmd_login.xml?cmd=show&user=*"
+BULK_REGS_PATH = "/PBX0/ADMIN/mod_cmd_login.xml?cmd=show&reg=*"
+HEADERS = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"%s/Admin"' % NAMESPACE}
+ENVELOPE_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+KEEP_PASSWORD = "********"
+# Never sent back: pwdx is derived by the PBX, sessions are runtime state (reference 1, contract 2).
+NOT_WRITTEN_ATTRIBUTES = ("pwdx",)
+NOT_WRITTEN_CHILDREN = ("sessions",)
+
+
+class SoapError(Exception):
+    """A malformed answer or a refusal (<error>) from the PBX."""
+
+
+def envelope(command):
+    """The SOAP 1.1 request body carrying one Admin() command element."""
+    root = ET.Element("{%s}Envelope" % ENVELOPE_NS)
+    admin = ET.SubElement(ET.SubElement(root, "{%s}Body" % ENVELOPE_NS), "{%s}Admin" % NAMESPACE)
+    ET.SubElement(admin, "{%s}xml" % NAMESPACE).text = to_text(command)
+    return ET.tostring(root, encoding="utf-8")
+
+
+def to_text(element):
+    return ET.tostring(element, encoding="unicode")
+
+
+def parse_xml(text, what):
+    try:
+        return ET.fromstring(text)
+    except ET.ParseError as exc:
+        raise SoapError("%s is not XML: %s" % (what, exc))
+
+
+def unwrap(body):
+    """The command answer inside <return>; SoapError for faults and <error> answers."""
+    root = parse_xml(body, "the SOAP answer")
+    for element in root.iter():
+        local = element.tag.rsplit("}", 1)[-1]
+        if local == "Fault":
+            raise SoapError("SOAP fault: %s" % " ".join(t.strip() for t in element.itertext() if t.strip()))
+        if local == "return":
+            return checked(parse_xml(element.text or "", "the Admin() answer"))
+    raise SoapError("the SOAP answer has no <return>")
+
+
+def checked(answer):
+    if answer.tag == SOAP["error"]:
+        raise SoapError("the PBX refused: %s" % (answer.text or "").strip())
+    return answer
+
+
+def objects(answer):
+    """The <user> elements of a show answer or a bulk read."""
+    if answer.tag != SOAP["show_root"]:
+        raise SoapError("expected <%s>, got <%s>" % (SOAP["show_root"], answer.tag))
+    return answer.findall("user")
+
+
+def command(verb, obj):
+    """<verb><user .../></verb> around a copy of an object element."""
+    root = ET.Element(verb)
+    root.append(copy.deepcopy(obj))
+    return root
+
+
+def show(**lookup):
+    return command("show", ET.Element("user", dict(lookup, config="true")))
+
+
+def delete(cn):
+    return command(SOAP["delete"], ET.Element("user", {"cn": cn}))
+
+
+def new_object(attributes, children=()):
+    """A <user> element from attributes (empty values left out) and child elements."""
+    element = ET.Element("user", dict((k, v) for k, v in attributes.items() if v))
+    element.extend(children)
+    return element
+
+
+def edited(obj, attributes, password=None):
+    """The complete object for `modify`: every attribute and child kept, `attributes` applied
+    (an empty value removes the attribute), the password kept unless a new one is given."""
+    result = copy.deepcopy(obj)
+    for name in NOT_WRITTEN_ATTRIBUTES:
+        result.attrib.pop(name, None)
+    for child in [c for c in result if c.tag in NOT_WRITTEN_CHILDREN]:
+        result.remove(child)
+    for name, value in attributes.items():
+        if value:
+            result.set(name, value)
+        else:
+            result.attrib.pop(name, None)
+    result.set("pwd", password or KEEP_PASSWORD)
+    return result
+
+
+def element(tag, attributes):
+    return ET.Element(tag, dict((k, v) for k, v in attributes.items() if v))

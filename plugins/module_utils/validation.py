@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to innovaphone.pbx
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Whole-input checks, run after the read and before the first write.
+
+Every error names the entry and the field (`users[3].extension: ...`, indexes from 0) and all errors are
+reported at once, so that one run shows everything to fix and nothing has been written.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import re
+
+from ansible_collections.innovaphone.pbx.plugins.module_utils.crypto import MAX_USER_PASSWORD
+
+EXTENSION = re.compile(r"^[0-9#*]+$")
+MAX_INHERITED_TEMPLATES = 4
+
+
+class ValidationError(Exception):
+    def __init__(self, errors):
+        self.errors = errors
+        super(ValidationError, self).__init__("invalid input: " + "; ".join(errors))
+
+
+class Errors:
+    def __init__(self):
+        self.messages = []
+
+    def add(self, where, message):
+        self.messages.append("%s: %s" % (where, message))
+
+    def check(self):
+        if self.messages:
+            raise ValidationError(self.messages)
+
+
+def where(list_name, index, field=None):
+    place = "%s[%d]" % (list_name, index) if list_name else ""
+    return ".".join(p for p in (place, field) if p)
+
+
+def check_unique(errors, entries, field, list_name):
+    seen = {}
+    for index, entry in enumerate(entries):
+        value = entry.get(field)
+        if value and entry.get("state", "present") == "present":
+            if value in seen:
+                errors.add(where(list_name, index, field), "%r is also given in %s" % (
+                    value, where(list_name, seen[value])))
+            seen.setdefault(value, index)
+
+
+def check_owner(errors, place, owner, name, value, what):
+    """An object other than user `name` holding `value` is a conflict."""
+    if owner is not None and owner.get("h323") != name:
+        errors.add(place, "%s %r already belongs to PBX object %r" % (what, value, owner.get("cn")))
+
+
+def check_users(entries, directory, list_name="users"):
+    errors = Errors()
+    for field in ("name", "long_name", "extension"):
+        check_unique(errors, entries, field, list_name)
+    for index, entry in enumerate(entries):
+        if entry.get("state", "present") == "absent":
+            continue
+        extension, password, template = entry.get("extension"), entry.get("password"), entry.get("template")
+        if extension and not EXTENSION.match(extension):
+            errors.add(where(list_name, index, "extension"), "%r may hold only digits, # and *" % extension)
+        if password is not None and len(password.encode("utf-8")) > MAX_USER_PASSWORD:
+            errors.add(where(list_name, index, "password"), "longer than %d characters, which the PBX would "
+                       "truncate" % MAX_USER_PASSWORD)
+        if template and template not in directory.templates:
+            errors.add(where(list_name, index, "template"), "no config template %r on the PBX" % template)
+        for field, attribute, what in (("long_name", "cn", "long name"), ("extension", "e164", "extension")):
+            if entry.get(field):
+                check_owner(errors, where(list_name, index, field), directory.owner(attribute, entry[field]),
+                            entry["name"], entry[field], what)
+    errors.check()
+
+
+def check_template(entry, directory, filters):
+    errors = Errors()
+    if entry.get("state", "present") == "present":
+        for field in ("call_filter", "call_forward_filter"):
+            if entry.get(field) and entry[field] not in filters:
+                errors.add(field, "no filter %r on the PBX (known: %s)" % (entry[field], ", ".join(filters) or "none"))
+        inherit = entry.get("inherit") or []
+        if len(inherit) > MAX_INHERITED_TEMPLATES:
+            errors.add("inherit", "at most %d templates" % MAX_INHERITED_TEMPLATES)
+        for name in inherit:
+            if name == entry["name"] or name not in directory.templates:
+                errors.add("inherit", "no other config template %r on the PBX" % name)
+        owner = directory.owner("cn", entry["name"])
+        if owner is not None and owner.get("cn") not in directory.templates:
+            errors.add("name", "%r is the long name of a PBX object that is not a config template" % entry["name"])
+    errors.check()
+
+
+def check_hotdesk(entries, directory, list_name="users"):
+    errors = Errors()
+    check_unique(errors, entries, "user", list_name)
+    for index, entry in enumerate(entries):
+        name = entry["user"]
+        if not entry.get("registered"):
+            continue
+        if name not in directory.users:
+            errors.add(where(list_name, index), "no user %r on the PBX" % name)
+        else:
+            check_owner(errors, where(list_name, index), directory.hw_owner(name), name, name, "hardware id")
+    errors.check()
+
+
+def check_settings(settings):
+    errors = Errors()
+    count = settings.get("registrations_without_password")
+    if count is not None and count < 0:
+        errors.add("registrations_without_password", "must be 0 or more, not %d" % count)
+    for index, entry in enumerate(settings.get("ip_filter") or []):
+        try:
+            ipaddress.IPv4Network("%s/%s" % (entry["address"], entry["mask"]), strict=False)
+        except ValueError as exc:
+            errors.add(where("ip_filter", index), "not an IPv4 address and mask: %s" % exc)
+    errors.check()

@@ -1,0 +1,138 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to innovaphone.pbx
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: config_template
+short_description: Manage a config template of an innovaphone PBX
+version_added: 0.1.0
+description:
+  - Creates, updates or deletes a config template (PBX Manager "Templates"), such as the hot-desking
+    template of innovaphone's Step-by-Step Hot Desking how-to.
+  - Compares only the options given; an update keeps every other attribute and child of the template.
+  - Fails before writing anything when a named call filter or inherited template does not exist on the PBX.
+author:
+  - innovaphone.pbx maintainers (@innovaphone-pbx)
+extends_documentation_fragment:
+  - innovaphone.pbx.connection
+  - innovaphone.pbx.attributes
+  - innovaphone.pbx.attributes.pbx_group
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  name:
+    description:
+      - Name (long name, C(cn)) of the template.
+    type: str
+    required: true
+  call_filter:
+    description:
+      - Call filter of the template, a filter configured on the PBX (PBX/Config/Filter), for example V(intern).
+    type: str
+  call_forward_filter:
+    description:
+      - Call forward filter of the template, a filter configured on the PBX.
+    type: str
+  store_phone_config:
+    description:
+      - Store the phone configuration on the PBX ("Store Phone Config").
+    type: bool
+  inherit:
+    description:
+      - Templates this template inherits from (at most four). The default, no template, is what the
+        hot-desking how-to asks for.
+    type: list
+    elements: str
+    default: []
+  state:
+    description:
+      - Whether the template should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+"""
+
+EXAMPLES = r"""
+- name: Ensure the hot-desking template
+  module_defaults:
+    group/innovaphone.pbx.pbx:
+      url: https://pbx.example.com
+      password: "{{ pbx_admin_password }}"
+  innovaphone.pbx.config_template:
+    name: Hotdesking
+    call_filter: intern
+    call_forward_filter: intern
+    store_phone_config: true
+
+- name: Remove a template
+  innovaphone.pbx.config_template:
+    url: https://pbx.example.com
+    password: "{{ pbx_admin_password }}"
+    name: Old template
+    state: absent
+"""
+
+RETURN = r"""
+template:
+  description: The template after the run (as it would be, in check mode); empty when it does not exist.
+  returned: always
+  type: dict
+  sample:
+    name: Hotdesking
+    call_filter: intern
+    call_forward_filter: intern
+    store_phone_config: true
+    inherit: []
+changes:
+  description: What was changed (would be, in check mode).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - name: Hotdesking
+      action: create
+      fields: [call_filter, call_forward_filter, inherit, name, store_phone_config]
+"""
+
+from ansible_collections.innovaphone.pbx.plugins.module_utils.common import connect, pbx_module, run, single
+from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engine
+from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import TemplateBackend
+from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import TEMPLATES
+from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_template
+
+
+def converge(module):
+    entry = dict((f.name, module.params[f.name]) for f in TEMPLATES.fields)
+    entry["state"] = module.params["state"]
+    pbx = connect(module)
+    names_filter = entry["state"] == "present" and (entry["call_filter"] or entry["call_forward_filter"])
+    filters = pbx.cfg().filters() if names_filter else []
+    backend = TemplateBackend(pbx)
+    engine = Engine(TEMPLATES, backend, module.check_mode, module._diff)
+    result = engine.converge([entry], validate=lambda _e, _c: check_template(entry, backend.directory, filters))
+    return single(result, TEMPLATES.name, "template")
+
+
+def main():
+    module = pbx_module(dict(
+        name=dict(type="str", required=True),
+        call_filter=dict(type="str"),
+        call_forward_filter=dict(type="str"),
+        store_phone_config=dict(type="bool"),
+        inherit=dict(type="list", elements="str", default=[]),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+    ))
+    run(module, lambda: converge(module))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to innovaphone.pbx
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: hotdesk_registration
+short_description: Manage the hot-desking registrations (hardware ids) of innovaphone PBX users
+version_added: 0.1.0
+description:
+  - Does what Users Admin "Register phones, + Hotdesking registration" does for a list of users. Each user
+    gets a device entry whose hardware id is the user's own name, for the phone app, so that the user can
+    log in on a hot-desking phone.
+  - Reads every PBX object in one bulk request and writes one SOAP C(modify) per user that must change,
+    keeping every other device entry, attribute and child of the user.
+author:
+  - innovaphone.pbx maintainers (@innovaphone-pbx)
+extends_documentation_fragment:
+  - innovaphone.pbx.connection
+  - innovaphone.pbx.attributes
+  - innovaphone.pbx.attributes.pbx_group
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  users:
+    description:
+      - Usernames (H.323 names) of the users. With O(state=present) every user must exist, and no other
+        user may hold a device with that hardware id.
+    type: list
+    elements: str
+    required: true
+  app:
+    description:
+      - The phone app of the registration.
+    type: str
+    default: phone
+  text:
+    description:
+      - Description of the device entry.
+    type: str
+    default: Hotdesking
+  state:
+    description:
+      - Whether the users should have a hot-desking registration.
+    type: str
+    choices: [present, absent]
+    default: present
+  exclusive:
+    description:
+      - With V(true), also remove the hot-desking registration of every user not in O(users).
+      - Only with O(state=present).
+    type: bool
+    default: false
+"""
+
+EXAMPLES = r"""
+- name: Let the Hot Desk Base user and two colleagues use hot desking, and nobody else
+  module_defaults:
+    group/innovaphone.pbx.pbx:
+      url: https://pbx.example.com
+      password: "{{ pbx_admin_password }}"
+  innovaphone.pbx.hotdesk_registration:
+    users: [hot-desk-base, alice, bob]
+    exclusive: true
+
+- name: Take hot desking away from a user
+  innovaphone.pbx.hotdesk_registration:
+    url: https://pbx.example.com
+    password: "{{ pbx_admin_password }}"
+    users: [bob]
+    state: absent
+"""
+
+RETURN = r"""
+registrations:
+  description: The hot-desking registration of each user concerned, after the run (as it would be, in check mode).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - user: alice
+      registered: true
+      app: phone
+      text: Hotdesking
+changes:
+  description: What was changed (would be, in check mode), one entry per user.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - user: bob
+      action: update
+      fields: [registered]
+"""
+
+from ansible_collections.innovaphone.pbx.plugins.module_utils.common import connect, pbx_module, run
+from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engine
+from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import HotdeskBackend
+from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import HOTDESK_DEFAULTS, HOTDESK_REGISTRATIONS
+from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_hotdesk
+
+
+def wanted(params, current):
+    """One entry per user concerned: the listed users, and with `exclusive` every other registered user."""
+    if params["state"] == "absent":
+        # A user that does not exist has no registration to remove.
+        return [{"user": name, "registered": False} for name in params["users"] if name in current]
+    entries = [{"user": name, "registered": True, "app": params["app"], "text": params["text"]}
+               for name in params["users"]]
+    if params["exclusive"]:
+        listed = set(params["users"])
+        entries.extend({"user": name, "registered": False} for name in sorted(current)
+                       if current[name]["registered"] and name not in listed)
+    return entries
+
+
+def converge(module):
+    backend = HotdeskBackend(connect(module))
+    engine = Engine(HOTDESK_REGISTRATIONS, backend, module.check_mode, module._diff)
+    current = engine.read()
+    return engine.converge(wanted(module.params, current), current,
+                           validate=lambda entries, _current: check_hotdesk(entries, backend.directory))
+
+
+def main():
+    module = pbx_module(dict(
+        users=dict(type="list", elements="str", required=True),
+        app=dict(type="str", default=HOTDESK_DEFAULTS["app"]),
+        text=dict(type="str", default=HOTDESK_DEFAULTS["text"]),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        exclusive=dict(type="bool", default=False),
+    ))
+    if module.params["exclusive"] and module.params["state"] != "present":
+        module.fail_json(msg="exclusive needs state=present")
+    run(module, lambda: converge(module))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to innovaphone.pbx
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: pbx_info
+short_description: Read the hot-desking state of an innovaphone PBX
+version_added: 0.1.0
+description:
+  - Returns the config templates, the users with their device entries and hot-desking registration, the
+    security settings, the call filters and the current registrations of a PBX, in three requests.
+  - Passwords are never returned.
+  - O(query) selects from that with a JMESPath expression.
+author:
+  - innovaphone.pbx maintainers (@innovaphone-pbx)
+extends_documentation_fragment:
+  - innovaphone.pbx.connection
+  - innovaphone.pbx.attributes
+  - innovaphone.pbx.attributes.pbx_group
+  - innovaphone.pbx.attributes.info_module
+options:
+  query:
+    description:
+      - A JMESPath expression applied to a dict of all that the module returns (C(templates), C(users),
+        C(settings), C(filters), C(registrations)); its value is returned as RV(query_result).
+    type: str
+requirements:
+  - jmespath (for O(query))
+"""
+
+EXAMPLES = r"""
+- name: Read the PBX
+  module_defaults:
+    group/innovaphone.pbx.pbx:
+      url: https://pbx.example.com
+      password: "{{ pbx_admin_password }}"
+  innovaphone.pbx.pbx_info:
+  register: pbx
+
+- name: Names of the users that can use hot desking
+  innovaphone.pbx.pbx_info:
+    url: https://pbx.example.com
+    password: "{{ pbx_admin_password }}"
+    query: "users[?hotdesk.registered].name"
+  register: hotdesk_users
+"""
+
+RETURN = r"""
+templates:
+  description: The config templates.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - name: Hotdesking
+      call_filter: intern
+      call_forward_filter: intern
+      store_phone_config: true
+      inherit: []
+users:
+  description: The users (PBX objects with a username that are not templates), without passwords.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - name: hot-desk-base
+      long_name: Hot Desk Base
+      display_name: ""
+      extension: "#10"
+      hide_from_ldap: true
+      template: Hotdesking
+      hotdesk: {user: hot-desk-base, registered: true, app: phone, text: Hotdesking}
+      devices: [{hw: hot-desk-base, app: phone, text: Hotdesking}]
+settings:
+  description: The security settings.
+  returned: always
+  type: dict
+  sample: {registrations_without_password: 0, ip_filter: [{address: 192.0.2.0, mask: 255.255.255.0}]}
+filters:
+  description: Names of the call filters the PBX knows.
+  returned: always
+  type: list
+  elements: str
+  sample: [intern, normal, international]
+registrations:
+  description: The registrations the PBX holds now.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {user: alice, long_name: Alice, hw: alice, address: 192.0.2.10, with_password: true, hotdesk: true}
+query_result:
+  description: The value of O(query).
+  returned: when O(query) is given
+  type: raw
+  sample: [hot-desk-base, alice]
+"""
+
+import traceback
+
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.innovaphone.pbx.plugins.module_utils.common import connect, pbx_module, run
+from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import Directory, SETTINGS_MODULE, hotdesk_record
+from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import PBX_SETTINGS, TEMPLATES, USERS
+
+try:
+    import jmespath
+    HAS_JMESPATH = True
+    JMESPATH_IMPORT_ERROR = None
+except ImportError:
+    HAS_JMESPATH = False
+    JMESPATH_IMPORT_ERROR = traceback.format_exc()
+
+
+def user_info(element):
+    info = USERS.decode(element.attrib)
+    info["hotdesk"] = hotdesk_record(element)
+    info["devices"] = [dict(device.attrib) for device in element.findall("device")]
+    return info
+
+
+def read(module):
+    pbx = connect(module)
+    directory = Directory(pbx.objects())
+    cfg = pbx.cfg()
+    info = {
+        "templates": [TEMPLATES.decode(e.attrib) for e in directory.templates.values()],
+        "users": [user_info(e) for e in directory.users.values()],
+        "settings": PBX_SETTINGS.decode(cfg.flags(SETTINGS_MODULE)),
+        "filters": cfg.filters(),
+        "registrations": pbx.registrations(),
+    }
+    if module.params["query"]:
+        try:
+            info["query_result"] = jmespath.search(module.params["query"], info)
+        except jmespath.exceptions.JMESPathError as exc:
+            module.fail_json(msg="query: %s" % exc)
+    return dict(info, changed=False)
+
+
+def main():
+    module = pbx_module(dict(query=dict(type="str")))
+    if module.params["query"] and not HAS_JMESPATH:
+        module.fail_json(msg=missing_required_lib("jmespath"), exception=JMESPATH_IMPORT_ERROR)
+    run(module, lambda: read(module))
+
+
+if __name__ == "__main__":
+    main()

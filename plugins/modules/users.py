@@ -1,0 +1,194 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to innovaphone.pbx
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: users
+short_description: Manage a list of innovaphone PBX users in one run
+version_added: 0.1.0
+description:
+  - Creates, updates and deletes the users given in O(users), like the Hot Desk Base and temp users of
+    innovaphone's Step-by-Step Hot Desking how-to.
+  - Reads every PBX object in one bulk request, compares only the fields given for each user, and writes
+    one SOAP C(modify) per user that must change. Users not listed are never touched.
+  - A modify keeps every attribute and child the module does not manage (devices, groups, forwards).
+  - The whole list is checked before the first write; an error names the entry and the field, for
+    example C(users[3].extension), counting from 0.
+author:
+  - innovaphone.pbx maintainers (@innovaphone-pbx)
+extends_documentation_fragment:
+  - innovaphone.pbx.connection
+  - innovaphone.pbx.attributes
+  - innovaphone.pbx.attributes.pbx_group
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  users:
+    description:
+      - The users to manage. A field left out is neither compared nor changed.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description:
+          - Username (H.323 name, SIP user) of the user, the key the module finds the user by.
+        type: str
+        required: true
+      long_name:
+        description:
+          - The long name (ID, C(cn)), unique on the PBX. Defaults to O(users[].name) when a user is created.
+        type: str
+      display_name:
+        description:
+          - Display name.
+        type: str
+      extension:
+        description:
+          - Extension number; digits, C(#) and C(*), for example V(#10). An empty string removes it.
+        type: str
+      password:
+        description:
+          - Password of the user, at most 23 characters.
+          - When it is compared depends on O(update_password).
+        type: str
+      hide_from_ldap:
+        description:
+          - Hide the user from LDAP.
+        type: bool
+      template:
+        description:
+          - Long name of the config template the user inherits from; it must exist on the PBX.
+        type: str
+      state:
+        description:
+          - Whether the user should exist.
+        type: str
+        choices: [present, absent]
+        default: present
+  update_password:
+    description:
+      - V(always) compares the password of existing users and writes it when it differs. The current
+        password can be read only with O(pbx_password); without it the password is written on every run
+        and a warning says so.
+      - V(on_create) sets the password only when a user is created.
+    type: str
+    choices: [always, on_create]
+    default: always
+  pbx_password:
+    description:
+      - The PBX password. With it the module decrypts the current passwords (C(pwdx)) to compare them,
+        so that an unchanged password reports no change. It is never sent to the PBX.
+      - If not set, the environment variable E(INNOVAPHONE_PBX_PASSWORD) is used.
+    type: str
+notes:
+  - Changes of several users are written one by one; a failed run leaves the users written so far and can
+    simply be run again.
+"""
+
+EXAMPLES = r"""
+- name: Ensure the Hot Desk Base and temp users
+  module_defaults:
+    group/innovaphone.pbx.pbx:
+      url: https://pbx.example.com
+      password: "{{ pbx_admin_password }}"
+  innovaphone.pbx.users:
+    pbx_password: "{{ pbx_password }}"
+    users:
+      - name: hot-desk-base
+        long_name: Hot Desk Base
+        extension: "#10"
+        password: "{{ hot_desk_base_password }}"
+        hide_from_ldap: true
+        template: Hotdesking
+      - name: temp
+        long_name: temp
+        extension: "#20"
+        password: "{{ temp_password }}"
+        hide_from_ldap: true
+        template: Hotdesking
+
+- name: Remove a user
+  innovaphone.pbx.users:
+    url: https://pbx.example.com
+    password: "{{ pbx_admin_password }}"
+    users:
+      - name: temp
+        state: absent
+"""
+
+RETURN = r"""
+users:
+  description: The listed users as they are after the run (as they would be, in check mode); passwords masked.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - name: hot-desk-base
+      long_name: Hot Desk Base
+      display_name: ""
+      extension: "#10"
+      password: VALUE_SPECIFIED_IN_NO_LOG_PARAMETER
+      hide_from_ldap: true
+      template: Hotdesking
+changes:
+  description: What was changed (would be, in check mode), one entry per user.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - name: temp
+      action: update
+      fields: [extension]
+"""
+
+from ansible_collections.innovaphone.pbx.plugins.module_utils.common import (
+    connect, pbx_module, pbx_password_option, run)
+from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engine
+from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import UserBackend
+from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import USERS
+from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_users
+
+USER_OPTIONS = dict(
+    name=dict(type="str", required=True),
+    long_name=dict(type="str"),
+    display_name=dict(type="str"),
+    extension=dict(type="str"),
+    password=dict(type="str", no_log=True),
+    hide_from_ldap=dict(type="bool"),
+    template=dict(type="str"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+)
+
+
+def converge(module):
+    params = module.params
+    pbx = connect(module)
+    compare_passwords = params["update_password"] == "always" and any(u["password"] for u in params["users"])
+    key = pbx.key(params["pbx_password"]) if compare_passwords and params["pbx_password"] else None
+    backend = UserBackend(pbx, key)
+    engine = Engine(USERS, backend, module.check_mode, module._diff, params["update_password"],
+                    unreadable_hint=" (give pbx_password to compare it)")
+    return engine.converge(params["users"], validate=lambda entries, _current: check_users(entries, backend.directory))
+
+
+def main():
+    module = pbx_module(dict(
+        users=dict(type="list", elements="dict", required=True, options=USER_OPTIONS),
+        update_password=dict(type="str", choices=["always", "on_create"], default="always", no_log=False),
+        pbx_password=pbx_password_option(),
+    ))
+    run(module, lambda: converge(module))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+# Copyright (c) innovaphone.pbx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The control and observation API under /_sim/ (contract 6): JSON in and out.
+
+server.py guards it (--control and the X-Sim-Token header); control calls are not counted in
+stats and suffer neither latency nor faults.
+"""
+
+import json
+import re
+
+from aiohttp import web
+
+from . import faults
+from . import phones
+
+REDACTED = "********"
+SECRET_KEY = re.compile(r"^(pwd|gk-pwd|pbx_key)$|password|secret", re.IGNORECASE)
+
+
+def redact(value):
+    """value with every string under a secret-looking key replaced by ********."""
+    if isinstance(value, dict):
+        return {key: REDACTED if isinstance(item, str) and SECRET_KEY.search(key) else redact(item)
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact(item) for item in value]
+    return value
+
+
+async def json_body(request):
+    """The request's JSON object ({} for an empty body); HTTP 400 otherwise."""
+    text = await request.text()
+    try:
+        body = json.loads(text) if text.strip() else {}
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text="body is not JSON: %s" % exc) from exc
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="body must be a JSON object")
+    return body
+
+
+def phone_call(method):
+    """Wrap a PhoneFleet call: PhoneError -> HTTP 409 {"error": text}."""
+    async def handler(self, request):
+        try:
+            return web.json_response(await method(self, request))
+        except phones.PhoneError as exc:
+            return web.json_response({"error": str(exc)}, status=409)
+    return handler
+
+
+class Control:
+    def __init__(self, instance):
+        self.instance = instance
+
+    def routes(self, prefix):
+        return [
+            web.get(prefix + "state", self.state),
+            web.get(prefix + "stats", self.stats),
+            web.post(prefix + "stats/reset", self.stats_reset),
+            web.post(prefix + "reset", self.reset),
+            web.post(prefix + "reboot", self.reboot),
+            web.get(prefix + "faults", self.faults),
+            web.post(prefix + "faults", self.add_fault),
+            web.delete(prefix + "faults", self.clear_faults),
+            web.get(prefix + "phones", self.list_phones),
+            web.post(prefix + "phones", self.provision),
+            web.get(prefix + "phones/{hw}", self.get_phone),
+            web.post(prefix + "phones/{hw}/hotdesk", self.hotdesk),
+            web.post(prefix + "phones/{hw}/logout", self.logout),
+            web.post(prefix + "phones/{hw}/reboot", self.reboot_phone),
+        ]
+
+    async def state(self, _request):
+        instance = self.instance
+        devices = getattr(instance.devices, "redacted_dict", instance.devices.to_dict)()
+        return web.json_response(redact({
+            "name": instance.name, "pbx": instance.pbx.to_dict(), "config": instance.config.to_dict(),
+            "devices": devices, "phones": instance.phones.to_dict(),
+        }))
+
+    async def stats(self, _request):
+        return web.json_response(self.instance.stats.to_dict())
+
+    async def stats_reset(self, _request):
+        self.instance.stats.reset()
+        return web.json_response(self.instance.stats.to_dict())
+
+    async def reset(self, _request):
+        self.instance.reset()
+        return web.json_response({"ok": True})
+
+    async def reboot(self, _request):
+        self.instance.reboot()
+        return web.json_response({"ok": True})
+
+    async def faults(self, _request):
+        return web.json_response(self.instance.faults.describe())
+
+    async def add_fault(self, request):
+        try:
+            return web.json_response(self.instance.faults.add(await json_body(request)))
+        except faults.FaultError as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from exc
+
+    async def clear_faults(self, _request):
+        self.instance.faults.clear()
+        return web.json_response([])
+
+    @phone_call
+    async def list_phones(self, _request):
+        return self.instance.phones.list()
+
+    @phone_call
+    async def provision(self, request):
+        body = await json_body(request)
+        return self.instance.phones.provision(str(body.get("hw_id", "")), str(body.get("code", "")),
+                                              str(body.get("address", "127.0.0.1")))
+
+    @phone_call
+    async def get_phone(self, request):
+        return self.instance.phones.get(request.match_info["hw"])
+
+    @phone_call
+    async def hotdesk(self, request):
+        body = await json_body(request)
+        return self.instance.phones.hotdesk_login(request.match_info["hw"], str(body.get("user", "")),
+                                                  str(body.get("password", "")))
+
+    @phone_call
+    async def logout(self, request):
+        return self.instance.phones.hotdesk_logout(request.match_info["hw"])
+
+    @phone_call
+    async def reboot_phone(self, request):
+        return self.instance.phones.reboot_phone(request.match_info["hw"])

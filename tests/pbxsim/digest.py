@@ -1,0 +1,101 @@
+# Copyright (c) innovaphone.pbx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""HTTP digest authentication (RFC 7616 with MD5 and qop=auth), basic only when enabled.
+
+Nonces are stateless (a timestamp signed with a per-process secret) and expire after a TTL.
+Like real servers, a nonce may be reused with a growing nonce count, so a keep-alive client
+authenticates each request without a new challenge; a nonce count seen before is a replay.
+A request whose digest is right but whose nonce is expired, unknown or replayed is answered
+with stale=true, so the client retries with the fresh nonce without asking for a password.
+"""
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+import time
+
+OK, STALE, DENIED = "ok", "stale", "denied"
+PARAM = re.compile(r'([a-zA-Z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
+
+
+def md5_hex(text):
+    return hashlib.md5(text.encode("utf-8")).hexdigest()
+
+
+def parse_params(text):
+    return {key.lower(): quoted if quoted or not bare else bare for key, quoted, bare in PARAM.findall(text)}
+
+
+class DigestAuth:
+    """Checks Authorization headers for a set of users, each with one or more accepted passwords."""
+
+    def __init__(self, realm, users, nonce_ttl=300.0, allow_basic=False):
+        self.realm = realm
+        self.users = users
+        self.nonce_ttl = nonce_ttl
+        self.allow_basic = allow_basic
+        self._secret = os.urandom(16)
+        self._seen = {}  # nonce -> nonce counts already used
+
+    def _sign(self, stamp):
+        return hmac.new(self._secret, stamp.encode("ascii"), hashlib.sha256).hexdigest()[:32]
+
+    def new_nonce(self):
+        now = time.time()
+        self._seen = {nonce: counts for nonce, counts in self._seen.items() if not self._expired(nonce, now)}
+        stamp = "%x" % int(now * 1000)
+        return stamp + self._sign(stamp)
+
+    def _expired(self, nonce, now):
+        stamp = nonce[:-32]
+        try:
+            issued = int(stamp, 16) / 1000.0
+        except ValueError:
+            return True
+        return not hmac.compare_digest(self._sign(stamp), nonce[-32:]) or now - issued > self.nonce_ttl
+
+    def challenge(self, stale=False):
+        """The WWW-Authenticate header values of a 401 answer."""
+        digest = 'Digest realm="%s", qop="auth", algorithm=MD5, nonce="%s"' % (self.realm, self.new_nonce())
+        headers = [digest + (", stale=true" if stale else "")]
+        if self.allow_basic:
+            headers.append('Basic realm="%s"' % self.realm)
+        return headers
+
+    def check(self, method, uri, authorization, force_stale=False):
+        """OK, STALE (right credentials, nonce not acceptable) or DENIED."""
+        scheme, _, rest = (authorization or "").partition(" ")
+        if scheme.lower() == "basic" and self.allow_basic:
+            return self._check_basic(rest)
+        if scheme.lower() != "digest":
+            return DENIED
+        params = parse_params(rest)
+        if (params.get("realm") != self.realm or params.get("uri") != uri or params.get("qop") != "auth"
+                or params.get("algorithm", "MD5").upper() != "MD5" or not params.get("cnonce")):
+            return DENIED
+        if not self._response_matches(method, params):
+            return DENIED
+        nonce, count = params.get("nonce", ""), params.get("nc", "")
+        counts = self._seen.setdefault(nonce, set())
+        if force_stale or self._expired(nonce, time.time()) or count in counts:
+            return STALE
+        counts.add(count)
+        return OK
+
+    def _response_matches(self, method, params):
+        ha2 = md5_hex("%s:%s" % (method, params["uri"]))
+        tail = ":".join((params.get("nonce", ""), params.get("nc", ""), params["cnonce"], "auth", ha2))
+        for password in self.users.get(params.get("username"), ()):
+            ha1 = md5_hex("%s:%s:%s" % (params["username"], self.realm, password))
+            if hmac.compare_digest(md5_hex(ha1 + ":" + tail), params.get("response", "")):
+                return True
+        return False
+
+    def _check_basic(self, token):
+        try:
+            username, _, password = base64.b64decode(token).decode("utf-8").partition(":")
+        except ValueError:
+            return DENIED
+        return OK if password and password in self.users.get(username, ()) else DENIED

@@ -1,0 +1,373 @@
+# Copyright (c) innovaphone.pbx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PBX objects, registrations and the rules a PBX enforces (reference 1, contract 2 and 7).
+
+Pure Python, free of HTTP and XML. An object is an element dict
+{"tag": "user", "attrs": {name: value}, "children": [element, ...]} as the SOAP `Admin()` XML
+carries it; `attrs["pwd"]` holds the clear password, which only ever leaves as "********" and
+pwdx. A stored object is never changed in place: every change stores a new dict, so a
+transaction can undo itself by putting the old dicts back.
+"""
+
+import contextlib
+import os
+import re
+import uuid
+
+from . import cfg
+from . import crypto
+from . import wire_names as wn
+
+ADMIN_CN = "_ADMIN_"
+HIDDEN_PASSWORD = "********"
+SELECTORS = ("guid", "cn", "h323", "e164")
+UNIQUE_KEYS = ("cn", "h323", "e164")
+# Attributes whose "false" means the same as absent; the PBX does not keep them.
+BOOLEAN_ATTRIBUTES = frozenset((
+    "hide", wn.STORE_PHONE_CFG, wn.DISCARD_PHONE_CFG,
+    "admin", "no-filter", "tls", "no-mob", "trusted", "dyn",
+))
+NUMBER = re.compile(r"^[0-9*#]+$")
+
+
+class PbxError(Exception):
+    """A refusal of the PBX; the state is unchanged."""
+
+
+class RegistrationRefused(PbxError):
+    """The PBX does not accept a registration; the message is the reason."""
+
+
+def element(tag, attrs=None, children=None):
+    return {"tag": tag, "attrs": dict(attrs or {}), "children": list(children or [])}
+
+
+def is_template(obj):
+    return any(child["tag"] == "pseudo" and child["attrs"].get("type") == "config"
+               for child in obj["children"])
+
+
+def devices_of(obj):
+    return [child["attrs"] for child in obj["children"] if child["tag"] == "device"]
+
+
+def index_key(key, value):
+    """Names compare case-insensitively on a PBX, numbers exactly."""
+    return value if key == "e164" else value.casefold()
+
+
+def clean(elem):
+    """The element as the PBX stores it: no empty attributes, no false booleans."""
+    attrs = {name: value for name, value in elem["attrs"].items()
+             if value != "" and not (name in BOOLEAN_ATTRIBUTES and value == "false")}
+    return element(elem["tag"], attrs, [clean(child) for child in elem["children"]])
+
+
+def is_true(attrs, name):
+    return attrs.get(name) == wn.BOOLEAN_TRUE
+
+
+class Pbx:
+    """The PBX objects and registrations of one simulated PBX."""
+
+    def __init__(self, config, pbx_password):
+        self.config = config
+        self.pbx_password = pbx_password
+        self.pbx_key = b""
+        self.objects = {}
+        self.regs = {}
+        self._index = {}
+        self._journal = None
+        self.reset()
+
+    # --- state ---------------------------------------------------------------------------
+    def reset(self):
+        self.pbx_key = os.urandom(16)
+        self.objects = {}           # guid -> object, in creation order
+        self.regs = {}              # registration id -> registration
+        self._index = {key: {} for key in UNIQUE_KEYS + ("hw",)}
+
+    def to_dict(self):
+        return {"pbx_key": self.pbx_key.hex(), "objects": list(self.objects.values()),
+                "registrations": list(self.regs.values())}
+
+    def load_dict(self, data):
+        self.reset()
+        self.pbx_key = bytes.fromhex(data["pbx_key"])
+        for obj in data["objects"]:
+            self._put(obj)
+        self.regs = {reg["id"]: reg for reg in data["registrations"]}
+
+    @contextlib.contextmanager
+    def transaction(self):
+        """All changes inside succeed together or are undone together."""
+        if self._journal is not None:
+            yield
+            return
+        self._journal, regs = {}, dict(self.regs)
+        try:
+            yield
+        except BaseException:
+            for guid, old in reversed(list(self._journal.items())):
+                if old is None:
+                    self._remove(guid)
+                else:
+                    self._put(old)
+            self.regs = regs
+            raise
+        finally:
+            self._journal = None
+
+    def _put(self, obj):
+        guid = obj["attrs"]["guid"]
+        self._remember(guid)
+        if guid in self.objects:
+            self._unindex(self.objects[guid])
+        self.objects[guid] = obj
+        for key, value in self._index_entries(obj):
+            self._index[key][value] = guid
+
+    def _remove(self, guid):
+        self._remember(guid)
+        self._unindex(self.objects.pop(guid))
+
+    def _remember(self, guid):
+        if self._journal is not None and guid not in self._journal:
+            self._journal[guid] = self.objects.get(guid)
+
+    def _unindex(self, obj):
+        for key, value in self._index_entries(obj):
+            if self._index[key].get(value) == obj["attrs"]["guid"]:
+                del self._index[key][value]
+
+    @staticmethod
+    def _index_entries(obj):
+        entries = [(key, index_key(key, obj["attrs"][key])) for key in UNIQUE_KEYS if key in obj["attrs"]]
+        return entries + [("hw", index_key("hw", dev["hw"])) for dev in devices_of(obj)]
+
+    # --- reading -----------------------------------------------------------------------------
+    def view(self, obj):
+        """An object as `show` answers it: password hidden, pwdx added."""
+        attrs = {}
+        for name, value in obj["attrs"].items():
+            if name == "pwd":
+                attrs["pwd"] = HIDDEN_PASSWORD
+                attrs["pwdx"] = crypto.pwdx(self.pbx_key, value)
+            else:
+                attrs[name] = value
+        return element(obj["tag"], attrs, obj["children"])
+
+    def admin_object(self):
+        return element("user", {"cn": ADMIN_CN, "key": crypto.admin_key_attribute(self.pbx_key, self.pbx_password)})
+
+    def show(self, criteria):
+        """Objects matching every selector given (guid, cn, h323, e164); _ADMIN_ carries the key."""
+        if criteria.get("cn", "").casefold() == ADMIN_CN.casefold():
+            return [self.admin_object()]
+        obj = self._find(criteria)
+        return [self.view(obj)] if obj else []
+
+    def all_objects(self):
+        return [self.view(obj) for obj in self.objects.values()]
+
+    def find_user(self, name_or_number):
+        """A user (not a template) by h323 name or e164 number, as a flat dict, or None.
+
+        Keys: the object's attributes (without the password), "guid", and "devices": the attribute
+        dicts of its <device> children.
+        """
+        obj = self._find_user_object(name_or_number)
+        if obj is None:
+            return None
+        user = {name: value for name, value in obj["attrs"].items() if name != "pwd"}
+        user["devices"] = [dict(dev) for dev in devices_of(obj)]
+        return user
+
+    def _find_user_object(self, name_or_number):
+        for key in ("h323", "e164"):
+            guid = self._index[key].get(index_key(key, name_or_number))
+            if guid and not is_template(self.objects[guid]):
+                return self.objects[guid]
+        return None
+
+    def _find(self, criteria):
+        selectors = [(key, criteria[key]) for key in SELECTORS if criteria.get(key)]
+        if not selectors:
+            raise PbxError("no object selector (one of %s)" % ", ".join(SELECTORS))
+        found = set()
+        for key, value in selectors:
+            if key == "guid":
+                found.add(value.lower() if value.lower() in self.objects else None)
+            else:
+                found.add(self._index[key].get(index_key(key, value)))
+        guid = found.pop() if len(found) == 1 else None
+        return self.objects.get(guid) if guid else None
+
+    def _existing(self, criteria):
+        obj = self._find(criteria)
+        if obj is None:
+            raise PbxError("no such object")
+        return obj
+
+    # --- writing ---------------------------------------------------------------------------------
+    def add(self, obj):
+        self._store(clean(obj), None)
+
+    def modify(self, obj):
+        """Replace an object (found by guid, else cn) with the complete new one."""
+        new = clean(obj)
+        key = "guid" if new["attrs"].get("guid") else "cn"
+        old = self._existing({key: new["attrs"].get(key, "")})
+        self._store(new, old)
+
+    def delete(self, criteria):
+        obj = self._existing(criteria)
+        self._check_not_referenced(obj, "deleted")
+        with self.transaction():
+            self._remove(obj["attrs"]["guid"])
+            user = obj["attrs"].get("h323") or obj["attrs"].get("e164")
+            self.regs = {rid: reg for rid, reg in self.regs.items() if reg["user"] != user}
+
+    def add_attrib(self, criteria, children):
+        """Append child elements (no duplicate check, like the PBX)."""
+        old = self._existing(criteria)
+        self._store(element(old["tag"], old["attrs"], old["children"] + [clean(c) for c in children]), old)
+
+    def del_attrib(self, criteria, children):
+        """Remove every child that has the tag and all attributes of one of `children`."""
+        old = self._existing(criteria)
+
+        def matches(child):
+            return any(child["tag"] == pattern["tag"] and pattern["attrs"].items() <= child["attrs"].items()
+                       for pattern in children)
+        kept = [child for child in old["children"] if not matches(child)]
+        self._store(element(old["tag"], old["attrs"], kept), old)
+
+    def add_device(self, h323, device):
+        """Give a user a <device> (e.g. the hw id of a provisioned phone); a no-op if it has it."""
+        obj = self._find_user_object(h323)
+        if obj is None:
+            raise PbxError("no such user %s" % h323)
+        if any(index_key("hw", dev["hw"]) == index_key("hw", device.get("hw", "")) for dev in devices_of(obj)):
+            return
+        self.add_attrib({"guid": obj["attrs"]["guid"]}, [element("device", device)])
+
+    def _store(self, new, old):
+        attrs = new["attrs"]
+        attrs.pop("pwdx", None)  # derived from pwd; a client never writes it
+        if old is None:
+            attrs["guid"] = uuid.uuid4().hex
+        else:
+            attrs["guid"] = old["attrs"]["guid"]
+        password = attrs.get("pwd")
+        if password == HIDDEN_PASSWORD:
+            if old is not None and "pwd" in old["attrs"]:
+                attrs["pwd"] = old["attrs"]["pwd"]
+            else:
+                del attrs["pwd"]
+        elif password is not None:
+            attrs["pwd"] = crypto.truncate_user_password(password)
+        self._check(new, old)
+        self._put(new)
+
+    # --- the rules ----------------------------------------------------------------------------
+    def _check(self, new, old):
+        attrs, guid = new["attrs"], new["attrs"]["guid"]
+        if new["tag"] != "user":
+            raise PbxError("unknown object type %s" % new["tag"])
+        if not attrs.get("cn"):
+            raise PbxError("cn is required")
+        if attrs["cn"].casefold() == ADMIN_CN.casefold():
+            raise PbxError("%s is reserved" % ADMIN_CN)
+        if attrs.get("e164") and not NUMBER.match(attrs["e164"]):
+            raise PbxError("e164 %s is not a number" % attrs["e164"])
+        for key in UNIQUE_KEYS:
+            self._check_unique(key, attrs.get(key), guid)
+        for dev in devices_of(new):
+            if not dev.get("hw"):
+                raise PbxError("device without hw id")
+            self._check_unique("hw", dev["hw"], guid)
+        self._check_template(attrs.get("config"), attrs["cn"])
+        filters = self.config.active_filters()
+        for key in ("filter", "cd-filter"):
+            if attrs.get(key) and attrs[key] not in filters:
+                raise PbxError("%s %s does not exist" % (key, attrs[key]))
+        if old is not None and (not is_template(new) or attrs["cn"].casefold() != old["attrs"]["cn"].casefold()):
+            self._check_not_referenced(old, "changed this way")
+
+    def _check_unique(self, key, value, guid):
+        owner = self._index[key].get(index_key(key, value)) if value else None
+        if owner and owner != guid:
+            what = "hardware id" if key == "hw" else key
+            raise PbxError("%s %s already used by %s" % (what, value, self.objects[owner]["attrs"]["cn"]))
+
+    def _check_template(self, name, own_cn):
+        if not name:
+            return
+        guid = self._index["cn"].get(index_key("cn", name))
+        if guid is None or not is_template(self.objects[guid]):
+            raise PbxError("config template %s does not exist" % name)
+        if name.casefold() == own_cn.casefold():
+            raise PbxError("config template %s cannot inherit from itself" % name)
+
+    def _check_not_referenced(self, obj, action):
+        if not is_template(obj):
+            return
+        cn = obj["attrs"]["cn"]
+        users = [other["attrs"]["cn"] for other in self.objects.values()
+                 if other is not obj and other["attrs"].get("config", "").casefold() == cn.casefold()]
+        if users:
+            raise PbxError("config template %s is used by %s and cannot be %s" % (cn, ", ".join(users[:3]), action))
+
+    # --- registrations (contract 7) -----------------------------------------------------------------
+    def register(self, hw_id, user, password, address, hotdesk=False):
+        """Register hardware id hw_id at address as user (h323 name or e164 number).
+
+        Returns the registration; raises RegistrationRefused with the reason. A second
+        registration of the same hw id as the same user replaces the first.
+        """
+        obj = self._find_user_object(user)
+        if obj is None:
+            raise RegistrationRefused("unknown user %s" % user)
+        attrs = obj["attrs"]
+        name = attrs.get("h323") or attrs.get("e164")
+        device = self._registering_device(obj, hw_id)
+        if device is None:
+            raise RegistrationRefused("user %s has no device %s" % (name, hw_id))
+        flags = self.config.active_flags(wn.PBX_MODULE)
+        previous = next((reg for reg in self.regs.values() if reg["hw"] == hw_id and reg["user"] == name), None)
+        if password:
+            expected = self.pbx_password if is_true(device, "admin") else attrs.get("pwd")
+            if password != expected:
+                raise RegistrationRefused("wrong password for %s" % name)
+        else:
+            limit = int(flags.get(wn.REG_NO_PWD_FLAG) or 0)
+            in_use = sum(1 for reg in self.regs.values() if not reg["pwd"] and reg is not previous)
+            if is_true(device, "admin") or in_use >= limit:
+                raise RegistrationRefused("registration of %s without password refused (/%s %d)"
+                                          % (name, wn.REG_NO_PWD_FLAG, limit))
+        if not is_true(device, "no-filter") and not cfg.address_allowed(address, flags.get(wn.IP_FILTER_FLAG)):
+            raise RegistrationRefused("address %s of %s refused by the IP filter" % (address, name))
+        reg = {"id": previous["id"] if previous else uuid.uuid4().hex, "user": name, "cn": attrs["cn"],
+               "hw": hw_id, "addr": address, "pwd": bool(password), "hotdesk": bool(hotdesk)}
+        self.regs[reg["id"]] = reg
+        return dict(reg)
+
+    @staticmethod
+    def _registering_device(obj, hw_id):
+        """The <device> the registration uses: the one with hw id hw_id, else the user's own name."""
+        devices = devices_of(obj)
+        for wanted in (hw_id, obj["attrs"].get("h323", "")):
+            for dev in devices:
+                if wanted and index_key("hw", dev["hw"]) == index_key("hw", wanted):
+                    return dev
+        return None
+
+    def unregister(self, reg_id):
+        self.regs.pop(reg_id, None)
+
+    def registrations(self):
+        return [dict(reg) for reg in self.regs.values()]
+
+    def drop_registrations(self):
+        self.regs = {}

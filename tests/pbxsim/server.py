@@ -1,0 +1,313 @@
+# Copyright (c) innovaphone.pbx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The pbxsim server: one aiohttp application per simulated PBX, each on its own port.
+
+aiohttp serves HTTP and WebSocket from one port and one event loop, as a PBX box does; one
+loop also makes every model change atomic without locks (handlers never await mid-change).
+"""
+
+import asyncio
+import hmac
+import json
+import logging
+import os
+import signal
+import socket
+import ssl
+import struct
+import tempfile
+import urllib.parse
+
+from aiohttp import web
+
+from . import cfg
+from . import control
+from . import devices
+from . import digest
+from . import faults
+from . import model
+from . import persistence
+from . import phones
+from . import soap
+from . import wire_names as wn
+
+LOG = logging.getLogger("pbxsim")
+INTERFACES = ("soap", "bulk", "config", "cfgtxt", "devices")
+HTTP_USER = "admin"
+REALM = "pbxsim"
+CONTROL_PREFIX = "/_sim/"
+FIRMWARE = "13r3 (pbxsim)"
+
+
+class Stats:
+    """Requests per interface, split into reads and writes (contract 6)."""
+
+    def __init__(self):
+        self.requests = 0
+        self.unauthorized = 0
+        self.interfaces = {}
+        self.reset()
+
+    def reset(self):
+        self.requests = 0
+        self.unauthorized = 0
+        self.interfaces = {name: {"reads": 0, "writes": 0} for name in INTERFACES}
+
+    def request(self):
+        self.requests += 1
+
+    def count(self, interface, write):
+        self.interfaces[interface]["writes" if write else "reads"] += 1
+
+    def to_dict(self):
+        return {
+            "interfaces": {name: dict(counts) for name, counts in self.interfaces.items()},
+            "reads": sum(counts["reads"] for counts in self.interfaces.values()),
+            "writes": sum(counts["writes"] for counts in self.interfaces.values()),
+            "requests": self.requests,
+            "unauthorized": self.unauthorized,
+        }
+
+
+class PbxInstance:
+    """One simulated PBX: its objects, device configuration, Devices app, phones and counters."""
+
+    def __init__(self, name, domain, options, state_path=None):
+        self.name = name
+        self.domain = domain
+        self.latency_ms = options.latency_ms
+        self.state_path = state_path
+        self.config = cfg.DeviceConfig()
+        self.pbx = model.Pbx(self.config, options.pbx_password)
+        self.stats = Stats()
+        self.faults = faults.Faults()
+        self.auth = digest.DigestAuth(REALM, {HTTP_USER: [options.admin_password, options.pbx_password]},
+                                      nonce_ttl=options.nonce_ttl, allow_basic=options.basic)
+        self.devices = devices.DevicesApp(self, domain, options.devices_password, dict(options.domain_password))
+        self.phones = phones.PhoneFleet(self)
+        self.identity = {"GatekeeperID": name, "Location": name, "FirmwareVersion": FIRMWARE,
+                         "SerialNumber": "pbxsim-" + name}
+        self.load()
+
+    async def latency(self):
+        if self.latency_ms:
+            await asyncio.sleep(self.latency_ms / 1000.0)
+
+    def state(self):
+        return {"pbx": self.pbx.to_dict(), "config": self.config.to_dict(),
+                "devices": self.devices.to_dict(), "phones": self.phones.to_dict()}
+
+    def save(self):
+        if self.state_path:
+            persistence.save(self.state_path, self.state())
+
+    def load(self):
+        state = persistence.load(self.state_path) if self.state_path else None
+        if state is None:
+            self.save()
+            return
+        self.pbx.load_dict(state["pbx"])
+        self.config.load_dict(state["config"])
+        self.devices.load_dict(state["devices"])
+        self.phones.load_dict(state["phones"])
+
+    def reset(self):
+        """Factory state; faults and counters are cleared too."""
+        self.config.reset()
+        self.pbx.reset()
+        self.devices.reset()
+        self.phones.reset()
+        self.faults.clear()
+        self.stats.reset()
+        self.save()
+
+    def reboot(self):
+        """The PBX restarts: unwritten config and all registrations are lost, phones register again."""
+        self.config.reboot()
+        self.pbx.drop_registrations()
+        self.phones.on_pbx_reboot()
+        self.save()
+
+
+def reset_connection(request):
+    """Close the client's connection with a TCP RST, as a crashing box would."""
+    sock = request.transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    request.transport.abort()
+
+
+def text_response(text, status=200, content_type="text/plain", headers=None):
+    return web.Response(text=text, status=status, content_type=content_type, charset="utf-8", headers=headers)
+
+
+class PbxHttp:
+    """The HTTP side of one PbxInstance: middleware, authentication and the PBX routes."""
+
+    def __init__(self, instance, control_token):
+        self.instance = instance
+        self.control_token = control_token
+
+    def application(self):
+        app = web.Application(middlewares=[self.middleware], client_max_size=16 * 1024 * 1024)
+        app.router.add_post("/PBX0/user.soap", self.authenticated(self.soap))
+        app.router.add_get("/PBX0/ADMIN/mod_cmd_login.xml", self.authenticated(self.bulk))
+        app.router.add_get("/cfg.txt", self.authenticated(self.cfg_txt))
+        app.router.add_get("/{command:!.*}", self.authenticated(self.command))
+        app.router.add_get("/%s/devices" % self.instance.domain, self.instance.devices.handle_websocket)
+        app.router.add_routes(control.Control(self.instance).routes(CONTROL_PREFIX))
+        return app
+
+    @web.middleware
+    async def middleware(self, request, handler):
+        if request.path.startswith(CONTROL_PREFIX):
+            token = request.headers.get("X-Sim-Token", "")
+            if self.control_token is None:
+                raise web.HTTPNotFound(text="control API disabled (start with --control)")
+            if not hmac.compare_digest(token, self.control_token):
+                raise web.HTTPForbidden(text="wrong or missing X-Sim-Token")
+            return await handler(request)
+        self.instance.stats.request()
+        await self.instance.latency()
+        has_digest = request.headers.get("Authorization", "").lower().startswith("digest ")
+        for rule in self.instance.faults.fire(has_digest):
+            if rule["kind"] == "delay":
+                await asyncio.sleep(rule["delay_ms"] / 1000.0)
+            elif rule["kind"] == "stale_nonce":
+                request["force_stale"] = True
+            elif rule["kind"] == "reset":
+                reset_connection(request)
+                return web.Response(status=500)  # never reaches the client
+            elif rule["kind"] == "http503":
+                return text_response("service unavailable (injected)", 503,
+                                     headers={"Retry-After": str(rule["retry_after"])})
+            else:
+                return text_response("internal server error (injected)", 500)
+        return await handler(request)
+
+    def authenticated(self, handler):
+        async def check(request):
+            auth = self.instance.auth
+            verdict = auth.check(request.method, request.raw_path, request.headers.get("Authorization"),
+                                 force_stale=request.get("force_stale", False))
+            if verdict != digest.OK:
+                self.instance.stats.unauthorized += 1
+                response = text_response("401 Unauthorized", 401)
+                for value in auth.challenge(stale=verdict == digest.STALE):
+                    response.headers.add("WWW-Authenticate", value)
+                return response
+            return await handler(request)
+        return check
+
+    async def soap(self, request):
+        instance = self.instance
+        try:
+            operation, args = soap.parse_call(await request.read())
+            write = operation == "Admin" and soap.is_write(args.get("xml", ""))
+            instance.stats.count("soap", write)
+            answer = soap.call(instance.pbx, instance.identity, operation, args)
+        except soap.SoapFault as exc:
+            return web.Response(status=500, body=soap.fault(exc.code, str(exc)), content_type="text/xml",
+                                charset="utf-8")
+        if write:
+            instance.save()
+        return web.Response(body=answer, content_type="text/xml", charset="utf-8")
+
+    async def bulk(self, request):
+        self.instance.stats.count("bulk", False)
+        answer = soap.bulk(self.instance.pbx, request.query)
+        if answer is None:
+            return text_response(soap.error_answer("unknown query"), 400, "text/xml")
+        return text_response(answer, content_type="text/xml")
+
+    async def cfg_txt(self, _request):
+        self.instance.stats.count("cfgtxt", False)
+        return text_response(self.instance.config.text())
+
+    async def command(self, request):
+        self.instance.stats.count("config", True)
+        command = urllib.parse.unquote(request.raw_path.partition("?")[0][len("/!"):])
+        try:
+            self.instance.config.run(command)
+        except cfg.ConfigError as exc:
+            return text_response("%s %s" % (wn.COMMAND_ERROR, exc))
+        self.instance.save()
+        return text_response(wn.COMMAND_OK)
+
+
+def tls_context(ca_file):
+    """A server context with a certificate for 127.0.0.1/localhost from a throwaway CA written to ca_file."""
+    import trustme  # pylint: disable=import-outside-toplevel  # only needed with --tls
+
+    authority = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    authority.cert_pem.write_to_path(ca_file)
+    return context
+
+
+def write_ready(path, info):
+    line = json.dumps(info)
+    print(line, flush=True)
+    if path:
+        temp = path + ".tmp"
+        with open(temp, "w", encoding="utf-8") as stream:
+            stream.write(line + "\n")
+        os.replace(temp, path)
+
+
+def state_path(options, name):
+    """One state file per PBX: the --state file itself, or <dir>/<name>.json with --count > 1."""
+    if not options.state:
+        return None
+    if options.count == 1:
+        return options.state
+    os.makedirs(options.state, exist_ok=True)
+    return os.path.join(options.state, name + ".json")
+
+
+def domain_of(options, number):
+    if options.domain:
+        return options.domain if options.count == 1 else "site%d.%s" % (number, options.domain)
+    return "example.com" if options.count == 1 else "site%d.example.com" % number
+
+
+async def serve(options):
+    """Start every PBX, write the ready line, serve until SIGTERM or SIGINT."""
+    scheme, context, ca_file, temp_dir = "http", None, None, None
+    if options.tls:
+        ca_file = options.ca_file
+        if not ca_file:
+            temp_dir = tempfile.mkdtemp(prefix="pbxsim-ca-")
+            ca_file = os.path.join(temp_dir, "ca.pem")
+        context = tls_context(ca_file)
+        scheme = "https"
+    runners, pbxs = [], []
+    try:
+        for number in range(1, options.count + 1):
+            name = "pbx%d" % number
+            instance = PbxInstance(name, domain_of(options, number), options, state_path(options, name))
+            runner = web.AppRunner(PbxHttp(instance, options.control_token).application(), access_log=None)
+            await runner.setup()
+            runners.append(runner)
+            port = options.port + number - 1 if options.port else 0
+            await web.TCPSite(runner, options.host, port, ssl_context=context).start()
+            port = runner.addresses[0][1]
+            pbxs.append({
+                "name": name, "url": "%s://%s:%d" % (scheme, options.host, port),
+                "devices_url": "%s://%s:%d/%s/devices" % (scheme.replace("http", "ws"), options.host, port,
+                                                           instance.domain),
+                "devices_domain": instance.domain, "ca": ca_file, "control_token": options.control_token,
+            })
+        write_ready(options.ready_file, dict(pbxs[0], pbxs=pbxs))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+    finally:
+        for runner in runners:
+            await runner.cleanup()
+        if temp_dir:
+            os.unlink(ca_file)
+            os.rmdir(temp_dir)

@@ -1,0 +1,154 @@
+# Copyright (c) innovaphone.pbx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""SOAP 1.1 `Admin()`, `Version`, `Echo` of pbx11_00.wsdl and the bulk reads (reference 1, contract 2, 3).
+
+Pure functions from request bytes to answer bytes; server.py does the HTTP around them.
+"""
+
+import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape
+
+from . import model
+from . import wire_names as wn
+
+SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+PBX_NS = "http://innovaphone.com/pbx"
+INTERFACE_VERSION = 1100  # pbx11_00.wsdl
+ATTRIBUTE_ESCAPES = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+ENVELOPE = ('<?xml version="1.0" encoding="utf-8"?>'
+            '<soap:Envelope xmlns:soap="%s"><soap:Body>%%s</soap:Body></soap:Envelope>' % SOAP_NS)
+COMMANDS = ("show", "add", "modify", wn.DELETE_COMMAND, "add-attrib", "del-attrib")
+
+
+class SoapFault(Exception):
+    """A request that is not a usable SOAP call: answered with HTTP 500 and a fault."""
+
+    def __init__(self, code, text):
+        super().__init__(text)
+        self.code = code
+
+
+# --- PBX object XML -----------------------------------------------------------------------------
+def to_element(node):
+    """An ElementTree element as a model element dict (text content is not used by the PBX)."""
+    return model.element(node.tag, node.attrib, [to_element(child) for child in node])
+
+
+def to_xml(elem):
+    attrs = "".join(' %s="%s"' % (name, escape(value, ATTRIBUTE_ESCAPES)) for name, value in elem["attrs"].items())
+    if not elem["children"]:
+        return "<%s%s/>" % (elem["tag"], attrs)
+    return "<%s%s>%s</%s>" % (elem["tag"], attrs, "".join(to_xml(child) for child in elem["children"]), elem["tag"])
+
+
+def show_answer(elements):
+    return "<%s>%s</%s>" % (wn.SHOW_ROOT, "".join(to_xml(elem) for elem in elements), wn.SHOW_ROOT)
+
+
+def error_answer(text):
+    return "<%s>%s</%s>" % (wn.ERROR_ELEMENT, escape(text), wn.ERROR_ELEMENT)
+
+
+def is_write(xml_text):
+    """Whether an Admin() command would change the PBX (for stats; malformed counts as read)."""
+    try:
+        return ET.fromstring(xml_text).tag != "show"
+    except ET.ParseError:
+        return False
+
+
+def admin(pbx, xml_text):
+    """Run one Admin() command; the answer is `<show>…`, `<ok/>` or `<error>…`."""
+    try:
+        command = ET.fromstring(xml_text)
+    except ET.ParseError as exc:
+        return error_answer("malformed xml: %s" % exc)
+    objects = list(command)
+    if command.tag not in COMMANDS:
+        return error_answer("unknown command %s" % command.tag)
+    if not objects or any(obj.tag != "user" for obj in objects):
+        return error_answer("%s needs one or more <user> elements" % command.tag)
+    try:
+        if command.tag == "show":
+            return show_answer([found for obj in objects for found in pbx.show(obj.attrib)])
+        with pbx.transaction():
+            for obj in objects:
+                apply(pbx, command.tag, obj)
+    except model.PbxError as exc:
+        return error_answer(str(exc))
+    return "<%s/>" % wn.OK_ELEMENT
+
+
+def apply(pbx, command, obj):
+    if command == "add":
+        pbx.add(to_element(obj))
+    elif command == "modify":
+        pbx.modify(to_element(obj))
+    elif command == wn.DELETE_COMMAND:
+        pbx.delete(obj.attrib)
+    elif command == "add-attrib":
+        pbx.add_attrib(obj.attrib, [to_element(child) for child in obj])
+    else:
+        pbx.del_attrib(obj.attrib, [to_element(child) for child in obj])
+
+
+# --- SOAP envelope --------------------------------------------------------------------------------
+def parse_call(body):
+    """(operation name, {child name: text}) of a SOAP 1.1 request in the PBX namespace."""
+    try:
+        envelope = ET.fromstring(body)
+    except ET.ParseError as exc:
+        raise SoapFault("soap:Client", "malformed envelope: %s" % exc) from exc
+    soap_body = envelope.find("{%s}Body" % SOAP_NS)
+    if envelope.tag != "{%s}Envelope" % SOAP_NS or soap_body is None or len(soap_body) != 1:
+        raise SoapFault("soap:Client", "not a SOAP 1.1 envelope with one call in its body")
+    call = soap_body[0]
+    namespace, _, operation = call.tag[1:].partition("}")
+    if namespace != PBX_NS:
+        raise SoapFault("soap:Client", "operation %s is not in namespace %s" % (call.tag, PBX_NS))
+    return operation, {child.tag.rpartition("}")[2]: child.text or "" for child in call}
+
+
+def response(operation, parts):
+    """A document/literal response element <operation>Response with qualified children."""
+    inner = "".join("<%s>%s</%s>" % (name, escape(str(value)), name) for name, value in parts)
+    return (ENVELOPE % '<%sResponse xmlns="%s">%s</%sResponse>' % (operation, PBX_NS, inner, operation)).encode()
+
+
+def fault(code, text):
+    body = "<soap:Fault><faultcode>%s</faultcode><faultstring>%s</faultstring></soap:Fault>" % (code, escape(text))
+    return (ENVELOPE % body).encode()
+
+
+def call(pbx, identity, operation, args):
+    """The answer of one SOAP operation; identity holds the Version fields."""
+    if operation == "Admin":
+        return response("Admin", [("return", admin(pbx, args.get("xml", "")))])
+    if operation == "Version":
+        return response("Version", [("VersionResult", INTERFACE_VERSION)] + list(identity.items()))
+    if operation == "Echo":
+        try:
+            key = int(args.get("key", ""))
+        except ValueError as exc:
+            raise SoapFault("soap:Client", "Echo needs an integer key") from exc
+        return response("Echo", [("return", key)])
+    raise SoapFault("soap:Server", "not implemented: %s" % operation)
+
+
+# --- bulk reads (contract 3) ---------------------------------------------------------------------
+def wire_bool(value):
+    return wn.BOOLEAN_TRUE if value else "false"
+
+
+def bulk(pbx, query):
+    """The answer of /PBX0/ADMIN/mod_cmd_login.xml, or None for a query it does not know."""
+    if query.get("cmd") != "show":
+        return None
+    if query.get("user") == "*":
+        return show_answer(pbx.all_objects())
+    if query.get("reg") == "*":
+        return show_answer(model.element(wn.REG_ELEMENT, {
+            wn.REG_USER: reg["user"], wn.REG_CN: reg["cn"], wn.REG_HW: reg["hw"], wn.REG_ADDR: reg["addr"],
+            wn.REG_PWD: wire_bool(reg["pwd"]), wn.REG_HOTDESK: wire_bool(reg["hotdesk"]),
+        }) for reg in pbx.registrations())
+    return None
