@@ -66,6 +66,17 @@ WIRE_NAMES = {
         "add_device_config": "AddDeviceConfig",
         "update_device_config": "UpdateDeviceConfig",
         "delete_device_config": "DeleteDeviceConfig",
+        # A device configuration: {id, domainId, type, name, categoryIds, settings} in a GetDeviceConfigs page.
+        "configs_key": "configs",
+        "category_ids_key": "categoryIds",
+        "settings_key": "settings",
+        "type_phone": "PHONE",
+        "type_expert": "EXPERT",
+        # PHONE settings (the gatekeeper the phone registers to) and EXPERT settings (the update script).
+        "setting_gk_id": "gkId",
+        "setting_primary_gk": "primaryGk",
+        "setting_secondary_gk": "secondaryGk",
+        "setting_script": "script",
     },
 }
 

@@ -1,0 +1,71 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to innovaphone.pbx
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # The connection options every Devices module shares (contract sections 1 and 8).
+    DOCUMENTATION = r"""
+options:
+  devices_url:
+    description:
+      - WebSocket URL of the Devices app, C(ws://) or C(wss://), for example V(wss://ap.example.com/example.com/devices).
+      - It is the URL of the Devices App object without its last path element.
+      - If not set, the environment variable E(INNOVAPHONE_DEVICES_URL) is used.
+    type: str
+    required: true
+  devices_password:
+    description:
+      - Password of the Devices app login, the instance password (every domain) or a domain password (that domain).
+      - It never goes over the wire; the login proves it with a digest (AppLogin).
+      - If not set, the environment variable E(INNOVAPHONE_DEVICES_PASSWORD) is used.
+    type: str
+    required: true
+  devices_domain:
+    description:
+      - Domain of the Devices app login, the instance domain for the instance password.
+      - If not set, the environment variable E(INNOVAPHONE_DEVICES_DOMAIN) is used, and without it the first
+        path element of O(devices_url).
+    type: str
+  domain:
+    description:
+      - Name of the Devices domain the module works in.
+      - Defaults to the login domain (O(devices_domain)); another domain needs the instance password.
+    type: str
+  validate_certs:
+    description:
+      - Whether to verify the TLS certificate of a C(wss) URL.
+      - Only set to V(false) on trusted networks with self-signed certificates.
+      - If not set, the environment variable E(INNOVAPHONE_VALIDATE_CERTS) is used.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - PEM file, or directory of hashed PEM files, of the certificate authorities to trust for a C(wss) URL,
+        instead of the system's.
+      - If not set, the environment variable E(INNOVAPHONE_CA_PATH) is used.
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for the connection and for each answer of the Devices app.
+      - If not set, the environment variable E(INNOVAPHONE_TIMEOUT) is used.
+    type: int
+    default: 30
+requirements:
+  - websocket-client
+"""
+
+    ACTION_GROUP = r"""
+options: {}
+attributes:
+  action_group:
+    description: Use C(group/innovaphone.pbx.devices) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - innovaphone.pbx.devices
+"""

@@ -1,0 +1,241 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to innovaphone.pbx
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""AppWebsocket client (reference 3): one connection per module run.
+
+AppChallenge/AppLogin, then JSON requests whose `<mt>Result` answers are matched by `src`; an answer may come
+in several messages until `last: true`. Messages that answer nothing we wait for (events such as
+DeviceProvisioned) are kept for wait_for(). Every error message is free of secrets.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import ssl
+import time
+import traceback
+
+from ansible_collections.innovaphone.pbx.plugins.module_utils.crypto import applogin_digest
+from ansible_collections.innovaphone.pbx.plugins.module_utils.redact import redact_text
+from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import PbxError
+
+try:
+    import websocket
+    HAS_WEBSOCKET = True
+    WEBSOCKET_IMPORT_ERROR = None
+except ImportError:
+    HAS_WEBSOCKET = False
+    WEBSOCKET_IMPORT_ERROR = traceback.format_exc()
+
+RESULT_SUFFIX = "Result"
+# Keys an answer uses for a refusal (reference 3 and 4).
+ERROR_KEYS = ("error", "errorText")
+
+
+class AppWsError(PbxError):
+    """The app could not be reached, refused the login, or answered badly; the message holds no secret.
+
+    A PbxError, so that modules report it like every other failure of the PBX side.
+    """
+
+
+class AppRequestError(AppWsError):
+    """The app answered a request with an error; `mt` is the request, `text` the app's reason."""
+
+    def __init__(self, message, mt, text):
+        super(AppRequestError, self).__init__(message)
+        self.mt = mt
+        self.text = text
+
+
+def ssl_context(validate_certs=True, ca_path=None):
+    """The TLS context for wss: the system CAs, or ca_path (a file or a directory), or no checks at all."""
+    if not validate_certs:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    if ca_path and os.path.isdir(ca_path):
+        return ssl.create_default_context(capath=ca_path)
+    return ssl.create_default_context(cafile=ca_path or None)
+
+
+def error_text(message):
+    """The refusal an answer carries, or None."""
+    for key in ERROR_KEYS:
+        if message.get(key):
+            return str(message[key])
+    return None
+
+
+class AppWebsocket:
+    """A logged-in AppWebsocket connection to one app (the Devices app, for this collection).
+
+    Use as a context manager, or call open() and close(). `connect` replaces websocket.create_connection
+    (tests hand in a fake).
+    """
+
+    def __init__(self, url, password, domain, app, validate_certs=True, ca_path=None, timeout=30,
+                 connect=None, secrets=()):
+        self.url = url
+        self.domain = domain
+        self.app = app
+        self.timeout = timeout
+        self._password = password
+        self._validate_certs = validate_certs
+        self._ca_path = ca_path
+        self._connect = connect
+        self._secrets = [password] + [s for s in secrets if s]
+        self._conn = None
+        self._src = 0
+        self._unanswered = []
+
+    def __enter__(self):
+        return self.open()
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def add_secret(self, secret):
+        """Also keep this value out of every error message."""
+        if secret:
+            self._secrets.append(secret)
+
+    def error(self, message, cls=AppWsError, **details):
+        return cls(redact_text(message, self._secrets), **details)
+
+    # --- connection ------------------------------------------------------------------------------
+    def open(self):
+        """Connect and log in; AppWsError when either fails."""
+        if self._conn is None:
+            self._conn = self._open_socket()
+            try:
+                self._login()
+            except AppWsError:
+                self.close()
+                raise
+        return self
+
+    def _open_socket(self):
+        connect = self._connect or websocket.create_connection
+        options = {"timeout": self.timeout}
+        if self.url.lower().startswith("wss:"):
+            options["sslopt"] = {"context": ssl_context(self._validate_certs, self._ca_path)}
+        try:
+            return connect(self.url, **options)
+        except ssl.SSLError as exc:
+            raise self.error("TLS error connecting to %s: %s" % (self.url, exc))
+        except Exception as exc:  # websocket-client raises its own types as well as OSError
+            status = getattr(exc, "status_code", None)
+            reason = "HTTP %s" % status if status else str(exc) or type(exc).__name__
+            raise self.error("cannot open the AppWebsocket %s: %s" % (self.url, reason))
+
+    def close(self):
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # pylint: disable=broad-except
+                pass  # closing a broken connection has nothing left to report
+
+    def _login(self):
+        challenge = self._exchange("AppChallenge", {})[0].get("challenge")
+        if not challenge:
+            raise self.error("%s sent no AppChallenge challenge" % self.url)
+        login = {"app": self.app, "domain": self.domain, "sip": "", "guid": "", "dn": ""}
+        login["digest"] = applogin_digest(self._password, challenge, **login)
+        answer = self._exchange("AppLogin", login)[0]
+        if answer.get("ok") is not True:
+            raise self.error("AppLogin as app %s in domain %s at %s refused: %s" % (
+                self.app, self.domain, self.url, error_text(answer) or "wrong password or domain"))
+
+    # --- messages --------------------------------------------------------------------------------
+    def _connection(self):
+        if self._conn is None:
+            raise AppWsError("the AppWebsocket to %s is not open" % self.url)
+        return self._conn
+
+    def _send(self, message):
+        conn = self._connection()
+        try:
+            conn.send(json.dumps(message))
+        except Exception as exc:  # websocket-client and socket errors alike
+            raise self.error("sending %s to %s failed: %s" % (message.get("mt"), self.url, exc))
+
+    def _receive(self, deadline, waiting_for):
+        """The next message, or None once the deadline has passed."""
+        conn = self._connection()
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        conn.settimeout(remaining)
+        try:
+            text = conn.recv()
+        except Exception as exc:  # pylint: disable=broad-except
+            if HAS_WEBSOCKET and isinstance(exc, websocket.WebSocketTimeoutException):
+                return None
+            raise self.error("connection to %s lost while waiting for %s: %s" % (
+                self.url, waiting_for, exc or type(exc).__name__))
+        try:
+            message = json.loads(text)
+        except ValueError:
+            raise self.error("%s sent a message that is not JSON" % self.url)
+        if not isinstance(message, dict):
+            raise self.error("%s sent a message that is not a JSON object" % self.url)
+        return message
+
+    def _exchange(self, mt, fields):
+        """Send one request and return every message of its answer (one, or pages until `last`)."""
+        self._src += 1
+        src = str(self._src)
+        self._send(dict(fields, mt=mt, src=src))
+        deadline = time.monotonic() + self.timeout
+        answer = []
+        while True:
+            message = self._receive(deadline, "%s%s" % (mt, RESULT_SUFFIX))
+            if message is None:
+                raise self.error("%s did not answer %s within %s seconds" % (self.url, mt, self.timeout))
+            if message.get("mt") != mt + RESULT_SUFFIX or message.get("src") != src:
+                self._unanswered.append(message)
+                continue
+            answer.append(message)
+            if message.get("last", True) is not False:
+                return answer
+
+    def request(self, mt, **fields):
+        """Send a request; return the messages of its answer; AppRequestError when the app refuses it."""
+        answer = self._exchange(mt, fields)
+        for message in answer:
+            text = error_text(message)
+            if text is not None:
+                raise self.error("%s refused %s: %s" % (self.url, mt, text), AppRequestError, mt=mt, text=text)
+        return answer
+
+    def items(self, mt, key, **fields):
+        """The list `key` of a (possibly paged) answer, every page joined."""
+        joined = []
+        for message in self.request(mt, **fields):
+            joined.extend(message.get(key) or [])
+        return joined
+
+    def wait_for(self, mt, seconds, match=None):
+        """The first message `mt` (an event) that `match` accepts, within `seconds`; None if none came."""
+        def wanted(message):
+            return message.get("mt") == mt and (match is None or match(message))
+
+        for message in self._unanswered:
+            if wanted(message):
+                self._unanswered.remove(message)
+                return message
+        deadline = time.monotonic() + seconds
+        while True:
+            message = self._receive(deadline, mt)
+            if message is None:
+                return None
+            if wanted(message):
+                return message
+            self._unanswered.append(message)

@@ -1,0 +1,200 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to innovaphone.pbx
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: device_config
+short_description: Manage a phone or expert device configuration of the innovaphone Devices app
+version_added: 0.1.0
+description:
+  - Creates, updates or deletes a device configuration of a Devices domain and assigns it to categories, as the
+    Step-by-Step Hot Desking how-to does with the Phone configuration ("Assign category to Phone configuration")
+    and the expert configuration C(Hot Desking) ("Create Expert configuration").
+  - A configuration is identified by its type and name within the domain.
+  - Only the configuration named is read and written; the category assignments of other configurations stay as
+    they are. Settings of a phone configuration that this module has no option for are kept.
+author:
+  - innovaphone.pbx maintainers
+options:
+  type:
+    description:
+      - V(phone) for a phone configuration (gatekeeper settings), V(expert) for an expert configuration (update
+        script).
+    type: str
+    required: true
+    choices: [phone, expert]
+  name:
+    description:
+      - Name of the configuration, for example V(Hot Desking).
+    type: str
+    required: true
+  categories:
+    description:
+      - Names of categories of the domain; the module looks up their ids.
+      - What happens to them depends on O(categories_state). When not given, the assignments stay as they are.
+      - In check mode a category that does not exist yet (because an earlier task would create it) gives a
+        warning; otherwise it is an error and nothing is written.
+    type: list
+    elements: str
+  categories_state:
+    description:
+      - V(present) assigns the configuration to at least O(categories), keeping other assignments.
+      - V(absent) removes the configuration from O(categories), keeping other assignments.
+      - V(exact) assigns it to exactly O(categories), removing every other assignment; with an empty list, to none.
+    type: str
+    choices: [present, absent, exact]
+    default: present
+  gatekeeper:
+    description:
+      - Gatekeeper settings of a phone configuration (O(type=phone) only), the PBX the phones register to.
+      - Suboptions not given keep their current value.
+    type: dict
+    suboptions:
+      id:
+        description: Gatekeeper id (the PBX's system name).
+        type: str
+      primary:
+        description: Address of the primary gatekeeper.
+        type: str
+      secondary:
+        description: Address of the secondary gatekeeper.
+        type: str
+  script:
+    description:
+      - Update script of an expert configuration (O(type=expert) only), one command per line.
+      - Required to create an expert configuration. Line ends are normalised and trailing blank lines dropped
+        before comparing and writing.
+      - The script usually carries a password (C(/gk-pwd) in the how-to), so it is never logged. In results and
+        diffs the value after every flag whose name holds C(pwd), C(pass), C(secret) or C(key) reads as
+        C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER).
+    type: str
+  state:
+    description:
+      - V(present) creates or updates the configuration, V(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment:
+  - innovaphone.pbx.devices
+  - innovaphone.pbx.devices.ACTION_GROUP
+  - innovaphone.pbx.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+notes:
+  - To say "exactly these categories", use O(categories_state=exact); the default V(present) means "at least these".
+seealso:
+  - module: innovaphone.pbx.devices_category
+  - module: innovaphone.pbx.provisioning_code
+  - plugin: innovaphone.pbx.hotdesk_function_key
+    plugin_type: filter
+"""
+
+EXAMPLES = r"""
+- name: Hot-desking configurations of the how-to
+  module_defaults:
+    group/innovaphone.pbx.devices:
+      devices_url: wss://ap.example.com/example.com/devices
+      devices_password: "{{ vault_devices_password }}"
+  block:
+    - name: Phone configuration also in the hot-desking category
+      innovaphone.pbx.device_config:
+        type: phone
+        name: Phone
+        categories: [PBX1 Hotdesking]
+        gatekeeper:
+          id: PBX1
+          primary: 192.0.2.10
+
+    - name: Expert configuration that registers the phone as the Hot Desk Base user
+      innovaphone.pbx.device_config:
+        type: expert
+        name: Hot Desking
+        categories: [PBX1 Hotdesking]
+        categories_state: exact
+        script: |
+          config add PHONE SIG /h323 hot-desk-base /gk-pwd {{ vault_base_password }}
+          {{ 0 | innovaphone.pbx.hotdesk_function_key('hot-desking', 'log out') }}
+          mod cmd UP1 check iresetn hot-desk
+          config write
+          config activate
+
+- name: Phone configuration no longer in the test category
+  innovaphone.pbx.device_config:
+    type: phone
+    name: Phone
+    categories: [Hotdesking (test)]
+    categories_state: absent
+    devices_url: wss://ap.example.com/example.com/devices
+    devices_password: "{{ vault_devices_password }}"
+"""
+
+RETURN = r"""
+device_configs:
+  description: The configuration as it is after the run (as it would be, in check mode); empty once deleted.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Name of the configuration.
+      type: str
+      sample: Hot Desking
+    type:
+      description: V(phone) or V(expert).
+      type: str
+      sample: expert
+    categories:
+      description: Names of the categories it is assigned to, sorted.
+      type: list
+      elements: str
+      sample: [PBX1 Hotdesking]
+    gatekeeper:
+      description: Gatekeeper settings (phone configurations), V(id), V(primary) and V(secondary).
+      type: dict
+      returned: for O(type=phone)
+      sample: {"id": "PBX1", "primary": "192.0.2.10", "secondary": ""}
+    script:
+      description: Update script (expert configurations), secret values masked.
+      type: str
+      returned: for O(type=expert)
+      sample: "config add PHONE SIG /h323 hot-desk-base /gk-pwd VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+changes:
+  description: What was changed (would be, in check mode).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"name": "Hot Desking", "action": "update", "fields": ["categories"]}]
+"""
+
+from ansible_collections.innovaphone.pbx.plugins.module_utils.devices_backend import (
+    converge_device_config, devices_module, run)
+
+
+def main():
+    module = devices_module(dict(
+        type=dict(type="str", required=True, choices=["phone", "expert"]),
+        name=dict(type="str", required=True),
+        categories=dict(type="list", elements="str"),
+        categories_state=dict(type="str", default="present", choices=["present", "absent", "exact"]),
+        gatekeeper=dict(type="dict", options=dict(
+            id=dict(type="str"),
+            primary=dict(type="str"),
+            secondary=dict(type="str"),
+        )),
+        script=dict(type="str", no_log=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+    ))
+    run(module, lambda devices: converge_device_config(devices, module.params, module.check_mode, module._diff))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""AppWebsocket client: login per reference 3 (with its test vectors), src matching, paging, events, errors."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import asyncio
+import json
+import threading
+
+import pytest
+import websocket
+
+from ansible_collections.innovaphone.pbx.plugins.module_utils import appws
+from ansible_collections.innovaphone.pbx.plugins.module_utils.crypto import applogin_digest
+
+VECTOR_CHALLENGE = "0123456789abcdef"
+VECTOR_PASSWORD = "pwd"
+VECTOR_APP = "pbxadminapi"
+SECRET = "s3cret-devices"
+
+
+def client(fake, url="ws://127.0.0.1:1/example.com/devices", **kwargs):
+    kwargs.setdefault("password", SECRET)
+    kwargs.setdefault("timeout", 0.5)
+    return appws.AppWebsocket(url, domain=kwargs.pop("domain", "example.com"), app=kwargs.pop("app", "devices"),
+                              connect=fake.connect, **kwargs)
+
+
+def test_login_sends_the_reference_digest_for_the_test_vector(app_peer):
+    app = app_peer(password=VECTOR_PASSWORD)
+    with client(app, password=VECTOR_PASSWORD, domain="", app=VECTOR_APP):
+        pass
+    challenge, login = app.sent
+    assert challenge == {"mt": "AppChallenge", "src": challenge["src"]}
+    assert login == {"mt": "AppLogin", "src": login["src"], "app": VECTOR_APP, "domain": "", "sip": "",
+                     "guid": "", "dn": "", "digest": "a205299ed2ef2786c311e0be1b14db343f2cadd906a6ae7b564eee34bda5e9a1"}
+    assert challenge["src"] != login["src"]
+    assert app.closed
+
+
+@pytest.mark.parametrize("info, digest", [
+    (None, "a205299ed2ef2786c311e0be1b14db343f2cadd906a6ae7b564eee34bda5e9a1"),
+    ({}, "57b23fe824b9222a7ac879597cb509bcdc865a1bfeb057d9d12118cef0c3ba34"),
+    ({"cn": "Test User"}, "96db3c3f657230c2b68194becc6d2a77f05de9f79f01fc81e9ca0fb196b10d9d"),
+])
+def test_applogin_digest_reference_vectors(info, digest):
+    assert applogin_digest(VECTOR_PASSWORD, VECTOR_CHALLENGE, VECTOR_APP, info=info) == digest
+
+
+def test_login_uses_the_login_domain_and_app(app_peer):
+    app = app_peer()
+    with client(app, domain="site1.example.com"):
+        login = app.sent[1]
+    assert (login["app"], login["domain"]) == ("devices", "site1.example.com")
+
+
+def test_refused_login_is_an_error_without_the_password_and_closes(app_peer):
+    app = app_peer(password="another")
+    with pytest.raises(appws.AppWsError) as caught:
+        client(app).open()
+    message = str(caught.value)
+    assert "refused: login failed" in message and "example.com" in message
+    assert SECRET not in message
+    assert app.closed
+
+
+def test_answers_are_matched_by_src_and_pages_joined_until_last(app_peer):
+    def answer(message):
+        stray = {"mt": message["mt"] + "Result", "src": "someone-else", "things": ["not ours"]}
+        return [stray,
+                app_peer.result(message, things=[1, 2], last=False),
+                {"mt": "SomethingHappened", "n": 1},
+                app_peer.result(message, things=[3], last=False),
+                app_peer.result(message, things=[], last=True)]
+
+    app = app_peer(answer=answer)
+    with client(app) as ws:
+        assert ws.items("GetThings", "things", domainId=4) == [1, 2, 3]
+        assert app.sent[-1] == {"mt": "GetThings", "src": app.sent[-1]["src"], "domainId": 4}
+        assert ws.wait_for("SomethingHappened", 0.1) == {"mt": "SomethingHappened", "n": 1}
+
+
+def test_an_answer_without_last_is_complete(app_peer):
+    app = app_peer(answer=lambda message: [app_peer.result(message, id=7), app_peer.result(message, id=8)])
+    with client(app) as ws:
+        assert ws.request("AddThing", name="x") == [app_peer.result(app.sent[-1], id=7)]
+
+
+def test_error_answer_is_a_typed_error_without_secrets(app_peer):
+    app = app_peer(answer=lambda message: [app_peer.result(message, error="bad script %s" % SECRET)])
+    with client(app) as ws:
+        with pytest.raises(appws.AppRequestError) as caught:
+            ws.request("AddDeviceConfig", settings={"script": SECRET})
+    assert caught.value.mt == "AddDeviceConfig"
+    assert SECRET not in str(caught.value)
+    assert "refused AddDeviceConfig: bad script VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in str(caught.value)
+
+
+def test_error_text_key_counts_as_a_refusal(app_peer):
+    app = app_peer(answer=lambda message: [app_peer.result(message, errorText="no such domain")])
+    with client(app) as ws:
+        with pytest.raises(appws.AppRequestError, match="no such domain"):
+            ws.request("GetDevices")
+
+
+def test_extra_secrets_are_scrubbed_too(app_peer):
+    app = app_peer(answer=lambda message: [app_peer.result(message, error="echo gk-pwd base-pass")])
+    with client(app, secrets=["base-pass"]) as ws:
+        with pytest.raises(appws.AppRequestError) as caught:
+            ws.request("UpdateDeviceConfig")
+    assert "base-pass" not in str(caught.value)
+
+
+def test_no_answer_is_a_timeout_error(app_peer):
+    app = app_peer()
+    with client(app, timeout=0.2) as ws:
+        with pytest.raises(appws.AppWsError, match="did not answer GetDomains within 0.2 seconds"):
+            ws.request("GetDomains")
+
+
+def test_wait_for_returns_a_later_event_or_none(app_peer):
+    events = []
+
+    def answer(message):
+        return [app_peer.result(message, code="123")] + events
+
+    app = app_peer(answer=answer)
+    with client(app) as ws:
+        ws.request("GetProvisioningCode")
+        assert ws.wait_for("DeviceProvisioned", 0.05) is None
+        events.append({"mt": "DeviceProvisioned", "code": "999"})
+        events.append({"mt": "DeviceProvisioned", "code": "123", "device": {"hwId": "0090333"}})
+        ws.request("GetProvisioningCode")
+        event = ws.wait_for("DeviceProvisioned", 0.05, match=lambda m: m["code"] == "123")
+        assert event["device"] == {"hwId": "0090333"}
+        assert ws.wait_for("DeviceProvisioned", 0.05)["code"] == "999"
+
+
+def test_requests_need_an_open_connection(app_peer):
+    ws = client(app_peer())
+    with pytest.raises(appws.AppWsError, match="not open"):
+        ws.request("GetDomains")
+
+
+def test_connect_failure_is_an_error_naming_the_url_without_password():
+    ws = appws.AppWebsocket("ws://127.0.0.1:9/example.com/devices", SECRET, "example.com", "devices", timeout=2)
+    with pytest.raises(appws.AppWsError) as caught:
+        ws.open()
+    assert "cannot open the AppWebsocket ws://127.0.0.1:9/example.com/devices" in str(caught.value)
+    assert SECRET not in str(caught.value)
+
+
+def test_wss_gets_a_tls_context_and_ws_none(app_peer):
+    app = app_peer()
+    with client(app, url="wss://pbx.example.com/example.com/devices", validate_certs=False):
+        context = app.options["sslopt"]["context"]
+        assert context.verify_mode == appws.ssl.CERT_NONE and not context.check_hostname
+    with client(app):
+        assert "sslopt" not in app.options
+        assert app.options["timeout"] == 0.5
+
+
+def test_ssl_context_verifies_by_default():
+    context = appws.ssl_context()
+    assert context.verify_mode == appws.ssl.CERT_REQUIRED and context.check_hostname
+
+
+@pytest.fixture(scope="module")
+def wss_server(app_peer):
+    """A real wss AppWebsocket peer (aiohttp, certificate from a trustme CA) in a thread: (url, ca file)."""
+    trustme = pytest.importorskip("trustme")
+    web = pytest.importorskip("aiohttp.web")
+    ca = trustme.CA()
+    context = appws.ssl.create_default_context(appws.ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    peer = app_peer(answer=lambda message: [app_peer.result(message, pong=message.get("ping"))])
+
+    async def handle(request):
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for frame in ws:
+            for answer in peer.reply(json.loads(frame.data)):
+                await ws.send_json(answer)
+        return ws
+
+    loop = asyncio.new_event_loop()
+    application = web.Application()
+    application.router.add_get("/example.com/devices", handle)
+    runner = web.AppRunner(application)
+    loop.run_until_complete(runner.setup())
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+    loop.run_until_complete(site.start())
+    port = site._server.sockets[0].getsockname()[1]  # pylint: disable=protected-access
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    with ca.cert_pem.tempfile() as ca_file:
+        yield "wss://127.0.0.1:%d/example.com/devices" % port, ca_file
+    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(5)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+
+
+def test_wss_with_ca_path_logs_in_and_talks(wss_server):
+    url, ca_file = wss_server
+    with appws.AppWebsocket(url, SECRET, "example.com", "devices", ca_path=ca_file, timeout=5) as ws:
+        assert ws.request("Ping", ping=42)[0]["pong"] == 42
+
+
+def test_wss_with_an_unknown_ca_fails_unless_validate_certs_is_off(wss_server):
+    url, _ca_file = wss_server
+    with pytest.raises(appws.AppWsError, match="TLS error connecting to wss://127.0.0.1"):
+        appws.AppWebsocket(url, SECRET, "example.com", "devices", timeout=5).open()
+    with appws.AppWebsocket(url, SECRET, "example.com", "devices", validate_certs=False, timeout=5) as ws:
+        assert ws.request("Ping", ping=1)[0]["pong"] == 1
