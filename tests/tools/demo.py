@@ -18,7 +18,6 @@ import pbxsim_run
 
 ROOT = pbxsim_run.ROOT
 EXAMPLES = os.path.join(ROOT, "docs", "examples")
-DEMO_VAULT_PASSWORD = "innovaphone-demo"     # documented in docs/guide.md; protects only demo values
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 VERIFIED = re.compile(r'"msg": "(\S+ verified: [^"]*)"')
 
@@ -33,7 +32,7 @@ def run_playbook(workdir, playbook, title):
     command = [
         os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), playbook,
         "-i", os.path.join(EXAMPLES, "inventory.yml"), "-i", os.path.join(workdir, "inventory.yml"),
-        "--vault-password-file", os.path.join(workdir, "vault-password"),
+        "--vault-password-file", os.path.join(EXAMPLES, "demo-vault-password"),
     ]
     env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", ANSIBLE_HOST_KEY_CHECKING="0",
                ANSIBLE_RETRY_FILES_ENABLED="0")
@@ -57,8 +56,6 @@ def changed(recap):
 
 def main():
     with tempfile.TemporaryDirectory(prefix="innovaphone-demo-") as workdir:
-        with open(os.path.join(workdir, "vault-password"), "w", encoding="utf-8") as stream:
-            stream.write(DEMO_VAULT_PASSWORD + "\n")
         summary, failure = [], None
         try:
             ready = pbxsim_run.start(workdir, count=2)
