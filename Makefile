@@ -24,7 +24,7 @@ $(COLLECTION_LINK):
 
 venv: $(STAMP) $(COLLECTION_LINK)
 
-test: test-unit sanity lint molecule
+test: test-unit test-integration sanity lint molecule
 
 test-unit: venv
 	$(BIN)/pytest -q --ansible-unit-inject-only tests/unit

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import shlex
 from urllib.parse import quote
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import CONFIG
@@ -17,6 +18,23 @@ CFG_PATH = "/cfg.txt"
 
 class CommandError(Exception):
     """A command the device answered with `error <text>`."""
+
+
+def split(line):
+    """Words of a config line; double quotes group a value with blanks (or an empty one)."""
+    lexer = shlex.shlex(line, posix=True)
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    lexer.quotes = '"'
+    lexer.escape = ""
+    try:
+        return list(lexer)
+    except ValueError:
+        return line.split()
+
+
+def quoted(value):
+    return '"%s"' % value if not value or any(c.isspace() for c in value) else value
 
 
 def parse_flags(tokens):
@@ -38,7 +56,7 @@ def format_flags(flags):
         if value is True:
             parts.append("/" + name)
         elif value not in (None, False, ""):
-            parts.append("/%s %s" % (name, value))
+            parts.append("/%s %s" % (name, quoted(value)))
     return " ".join(parts)
 
 
@@ -49,7 +67,7 @@ class CfgText:
         self.modules = {}
         self.objects = []
         for line in text.splitlines():
-            words = line.split()
+            words = split(line)
             if len(words) < 3 or words[0] != "config":
                 continue
             if words[1] == "change":

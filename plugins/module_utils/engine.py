@@ -27,8 +27,16 @@ DELETE = "delete"
 
 
 class _Unknown:
+    """A singleton, also through copies."""
+
     def __repr__(self):
         return "UNKNOWN"
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, _memo):
+        return self
 
 
 # A current value the backend cannot read (a password while the PBX key is unknown).

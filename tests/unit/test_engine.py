@@ -1,0 +1,135 @@
+# Copyright: contributors to innovaphone.pbx
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The diff engine: compare only given keys, write only on change, nothing in check mode, secrets masked."""
+
+import copy
+import json
+
+import pytest
+
+from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import UNKNOWN, Engine
+from ansible_collections.innovaphone.pbx.plugins.module_utils.redact import PLACEHOLDER
+from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import USERS
+
+
+def user(name, **fields):
+    record = {"name": name, "long_name": name, "display_name": "", "extension": "", "password": "",
+              "hide_from_ldap": False, "template": ""}
+    record.update(fields)
+    return record
+
+
+class MemoryBackend:
+    """Records in a dict; counts reads and logs writes."""
+
+    def __init__(self, records):
+        self.records = dict((r["name"], copy.deepcopy(r)) for r in records)
+        self.reads = 0
+        self.writes = []
+
+    def read_all(self):
+        self.reads += 1
+        return copy.deepcopy(self.records)
+
+    def create(self, record):
+        self.writes.append(("create", record["name"]))
+        self.records[record["name"]] = user(**record)
+
+    def update(self, key, changes):
+        self.writes.append(("update", key, sorted(changes)))
+        self.records[key].update(changes)
+
+    def delete(self, key):
+        self.writes.append(("delete", key))
+        del self.records[key]
+
+
+def entry(name, state="present", **fields):
+    base = dict((f.name, None) for f in USERS.fields)
+    base.update(fields, name=name, state=state)
+    return base
+
+
+@pytest.fixture
+def backend():
+    return MemoryBackend([user("alice", extension="10", password="alice-pw"), user("bob", display_name="Bob")])
+
+
+def test_compares_only_the_fields_given(backend):
+    result = Engine(USERS, backend).converge([entry("alice", extension="10"), entry("bob")])
+    assert not result["changed"] and backend.writes == [] and backend.reads == 1
+
+
+def test_one_write_per_changed_object_then_one_reread(backend):
+    result = Engine(USERS, backend).converge([
+        entry("alice", extension="11", display_name=""),
+        entry("bob", display_name="Bob"),
+        entry("carol", extension="12", password="carol-pw"),
+        entry("dave", state="absent"),
+    ])
+    assert result["changed"]
+    assert backend.writes == [("update", "alice", ["extension"]), ("create", "carol")]
+    assert backend.reads == 2
+    assert [u["name"] for u in result["users"]] == ["alice", "bob", "carol"]
+    assert result["changes"] == [{"name": "alice", "action": "update", "fields": ["extension"]},
+                                 {"name": "carol", "action": "create", "fields": ["extension", "name", "password"]}]
+
+
+def test_delete(backend):
+    result = Engine(USERS, backend).converge([entry("bob", state="absent")])
+    assert backend.writes == [("delete", "bob")] and result["users"] == []
+
+
+def test_check_mode_writes_nothing_and_predicts_the_end_state(backend):
+    result = Engine(USERS, backend, check_mode=True).converge([entry("alice", extension="11"), entry("carol")])
+    assert result["changed"] and backend.writes == [] and backend.reads == 1
+    assert result["users"][0]["extension"] == "11"
+    assert result["users"][1]["name"] == "carol"
+
+
+def test_diff_only_in_diff_mode(backend):
+    assert "diff" not in Engine(USERS, backend).converge([entry("alice", extension="12")])
+    result = Engine(USERS, backend, diff_mode=True).converge([entry("alice", extension="13"), entry("eve")])
+    assert result["diff"]["before"]["alice"]["extension"] == "12"
+    assert result["diff"]["after"]["alice"]["extension"] == "13"
+    assert "eve" not in result["diff"]["before"] and result["diff"]["after"]["eve"]["name"] == "eve"
+
+
+def test_secrets_are_masked_in_results_and_diffs(backend):
+    result = Engine(USERS, backend, diff_mode=True).converge([entry("alice", password="new-secret-pw")])
+    assert backend.writes == [("update", "alice", ["password"])]
+    text = json.dumps(result)
+    assert "new-secret-pw" not in text and "alice-pw" not in text
+    assert result["users"][0]["password"] == PLACEHOLDER
+    assert result["diff"]["before"]["alice"]["password"] == PLACEHOLDER
+
+
+def test_an_equal_password_is_no_change(backend):
+    assert not Engine(USERS, backend).converge([entry("alice", password="alice-pw")])["changed"]
+
+
+def test_an_unreadable_password_is_written_with_a_warning(backend):
+    backend.records["alice"]["password"] = UNKNOWN
+    result = Engine(USERS, backend, unreadable_hint=" (hint)").converge([entry("alice", password="alice-pw")])
+    assert result["changed"] and backend.writes == [("update", "alice", ["password"])]
+    assert result["warnings"] == ["the current password of 1 users cannot be read, so it is written on every "
+                                  "run (hint): alice"]
+    assert result["users"][0]["password"] == PLACEHOLDER
+
+
+def test_on_create_never_compares_the_password_of_an_existing_user(backend):
+    engine = Engine(USERS, backend, update_secrets="on_create")
+    assert not engine.converge([entry("alice", password="other-pw")])["changed"]
+    engine.converge([entry("zoe", password="zoe-pw")])
+    assert backend.records["zoe"]["password"] == "zoe-pw"
+
+
+def test_validation_runs_after_the_read_and_before_any_write(backend):
+    def refuse(entries, current):
+        assert set(current) == {"alice", "bob"} and len(entries) == 1
+        raise ValueError("refused")
+
+    with pytest.raises(ValueError):
+        Engine(USERS, backend).converge([entry("alice", extension="99")], validate=refuse)
+    assert backend.writes == []

@@ -1,0 +1,109 @@
+# Copyright: contributors to innovaphone.pbx
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Retries, backoff, Retry-After, stale nonces and secret-free errors of the HTTP client."""
+
+import pytest
+import requests
+
+from ansible_collections.innovaphone.pbx.plugins.module_utils import transport
+from ansible_collections.innovaphone.pbx.plugins.module_utils.redact import PLACEHOLDER
+
+SECRET = "admin-secret-pw"
+
+
+class FakeResponse:
+    def __init__(self, status, text="", headers=None):
+        self.status_code = status
+        self.text = text
+        self.headers = requests.structures.CaseInsensitiveDict(headers or {})
+
+
+def client_answering(*answers):
+    """A client whose session plays back answers (responses or exceptions); it records the pauses."""
+    pauses = []
+    client = transport.HttpClient("http://pbx.test/", "admin", SECRET, secrets=["other-secret"], sleep=pauses.append)
+    queue = list(answers)
+    calls = []
+
+    def request(method, url, **kwargs):
+        calls.append((method, url, kwargs["timeout"], client.session.auth))
+        answer = queue.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    client.session.request = request
+    return client, calls, pauses
+
+
+def test_ok_answer_is_returned_with_the_base_url_joined():
+    client, calls, pauses = client_answering(FakeResponse(200, "ok"))
+    assert client.get("/cfg.txt") == "ok"
+    assert calls[0][:3] == ("GET", "http://pbx.test/cfg.txt", 30) and pauses == []
+
+
+def test_503_waits_as_long_as_retry_after_says():
+    client, calls, pauses = client_answering(FakeResponse(503, headers={"Retry-After": "2"}), FakeResponse(200, "ok"))
+    assert client.get("/x") == "ok"
+    assert pauses == [2.0] and len(calls) == 2
+
+
+def test_retry_after_is_capped():
+    client, _calls, pauses = client_answering(FakeResponse(429, headers={"Retry-After": "3600"}),
+                                              FakeResponse(200, "ok"))
+    client.get("/x")
+    assert pauses == [transport.RETRY_AFTER_CAP]
+
+
+def test_connection_errors_back_off_exponentially_then_fail_without_secrets():
+    errors = [requests.exceptions.ConnectionError("reset by peer " + SECRET)] * transport.ATTEMPTS
+    client, calls, pauses = client_answering(*errors)
+    with pytest.raises(transport.PbxError) as info:
+        client.get("/x")
+    assert len(calls) == transport.ATTEMPTS
+    assert pauses == [0.5, 1.0, 2.0, 4.0]
+    assert SECRET not in str(info.value) and PLACEHOLDER in str(info.value)
+
+
+def test_http_500_is_not_retried_and_names_the_status():
+    client, calls, _pauses = client_answering(FakeResponse(500, "boom other-secret"))
+    with pytest.raises(transport.PbxError, match="HTTP 500") as info:
+        client.post("/PBX0/user.soap", b"<x/>", {})
+    assert len(calls) == 1 and "other-secret" not in str(info.value)
+
+
+def test_stale_nonce_starts_a_fresh_digest_handshake():
+    stale = FakeResponse(401, headers={"WWW-Authenticate": 'Digest realm="pbx", nonce="n2", stale=true'})
+    client, calls, pauses = client_answering(stale, FakeResponse(200, "ok"))
+    assert client.get("/x") == "ok"
+    assert calls[0][3] is not calls[1][3] and pauses == []
+
+
+def test_wrong_credentials_fail_at_once():
+    client, calls, _pauses = client_answering(FakeResponse(401, headers={"WWW-Authenticate": 'Digest realm="pbx"'}))
+    with pytest.raises(transport.PbxError, match="authentication failed"):
+        client.get("/x")
+    assert len(calls) == 1
+
+
+def test_basic_auth_only_when_asked():
+    assert isinstance(transport.HttpClient("http://p", "u", "p").session.auth, requests.auth.HTTPDigestAuth)
+    assert isinstance(transport.HttpClient("http://p", "u", "p", force_basic_auth=True).session.auth,
+                      requests.auth.HTTPBasicAuth)
+
+
+def test_tls_options():
+    assert transport.HttpClient("https://p", "u", "p").session.verify is True
+    assert transport.HttpClient("https://p", "u", "p", ca_path="/ca.pem").session.verify == "/ca.pem"
+    assert transport.HttpClient("https://p", "u", "p", validate_certs=False, ca_path="/ca.pem").session.verify is False
+
+
+@pytest.mark.parametrize("value, seconds", [("5", 5.0), ("Thu, 01 Jan 1970 00:00:10 GMT", 7.0), ("soon", None),
+                                            (None, None)])
+def test_retry_after_header_forms(value, seconds):
+    assert transport.retry_after_seconds(value, now=3.0) == seconds
+
+
+def test_backoff_is_capped():
+    assert transport.backoff_seconds(20) == transport.BACKOFF_CAP

@@ -1,0 +1,98 @@
+# Copyright: contributors to innovaphone.pbx
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Whole-input checks: every error names the entry and the field, all errors at once."""
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from ansible_collections.innovaphone.pbx.plugins.module_utils import validation
+from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import Directory
+
+PBX = Directory(ET.fromstring(
+    '<show>'
+    '<user cn="Hotdesking"><pseudo type="config"/></user>'
+    '<user cn="Alice" h323="alice" e164="10"><device hw="alice"/></user>'
+    '<user cn="Bob" h323="bob" e164="11"><device hw="carol"/></user>'
+    '<user cn="Queue" e164="99"/>'
+    '</show>').findall("user"))
+
+
+def errors_of(check, *args):
+    with pytest.raises(validation.ValidationError) as info:
+        check(*args)
+    return info.value.errors
+
+
+def user(name, **fields):
+    return dict(fields, name=name, state=fields.get("state", "present"))
+
+
+def test_valid_users_pass():
+    validation.check_users([user("alice", extension="10", template="Hotdesking"), user("new", extension="#20")], PBX)
+
+
+def test_user_errors_name_entry_and_field_and_come_all_at_once():
+    errors = errors_of(validation.check_users, [
+        user("alice", extension="1 0"),
+        user("x", password="p" * 24, template="Missing"),
+        user("y", extension="11"),
+        user("z", long_name="Queue"),
+        user("x"),
+    ], PBX)
+    assert errors == [
+        "users[4].name: 'x' is also given in users[1]",
+        "users[0].extension: '1 0' may hold only digits, # and *",
+        "users[1].password: longer than 23 characters, which the PBX would truncate",
+        "users[1].template: no config template 'Missing' on the PBX",
+        "users[2].extension: extension '11' already belongs to PBX object 'Bob'",
+        "users[3].long_name: long name 'Queue' already belongs to PBX object 'Queue'",
+    ]
+
+
+def test_error_messages_never_hold_the_password():
+    errors = errors_of(validation.check_users, [user("a", password="very-long-secret-password-123")], PBX)
+    assert "very-long-secret" not in " ".join(errors)
+
+
+def test_duplicate_extensions_inside_the_list():
+    errors = errors_of(validation.check_users, [user("p", extension="#30"), user("q", extension="#30")], PBX)
+    assert errors == ["users[1].extension: '#30' is also given in users[0]"]
+
+
+def test_absent_users_are_not_checked_for_content():
+    validation.check_users([user("gone", state="absent", extension="bad extension")], PBX)
+
+
+def test_template_filters_and_inheritance():
+    template = {"name": "T", "call_filter": "intern", "call_forward_filter": "nope", "inherit": ["Hotdesking", "X"],
+                "state": "present"}
+    assert errors_of(validation.check_template, template, PBX, ["intern", "normal"]) == [
+        "call_forward_filter: no filter 'nope' on the PBX (known: intern, normal)",
+        "inherit: no other config template 'X' on the PBX",
+    ]
+
+
+def test_template_name_taken_by_a_user():
+    assert errors_of(validation.check_template, {"name": "Alice", "state": "present"}, PBX, []) == [
+        "name: 'Alice' is the long name of a PBX object that is not a config template"]
+
+
+def test_hotdesk_user_must_exist_and_hw_id_must_be_free():
+    entries = [{"user": "alice", "registered": True}, {"user": "ghost", "registered": True},
+               {"user": "carol", "registered": True}, {"user": "ghost2", "registered": False}]
+    directory = Directory(PBX.elements + [ET.fromstring('<user cn="Carol" h323="carol"/>')])
+    assert errors_of(validation.check_hotdesk, entries, directory) == [
+        "users[1]: no user 'ghost' on the PBX",
+        "users[2]: hardware id 'carol' already belongs to PBX object 'Bob'",
+    ]
+
+
+def test_settings():
+    validation.check_settings({"registrations_without_password": 0,
+                               "ip_filter": [{"address": "192.0.2.0", "mask": "255.255.255.0"}]})
+    errors = errors_of(validation.check_settings, {"registrations_without_password": -1, "ip_filter": [
+        {"address": "192.0.2.0", "mask": "255.255.255.0"}, {"address": "300.1.1.1", "mask": "255.0.0.0"}]})
+    assert errors[0] == "registrations_without_password: must be 0 or more, not -1"
+    assert errors[1].startswith("ip_filter[1]: not an IPv4 address and mask: ") and len(errors) == 2
