@@ -20,7 +20,7 @@ description:
   - Only the configuration named is read and written; the category assignments of other configurations stay as
     they are. Settings of a phone configuration that this module has no option for are kept.
 author:
-  - innovaphone.pbx maintainers
+  - innovaphone.pbx maintainers (@innovaphone-pbx)
 options:
   type:
     description:
@@ -91,6 +91,7 @@ attributes:
     support: full
 notes:
   - To say "exactly these categories", use O(categories_state=exact); the default V(present) means "at least these".
+  - Do not hand O(script) in through a C(loop) item: Ansible copies the item, script and all, into the task result.
 seealso:
   - module: innovaphone.pbx.devices_category
   - module: innovaphone.pbx.provisioning_code

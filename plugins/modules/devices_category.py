@@ -17,7 +17,7 @@ description:
     Step-by-Step Hot Desking how-to ("Create category - Devices app").
   - A category is identified by its name within the domain.
 author:
-  - innovaphone.pbx maintainers
+  - innovaphone.pbx maintainers (@innovaphone-pbx)
 options:
   name:
     description:

@@ -19,7 +19,7 @@ description:
   - Every run creates a new code, so the task always reports a change.
   - Never runs in check mode; it then reports that it would create a code (changed) without contacting the app.
 author:
-  - innovaphone.pbx maintainers
+  - innovaphone.pbx maintainers (@innovaphone-pbx)
 options:
   category:
     description:
@@ -48,9 +48,9 @@ extends_documentation_fragment:
   - innovaphone.pbx.attributes
 attributes:
   check_mode:
-    support: none
+    support: partial
     details:
-      - In check mode nothing is sent; the result is RV(changed=true) with no code.
+      - In check mode nothing is sent to the Devices app; the task reports C(changed) without a code.
   diff_mode:
     support: none
 seealso:

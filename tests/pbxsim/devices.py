@@ -8,7 +8,9 @@ until `last`. Phones (phones.py) redeem provisioning codes here and fetch their 
 """
 
 import asyncio
+import copy
 import logging
+import re
 import secrets
 import time
 
@@ -21,6 +23,7 @@ PAGE_SIZE = 2                       # small on purpose: every client must follow
 CODE_VALIDITY = 15 * 60             # seconds, reference 4
 ROLLOUT_CODE_VALIDITY = 7 * 24 * 3600
 PHONE_SETTINGS = (W.SETTING_GK_ID, W.SETTING_PRIMARY_GK, W.SETTING_SECONDARY_GK)
+SCRIPT_SECRET = re.compile(r"(/[\w-]*(?:pwd|password)[\w-]*)\s+\S+", re.IGNORECASE)   # e.g. /gk-pwd <secret>
 CONFIG_SETTINGS = {W.CONFIG_TYPE_PHONE: PHONE_SETTINGS, W.CONFIG_TYPE_EXPERT: (W.SETTING_SCRIPT,)}
 
 log = logging.getLogger(__name__)
@@ -71,16 +74,17 @@ class DevicesApp:
         self.code_requesters.clear()
 
     def to_dict(self):
-        return {
+        return copy.deepcopy({
             "categories": list(self.categories.values()),
             "configs": list(self.configs.values()),
             "devices": list(self.devices.values()),
             "codes": list(self.codes.values()),
             "next_id": self.next_id,
-        }
+        })
 
     def load_dict(self, data):
         self.reset()
+        data = copy.deepcopy(data)
         self.categories = {item["id"]: item for item in data.get("categories", [])}
         self.configs = {item["id"]: item for item in data.get("configs", [])}
         self.devices = {item["id"]: item for item in data.get("devices", [])}
@@ -88,14 +92,12 @@ class DevicesApp:
         self.next_id = data.get("next_id", 1)
 
     def redacted_dict(self):
-        """to_dict() for /_sim/state: an expert script carries passwords, so scripts are hidden."""
+        """to_dict() for /_sim/state: the password flags inside expert scripts are hidden."""
         data = self.to_dict()
-        data["configs"] = [
-            {**config, W.SETTINGS_KEY: {
-                key: "********" if key == W.SETTING_SCRIPT else value
-                for key, value in config[W.SETTINGS_KEY].items()}}
-            for config in data["configs"]
-        ]
+        for config in data["configs"]:
+            settings = config[W.SETTINGS_KEY]
+            if W.SETTING_SCRIPT in settings:
+                settings[W.SETTING_SCRIPT] = SCRIPT_SECRET.sub(r"\1 ********", settings[W.SETTING_SCRIPT])
         return data
 
     def _new_id(self):

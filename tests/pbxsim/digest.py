@@ -14,9 +14,12 @@ import hashlib
 import hmac
 import os
 import re
+import secrets
 import time
 
 OK, STALE, DENIED = "ok", "stale", "denied"
+RANDOM = 8          # random bytes in a nonce
+SIGNATURE = 32      # hex digits of the nonce signature
 PARAM = re.compile(r'([a-zA-Z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
 
 
@@ -39,22 +42,23 @@ class DigestAuth:
         self._secret = os.urandom(16)
         self._seen = {}  # nonce -> nonce counts already used
 
-    def _sign(self, stamp):
-        return hmac.new(self._secret, stamp.encode("ascii"), hashlib.sha256).hexdigest()[:32]
+    def _sign(self, text):
+        return hmac.new(self._secret, text.encode("utf-8"), hashlib.sha256).hexdigest()[:SIGNATURE]
 
     def new_nonce(self):
+        """Issue time in ms (hex), random bytes (two clients never share a nonce), signature."""
         now = time.time()
         self._seen = {nonce: counts for nonce, counts in self._seen.items() if not self._expired(nonce, now)}
-        stamp = "%x" % int(now * 1000)
-        return stamp + self._sign(stamp)
+        unsigned = "%x" % int(now * 1000) + secrets.token_hex(RANDOM)
+        return unsigned + self._sign(unsigned)
 
     def _expired(self, nonce, now):
-        stamp = nonce[:-32]
+        unsigned = nonce[:-SIGNATURE]
         try:
-            issued = int(stamp, 16) / 1000.0
+            issued = int(unsigned[:-2 * RANDOM], 16) / 1000.0
         except ValueError:
             return True
-        return not hmac.compare_digest(self._sign(stamp), nonce[-32:]) or now - issued > self.nonce_ttl
+        return not hmac.compare_digest(self._sign(unsigned), nonce[-SIGNATURE:]) or now - issued > self.nonce_ttl
 
     def challenge(self, stale=False):
         """The WWW-Authenticate header values of a 401 answer."""

@@ -305,8 +305,10 @@ class Pbx:
         if not name:
             return
         guid = self._index["cn"].get(index_key("cn", name))
-        if guid is None or not is_template(self.objects[guid]):
+        if guid is None:
             raise PbxError("config template %s does not exist" % name)
+        if not is_template(self.objects[guid]):
+            raise PbxError("%s is not a config template" % name)
         if name.casefold() == own_cn.casefold():
             raise PbxError("config template %s cannot inherit from itself" % name)
 

@@ -100,16 +100,6 @@ class PhoneFleet:
     def load_dict(self, data):
         self.phones = {phone["hw_id"]: phone for phone in copy.deepcopy(data.get("phones", []))}
 
-    def redacted_dict(self):
-        """to_dict() for /_sim/state: the phones' configuration holds registration passwords."""
-        data = self.to_dict()
-        for phone in data["phones"]:
-            for layer in phone["config"].values():
-                for flags in layer.values():
-                    if "gk-pwd" in flags:
-                        flags["gk-pwd"] = "********"
-        return data
-
     def _phone(self, hw_id):
         phone = self.phones.get(hw_id)
         if phone is None:

@@ -42,6 +42,15 @@ SIMULATOR_NAME = {
     ("devices", "add_device_config"): "mt_add_device_config",
     ("devices", "update_device_config"): "mt_update_device_config",
     ("devices", "delete_device_config"): "mt_delete_device_config",
+    ("devices", "configs_key"): "device_configs_key",
+    ("devices", "category_ids_key"): "category_ids_key",
+    ("devices", "settings_key"): "settings_key",
+    ("devices", "type_phone"): "config_type_phone",
+    ("devices", "type_expert"): "config_type_expert",
+    ("devices", "setting_gk_id"): "setting_gk_id",
+    ("devices", "setting_primary_gk"): "setting_primary_gk",
+    ("devices", "setting_secondary_gk"): "setting_secondary_gk",
+    ("devices", "setting_script"): "setting_script",
 }
 # Names the simulator does not spell: it stores a template's `config` as an opaque string.
 COLLECTION_ONLY = {("template", "inherit_separator")}

@@ -10,7 +10,6 @@ import json
 import threading
 
 import pytest
-import websocket
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils import appws
 from ansible_collections.innovaphone.pbx.plugins.module_utils.crypto import applogin_digest

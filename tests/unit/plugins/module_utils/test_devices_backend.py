@@ -78,8 +78,8 @@ def test_category_is_deleted_once(devices_peer):
 def test_category_check_mode_writes_nothing_and_predicts(devices_peer):
     result = db.converge_category(devices(devices_peer), category_params(), check_mode=True, diff_mode=True)
     assert result["changed"] and result["categories"] == [{"name": "PBX1 Hotdesking", "provisioning": True}]
-    assert result["diff"] == {"before": {}, "after": {"PBX1 Hotdesking": {"name": "PBX1 Hotdesking",
-                                                                           "provisioning": True}}}
+    created = {"name": "PBX1 Hotdesking", "provisioning": True}
+    assert result["diff"] == {"before": {}, "after": {"PBX1 Hotdesking": created}}
     assert devices_peer.writes == 0 and devices_peer.categories == {}
 
 
@@ -104,8 +104,8 @@ def phone_setup(devices_peer):
     configuration in the hot-desking category."""
     office = devices_peer.add_category("Office", config=True)
     hotdesk = devices_peer.add_category("PBX1 Hotdesking", config=True)
-    phone = devices_peer.add_config("PHONE", "Phone", [office], {"gkId": "PBX1", "primaryGk": "192.0.2.10",
-                                                                  "coder": "G722"})
+    settings = {"gkId": "PBX1", "primaryGk": "192.0.2.10", "coder": "G722"}
+    phone = devices_peer.add_config("PHONE", "Phone", [office], settings)
     other = devices_peer.add_config("PHONE", "Other", [hotdesk], {"gkId": "PBX2"})
     return dict(office=office, hotdesk=hotdesk, phone=phone, other=other)
 

@@ -1,0 +1,147 @@
+# Copyright (c) innovaphone.pbx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""AppWebsocket on the Devices URL: the reference's digest vectors, login, scopes and message framing."""
+
+import json
+
+import pytest
+
+from pbxsim import appws
+
+from .conftest import DEVICES_PASSWORD
+
+VECTOR_CHALLENGE = "0123456789abcdef"
+
+
+@pytest.mark.parametrize("info, digest", [
+    (None, "a205299ed2ef2786c311e0be1b14db343f2cadd906a6ae7b564eee34bda5e9a1"),
+    ({}, "57b23fe824b9222a7ac879597cb509bcdc865a1bfeb057d9d12118cef0c3ba34"),
+    ({"cn": "Test User"}, "96db3c3f657230c2b68194becc6d2a77f05de9f79f01fc81e9ca0fb196b10d9d"),
+])
+def test_reference_digest_vectors(info, digest):
+    assert appws.login_digest("pbxadminapi", "", "", "", "", VECTOR_CHALLENGE, "pwd", info) == digest
+
+
+@pytest.mark.parametrize("info, digest", [
+    (None, "a205299ed2ef2786c311e0be1b14db343f2cadd906a6ae7b564eee34bda5e9a1"),
+    ({"cn": "Test User"}, "96db3c3f657230c2b68194becc6d2a77f05de9f79f01fc81e9ca0fb196b10d9d"),
+])
+def test_login_check_accepts_the_vectors_and_nothing_else(info, digest):
+    login = {"mt": "AppLogin", "app": "pbxadminapi", "domain": "", "sip": "", "guid": "", "dn": "",
+             "digest": digest, **({} if info is None else {"info": info})}
+    assert appws.check_login(login, VECTOR_CHALLENGE, [("other", "x"), ("pwd", "scope")]) == ("pwd", "scope")
+    assert appws.check_login(login, VECTOR_CHALLENGE, [("other", "x")]) is None
+    assert appws.check_login(login, "fedcba9876543210", [("pwd", "scope")]) is None
+    assert appws.check_login(login, None, [("pwd", "scope")]) is None
+
+
+def connect(sim):
+    return appws.AppClient(sim.devices_url)
+
+
+def test_login_with_the_instance_password_is_admin(sim):
+    with connect(sim) as client:
+        challenge = client.call("AppChallenge")["challenge"]
+        assert len(challenge) == 16 and int(challenge, 16) >= 0
+        fields = {"app": "devices", "domain": sim.devices_domain, "sip": "", "guid": "", "dn": ""}
+        digest = appws.login_digest(*fields.values(), challenge, DEVICES_PASSWORD)
+        assert client.call("AppLogin", **fields, digest=digest) == {"mt": "AppLoginResult", "ok": True, "src": "r2"}
+        info = client.call("GetLoginInfo")
+        assert info["admin"] is True
+        assert info["key"] == appws.session_key(challenge, DEVICES_PASSWORD)
+
+
+def test_login_with_an_info_object_covers_it_in_the_digest(sim):
+    with connect(sim) as client:
+        assert client.login("devices", sim.devices_domain, DEVICES_PASSWORD, info={"cn": "Test User"})["ok"]
+    with connect(sim) as client:
+        challenge = client.call("AppChallenge")["challenge"]
+        digest = appws.login_digest("devices", sim.devices_domain, "", "", "", challenge, DEVICES_PASSWORD)
+        answer = client.call("AppLogin", app="devices", domain=sim.devices_domain, sip="", guid="", dn="",
+                             info={"cn": "Test User"}, digest=digest)
+        assert answer["ok"] is False
+
+
+@pytest.mark.parametrize("app, domain, password", [
+    ("devices", None, "wrong"),
+    ("devices", "other.example.com", DEVICES_PASSWORD),
+    ("pbxadminapi", None, DEVICES_PASSWORD),
+])
+def test_failed_login_answers_not_ok_and_keeps_the_session_closed(sim, app, domain, password):
+    with connect(sim) as client:
+        answer = client.login(app, domain or sim.devices_domain, password)
+        assert answer["ok"] is False and answer["error"]
+        refused = client.call("GetDomains")
+        assert refused["error"] == "not logged in" and "domains" not in refused
+        assert client.login("devices", sim.devices_domain, DEVICES_PASSWORD)["ok"] is True
+
+
+def test_a_challenge_serves_one_login_only(sim):
+    with connect(sim) as client:
+        challenge = client.call("AppChallenge")["challenge"]
+        fields = {"app": "devices", "domain": sim.devices_domain, "sip": "", "guid": "", "dn": ""}
+        digest = appws.login_digest(*fields.values(), challenge, DEVICES_PASSWORD)
+        assert client.call("AppLogin", **fields, digest=digest)["ok"] is True
+        assert client.call("AppLogin", **fields, digest=digest)["ok"] is False
+    with connect(sim) as client:
+        assert client.call("AppLogin", **fields, digest=digest)["ok"] is False
+
+
+def test_messages_before_login_get_an_error_result_with_src(sim):
+    with connect(sim) as client:
+        for mt in ("GetLoginInfo", "GetProvisioningCategories", "AddCategory"):
+            client.send({"mt": mt, "src": "before", "domainId": 1, "name": "x"})
+            answer = client.receive(lambda m: m.get("src") == "before")
+            assert answer == {"mt": mt + "Result", "error": "not logged in", "src": "before"}
+
+
+def test_unknown_and_malformed_messages_get_errors_and_the_connection_stays(sim):
+    with connect(sim) as client:
+        assert client.login("devices", sim.devices_domain, DEVICES_PASSWORD)["ok"]
+        assert client.call("NoSuchMessage", x=1) == {
+            "mt": "NoSuchMessageResult", "error": "unknown message type NoSuchMessage", "src": "r3"}
+        client.send("this is not json")
+        assert client.receive(lambda m: True) == {"mt": "Result", "error": "message is not JSON"}
+        client.send(json.dumps([1, 2]))
+        assert client.receive(lambda m: True)["error"] == "message is not a JSON object"
+        client.send({"src": "no-mt"})
+        assert client.receive(lambda m: True) == {"mt": "Result", "error": "message has no mt", "src": "no-mt"}
+        assert client.call("GetLoginInfo")["admin"] is True
+
+
+def test_every_message_is_counted_in_stats(sim):
+    with connect(sim) as client:
+        client.login("devices", sim.devices_domain, DEVICES_PASSWORD)
+        client.call("GetDomains")
+        client.call("AddCategory", domainId=1, name="Counted", config=True)
+        client.call("NoSuchMessage")
+    devices = sim.control("GET", "stats")["interfaces"]["devices"]
+    assert devices == {"reads": 4, "writes": 1}
+
+
+def test_domain_password_gives_that_domain_only(pbxsim):
+    sim = pbxsim("--domain-password", "branch.example.com=branch-secret",
+                 "--domain-password", "other.example.com=other-secret")
+    with connect(sim) as admin:
+        assert admin.login("devices", sim.devices_domain, DEVICES_PASSWORD)["ok"]
+        domains = admin.listing("GetDomains", "domains")
+        assert [(d["name"], d["isInstanceDomain"]) for d in domains] == [
+            (sim.devices_domain, True), ("branch.example.com", False), ("other.example.com", False)]
+        ids = {d["name"]: d["id"] for d in domains}
+        for name, domain_id in ids.items():
+            assert "id" in admin.call("AddCategory", domainId=domain_id, name="Cat " + name, config=True)
+    with connect(sim) as branch:
+        assert branch.login("devices", "branch.example.com", "branch-secret")["ok"]
+        assert branch.call("GetLoginInfo")["admin"] is False
+        assert [d["name"] for d in branch.listing("GetDomains", "domains")] == ["branch.example.com"]
+        assert [c["name"] for c in branch.listing("GetProvisioningCategories", "categories")] == [
+            "Cat branch.example.com"]
+        refused = branch.call("GetProvisioningCategories", domainId=ids["other.example.com"])
+        assert refused["error"] == "no access to domain %d" % ids["other.example.com"]
+        refused = branch.call("AddCategory", domainId=ids[sim.devices_domain], name="Intruder", config=True)
+        assert "error" in refused
+    with connect(sim) as wrong_scope:
+        # A domain password is no key to the instance domain, nor to another domain.
+        assert wrong_scope.login("devices", sim.devices_domain, "branch-secret")["ok"] is False
+        assert wrong_scope.login("devices", "other.example.com", "branch-secret")["ok"] is False
+        assert wrong_scope.login("devices", "branch.example.com", DEVICES_PASSWORD)["ok"] is False

@@ -1,0 +1,274 @@
+# Copyright (c) innovaphone.pbx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The seed's Verification on simulated phones, with the configuration written over the real wire protocols:
+SOAP for PBX objects, !config for the PBX security settings, AppWebsocket for the Devices app."""
+
+import urllib.parse
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from pbxsim import appws
+
+from .conftest import DEVICES_PASSWORD
+
+BASE_PASSWORD = "Base-Secret-1"
+PHONE = "009033aabbcc"
+CATEGORY = "PBX name Hotdesking"
+SEED_SCRIPT = (
+    "config add PHONE SIG /h323 hot-desk-base /gk-pwd %s\n"
+    "vars create PHONE/USER-CFG/00000 p %%3cuser%%3e%%3cf+id='0'+label='hot-desking'%%3e"
+    "%%3chotdesk+label='log+out'+pbx='1'/%%3e%%3c/f%%3e%%3c/user%%3e\n"
+    "mod cmd UP1 check iresetn hot-desk\n"
+    "config write\n"
+    "config activate\n" % BASE_PASSWORD)
+HOTDESK_KEY = {"id": "0", "label": "hot-desking", "hotdesk": {"label": "log out", "pbx": True}}
+SEED_OBJECTS = [
+    '<add><user cn="Hotdesking" filter="intern" cd-filter="intern" store-phone-cfg="true">'
+    '<pseudo type="config"/></user></add>',
+    '<add><user cn="Hot Desk Base" h323="hot-desk-base" e164="#10" pwd="%s" hide="true" config="Hotdesking"/></add>'
+    % BASE_PASSWORD,
+    '<add><user cn="temp" h323="temp" e164="#20" pwd="Temp-Secret-1" hide="true" config="Hotdesking"/></add>',
+    '<add><user cn="Alice" h323="alice" e164="201" pwd="alice-pw"/></add>',
+    '<add><user cn="Bob" h323="bob" e164="202" pwd="bob-pw"/></add>',
+    # Users Admin "+ Hotdesking registration" for the base user and Alice; Bob is not listed.
+    '<add-attrib><user cn="Hot Desk Base"><device hw="hot-desk-base" text="Hotdesking" app="phone"/></user>'
+    '</add-attrib>',
+    '<add-attrib><user cn="Alice"><device hw="alice" text="Hotdesking" app="phone"/></user></add-attrib>',
+]
+
+
+def pbx_command(sim, command):
+    response = sim.get("/!" + urllib.parse.quote(command))
+    assert (response.status_code, response.text) == (200, "ok")
+
+
+def registrations(sim):
+    """The PBX's own view: the bulk registration listing."""
+    root = ET.fromstring(sim.get("/PBX0/ADMIN/mod_cmd_login.xml?cmd=show&reg=*").content)
+    return sorted((reg.get("user"), reg.get("hw"), reg.get("hotdesk")) for reg in root.iter("reg"))
+
+
+class Site:
+    """A PBX configured as the seed says, and its Devices app."""
+
+    def __init__(self, sim):
+        self.sim = sim
+        for command in SEED_OBJECTS:
+            assert sim.admin(command).tag == "ok", command
+        pbx_command(sim, "config change PBX0 /reg-no-pwd 0 /ip-filter 127.0.0.0/255.0.0.0")
+        pbx_command(sim, "config write")
+        pbx_command(sim, "config activate")
+        self.devices = appws.AppClient(sim.devices_url)
+        assert self.devices.login("devices", sim.devices_domain, DEVICES_PASSWORD)["ok"]
+        self.category = self.devices.call("AddCategory", domainId=1, name=CATEGORY, config=True)["id"]
+
+    def phone_config(self):
+        return self.devices.call("AddDeviceConfig", domainId=1, type="PHONE", name="Phone",
+                                 categoryIds=[self.category], settings={"gkId": "pbx1", "primaryGk": "127.0.0.1"})
+
+    def expert_config(self, script=SEED_SCRIPT):
+        return self.devices.call("AddDeviceConfig", domainId=1, type="EXPERT", name="Hot Desking",
+                                 categoryIds=[self.category], settings={"script": script})
+
+    def provision(self, hw_id=PHONE, address="127.0.0.1"):
+        code = self.devices.call("GetProvisioningCode", category=CATEGORY, sip="temp")["code"]
+        return self.sim.control("POST", "phones", {"hw_id": hw_id, "code": code, "address": address})
+
+    def hotdesk(self, user, password, hw_id=PHONE):
+        return self.sim.control("POST", "phones/%s/hotdesk" % hw_id, {"user": user, "password": password})
+
+    def logout(self, hw_id=PHONE):
+        return self.sim.control("POST", "phones/%s/logout" % hw_id)
+
+
+@pytest.fixture
+def site(sim):
+    site = Site(sim)
+    yield site
+    site.devices.close()
+
+
+@pytest.fixture
+def provisioned(site):
+    """The seed's configuration done and one phone provisioned with a code for temp."""
+    site.phone_config()
+    site.expert_config()
+    site.provision()
+    return site
+
+
+def test_provisioned_phone_registers_as_the_hot_desk_base_with_the_key(site):
+    site.phone_config()
+    site.expert_config()
+    phone = site.provision()
+    assert phone["registrations"] == [{"user": "hot-desk-base", "hotdesk": False}]
+    assert phone["function_keys"] == [HOTDESK_KEY]
+    assert phone["category"] == CATEGORY and phone["resets"] == 1
+    assert phone["log"][:4] == ["provisioned with code %s" % phone["log"][0].split()[-1],
+                                "gatekeeper from the PHONE device configuration",
+                                "registered as temp", "registered as hot-desk-base"]
+    assert registrations(site.sim) == [("hot-desk-base", PHONE, "false")]
+    temp = site.sim.admin('<show><user cn="temp" config="true"/></show>').find("user")
+    assert [device.get("hw") for device in temp.findall("device")] == [PHONE]
+    assert site.sim.control("GET", "phones") == [site.sim.control("GET", "phones/" + PHONE)]
+
+
+def test_hot_desk_login_logout_and_phone_reboot(provisioned):
+    sim = provisioned.sim
+    answer = provisioned.hotdesk("alice", "alice-pw")
+    assert answer["ok"] is True and "error" not in answer
+    assert answer["registrations"] == [{"user": "hot-desk-base", "hotdesk": False}, {"user": "alice", "hotdesk": True}]
+    assert registrations(sim) == [("alice", "alice", "true"), ("hot-desk-base", PHONE, "false")]
+    assert provisioned.hotdesk("201", "alice-pw")["error"] == "already logged in as alice; log out first"
+
+    answer = provisioned.logout()
+    assert answer["ok"] is True and answer["registrations"] == [{"user": "hot-desk-base", "hotdesk": False}]
+    assert registrations(sim) == [("hot-desk-base", PHONE, "false")]
+    assert provisioned.logout() == {**sim.control("GET", "phones/" + PHONE), "ok": False,
+                                    "error": "no hot-desk login to log out"}
+
+    assert provisioned.hotdesk("201", "alice-pw")["ok"] is True   # by number
+    phone = sim.control("POST", "phones/%s/reboot" % PHONE)
+    assert phone["registrations"] == [{"user": "hot-desk-base", "hotdesk": False}]
+    assert phone["resets"] == 1, "iresetn must not reset again for the same serial"
+    assert phone["function_keys"] == [HOTDESK_KEY]
+    assert registrations(sim) == [("hot-desk-base", PHONE, "false")]
+
+
+@pytest.mark.parametrize("user, password, reason", [
+    ("alice", "wrong", "registration refused: wrong password for alice"),
+    ("bob", "bob-pw", "registration refused: user bob has no device bob"),
+    ("nobody", "x", "registration refused: unknown user nobody"),
+    ("alice", "", "registration refused: registration of alice without password refused (/reg-no-pwd 0)"),
+])
+def test_hot_desk_login_refusals(provisioned, user, password, reason):
+    answer = provisioned.hotdesk(user, password)
+    assert (answer["ok"], answer["error"]) == (False, reason)
+    assert answer["registrations"] == [{"user": "hot-desk-base", "hotdesk": False}]
+    assert answer["log"][-1] == "hot-desk login as %s failed: %s" % (user, reason)
+    assert registrations(provisioned.sim) == [("hot-desk-base", PHONE, "false")]
+
+
+def test_registrations_without_password_count_against_reg_no_pwd(provisioned):
+    sim = provisioned.sim
+    assert sim.admin('<add><user cn="Carol" h323="carol" e164="203" pwd="carol-pw">'
+                     '<device hw="carol" text="Hotdesking" app="phone"/></user></add>').tag == "ok"
+    pbx_command(sim, "config change PBX0 /reg-no-pwd 1 /ip-filter 127.0.0.0/255.0.0.0")
+    pbx_command(sim, "config activate")
+    assert provisioned.hotdesk("alice", "")["ok"] is True
+    provisioned.provision("009033aabbcd")
+    refused = provisioned.hotdesk("carol", "", hw_id="009033aabbcd")
+    assert refused["error"] == "registration refused: registration of carol without password refused (/reg-no-pwd 1)"
+    assert provisioned.hotdesk("carol", "carol-pw", hw_id="009033aabbcd")["ok"] is True
+
+
+def test_ip_filter_blocks_a_hot_desk_login_from_a_foreign_address(provisioned):
+    sim, foreign = provisioned.sim, "009033ffffff"
+    # The admin exempts the base user's hot-desking registration from the IP filter ...
+    device = '<device hw="hot-desk-base" text="Hotdesking" app="phone"%s/>'
+    assert sim.admin('<del-attrib><user cn="Hot Desk Base">%s</user></del-attrib>' % (device % "")).tag == "ok"
+    assert sim.admin('<add-attrib><user cn="Hot Desk Base">%s</user></add-attrib>'
+                     % (device % ' no-filter="true"')).tag == "ok"
+    phone = provisioned.provision(foreign, address="192.0.2.10")
+    assert "registration refused: address 192.0.2.10 of temp refused by the IP filter (as temp)" in phone["log"]
+    assert phone["registrations"] == [{"user": "hot-desk-base", "hotdesk": False}]
+    # ... but Alice's has no such exemption: from outside the filter she cannot log in.
+    answer = provisioned.hotdesk("alice", "alice-pw", hw_id=foreign)
+    assert answer["error"] == "registration refused: address 192.0.2.10 of alice refused by the IP filter"
+    assert provisioned.hotdesk("alice", "alice-pw")["ok"] is True
+
+
+def test_without_phone_configuration_the_phone_cannot_register(site):
+    site.expert_config()
+    phone = site.provision()
+    assert phone["registrations"] == [] and phone["gatekeeper"] is None
+    assert "cannot register as hot-desk-base: no gatekeeper configured" in phone["log"]
+    assert site.hotdesk("alice", "alice-pw")["error"] == \
+        "hot desking works only on the primary registration, which is not registered"
+    site.phone_config()      # Devices hands the new configuration to the phone
+    phone = site.sim.control("GET", "phones/" + PHONE)
+    assert phone["registrations"] == [{"user": "hot-desk-base", "hotdesk": False}]
+    assert phone["gatekeeper"] == {"gkId": "pbx1", "primaryGk": "127.0.0.1"}
+
+
+def test_without_a_hot_desk_key_there_is_no_hot_desking(site):
+    site.phone_config()
+    site.expert_config(SEED_SCRIPT.replace("hotdesk+label='log+out'+pbx='1'/", "dial+number='110'/"))
+    phone = site.provision()
+    assert phone["function_keys"] == [{"id": "0", "label": "hot-desking", "hotdesk": None}]
+    assert site.hotdesk("alice", "alice-pw")["error"] == "the phone has no hot-desking function key"
+
+
+def test_script_errors_are_logged_and_the_script_goes_on(site):
+    site.phone_config()
+    site.expert_config("bogus command here\nvars create PHONE/USER-CFG/00000 p %3cuser%3e\n"
+                       "config add PHONE SIG /h323\n" + SEED_SCRIPT)
+    phone = site.provision()
+    errors = [line for line in phone["log"] if line.startswith("script error")]
+    assert errors[0] == "script error in 'Hot Desking' line 1: unknown command bogus command here"
+    assert errors[1].startswith("script error in 'Hot Desking' line 2: PHONE/USER-CFG/00000 is not valid XML")
+    assert errors[2] == "script error in 'Hot Desking' line 3: every /flag needs a value"
+    assert phone["registrations"] == [{"user": "hot-desk-base", "hotdesk": False}]
+    assert phone["function_keys"] == [HOTDESK_KEY]
+
+
+def test_a_new_serial_runs_the_script_again_and_resets_only_as_asked(provisioned):
+    config_id = provisioned.devices.listing("GetDeviceConfigs", "configs", domainId=1)[-1]["id"]
+
+    def deploy(check):
+        script = SEED_SCRIPT.replace("check iresetn hot-desk", check)
+        assert "error" not in provisioned.devices.call("UpdateDeviceConfig", id=config_id, settings={"script": script})
+        phone = provisioned.sim.control("GET", "phones/" + PHONE)
+        return phone["resets"], phone["update_check"]
+
+    assert deploy("check iresetn hot-desk-2") == (1, "hot-desk-2"), "nothing changed, so no reset is needed"
+    assert deploy("check ireset hot-desk-3") == (2, "hot-desk-3")
+    assert deploy("check ireset hot-desk-3") == (2, "hot-desk-3"), "a serial runs once"
+    assert provisioned.sim.control("POST", "phones/%s/reboot" % PHONE)["resets"] == 2
+
+
+def test_wrong_base_password_in_the_script_leaves_the_phone_unregistered(site):
+    site.phone_config()
+    site.expert_config(SEED_SCRIPT.replace(BASE_PASSWORD, "not-the-password"))
+    phone = site.provision()
+    assert phone["registrations"] == []
+    assert "registration refused: wrong password for hot-desk-base (as hot-desk-base)" in phone["log"]
+
+
+def test_pbx_reboot_re_registers_the_base_user(provisioned):
+    sim = provisioned.sim
+    assert provisioned.hotdesk("alice", "alice-pw")["ok"]
+    sim.control("POST", "reboot")
+    phone = sim.control("GET", "phones/" + PHONE)
+    assert phone["registrations"] == [{"user": "hot-desk-base", "hotdesk": False}]
+    assert "hotdesk registration as alice lost: PBX restarted" in phone["log"]
+    assert registrations(sim) == [("hot-desk-base", PHONE, "false")]
+
+
+def test_phones_persist_across_a_restart(pbxsim, tmp_path):
+    sim = pbxsim("--state", str(tmp_path / "state.json"))
+    site = Site(sim)
+    site.phone_config()
+    site.expert_config()
+    site.provision()
+    assert site.hotdesk("alice", "alice-pw")["ok"]
+    site.devices.close()
+    before = sim.control("GET", "phones/" + PHONE)
+    sim.restart()
+    assert sim.control("GET", "phones/" + PHONE) == before
+    assert "Base-Secret-1" not in str(sim.state()["phones"])
+
+
+@pytest.mark.parametrize("body, error", [
+    ({"hw_id": "", "code": "1", "address": "127.0.0.1"}, "hw_id must be a non-empty string"),
+    ({"hw_id": PHONE, "code": "1", "address": "here"}, "address must be an IP address, not 'here'"),
+])
+def test_provision_checks_its_input(sim, body, error):
+    assert sim.control("POST", "phones", body, expect=409) == {"error": error}
+
+
+def test_unknown_phone(sim):
+    assert sim.control("GET", "phones/nope", expect=409) == {"error": "no phone nope"}
+    assert sim.control("POST", "phones/nope/hotdesk", {"user": "a", "password": "b"}, expect=409) == {
+        "error": "no phone nope"}

@@ -1,0 +1,201 @@
+# Copyright (c) innovaphone.pbx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""SOAP Admin()/Version/Echo conformance: a zeep client from the WSDL, commands, answers, passwords."""
+
+import os
+import xml.etree.ElementTree as ET
+
+import pytest
+import requests
+import zeep
+import zeep.exceptions
+import zeep.transports
+from requests.auth import HTTPDigestAuth
+
+from pbxsim import crypto
+
+from .conftest import ADMIN_PASSWORD, PBX_PASSWORD
+
+WSDL = os.environ.get("INNOVAPHONE_WSDL", "/work/shared/reference/pbx11_00.wsdl")
+BINDING = "{http://innovaphone.com/pbx}pbxBinding"
+TEMPLATE = '<add><user cn="Hot Desk Template" filter="intern" cd-filter="intern" store-phone-cfg="true">' \
+           '<pseudo type="config"/></user></add>'
+BASE_USER = '<add><user cn="Hot Desk Base" h323="hot-desk-base" e164="#10" pwd="base-secret" hide="true" ' \
+            'config="Hot Desk Template"><device hw="hot-desk-base" text="Hotdesking" app="phone"/></user></add>'
+
+
+def zeep_service(sim):
+    session = requests.Session()
+    session.auth = HTTPDigestAuth("admin", ADMIN_PASSWORD)
+    client = zeep.Client(WSDL, transport=zeep.transports.Transport(session=session))
+    return client.create_service(BINDING, sim.url + "/PBX0/user.soap")
+
+
+def show(sim, **selector):
+    attrs = " ".join('%s="%s"' % item for item in selector.items())
+    return sim.admin('<show><user %s config="true"/></show>' % attrs)
+
+
+def only_user(sim, **selector):
+    answer = show(sim, **selector)
+    assert answer.tag == "show" and len(answer) == 1, ET.tostring(answer)
+    return answer[0]
+
+
+def test_zeep_client_from_the_wsdl_round_trips_admin_version_echo(sim):
+    service = zeep_service(sim)
+    assert ET.fromstring(service.Admin(xml=TEMPLATE)).tag == "ok"
+    assert ET.fromstring(service.Admin(xml=BASE_USER)).tag == "ok"
+    answer = ET.fromstring(service.Admin(xml='<show><user cn="Hot Desk Base" config="true"/></show>'))
+    assert answer.tag == "show"
+    assert answer[0].get("h323") == "hot-desk-base" and answer[0].get("e164") == "#10"
+    version = service.Version()
+    assert version.VersionResult == 1100
+    assert version.GatekeeperID == "pbx1"
+    assert service.Echo(session=7, key=42) == 42
+
+
+def test_zeep_sees_not_implemented_operations_as_soap_faults(sim):
+    with pytest.raises(zeep.exceptions.Fault, match="not implemented"):
+        zeep_service(sim).Poll(session=1)
+
+
+def test_malformed_envelope_is_a_client_fault(sim):
+    response = sim.http.post(sim.url + "/PBX0/user.soap", data="<not-soap/>", timeout=10)
+    assert response.status_code == 500
+    assert "soap:Client" in response.text and "faultstring" in response.text
+
+
+def test_show_by_every_key_and_config_true_gives_the_configured_object(sim):
+    sim.admin(TEMPLATE)
+    sim.admin(BASE_USER)
+    user = only_user(sim, cn="Hot Desk Base")
+    for selector in ({"h323": "hot-desk-base"}, {"e164": "#10"}, {"guid": user.get("guid")},
+                     {"cn": "hot desk base"}):
+        assert only_user(sim, **selector).get("guid") == user.get("guid")
+    assert user.get("config") == "Hot Desk Template" and user.get("filter") is None  # template not applied
+    assert [child.attrib for child in user] == [{"hw": "hot-desk-base", "text": "Hotdesking", "app": "phone"}]
+    assert len(user.get("guid")) == 32 and int(user.get("guid"), 16) >= 0
+    assert show(sim, cn="nobody").tag == "show" and len(show(sim, cn="nobody")) == 0
+
+
+def test_template_carries_pseudo_config_and_its_options(sim):
+    sim.admin(TEMPLATE)
+    template = only_user(sim, cn="Hot Desk Template")
+    assert template.get("store-phone-cfg") == "true" and template.get("filter") == "intern"
+    assert [child.attrib for child in template] == [{"type": "config"}]
+
+
+def test_modify_replaces_the_whole_object(sim):
+    sim.admin(TEMPLATE)
+    sim.admin(BASE_USER)
+    guid = only_user(sim, cn="Hot Desk Base").get("guid")
+    answer = sim.admin('<modify><user guid="%s" cn="Hot Desk Base" h323="hot-desk-base" pwd="********"/></modify>'
+                       % guid)
+    assert answer.tag == "ok"
+    user = only_user(sim, guid=guid)
+    assert user.get("e164") is None and user.get("hide") is None and len(user) == 0
+    assert user.get("pwd") == "********"
+
+
+def test_delete_by_cn_h323_and_guid(sim):
+    for number in range(3):
+        sim.admin('<add><user cn="u%d" h323="u%d"/></add>' % (number, number))
+    guid = only_user(sim, cn="u2").get("guid")
+    for selector in ('cn="u0"', 'h323="u1"', 'guid="%s"' % guid):
+        assert sim.admin("<del><user %s/></del>" % selector).tag == "ok"
+    assert len(sim.admin('<show><user cn="u0"/><user cn="u1"/><user cn="u2"/></show>')) == 0
+
+
+def test_add_attrib_and_del_attrib(sim):
+    sim.admin('<add><user cn="alice" h323="alice"/></add>')
+    for _ in range(2):  # no duplicate check on add
+        assert sim.admin('<add-attrib><user cn="alice"><device hw="alice" text="Hotdesking"/></user>'
+                         '</add-attrib>').tag == "ok"
+    assert [child.get("hw") for child in only_user(sim, cn="alice")] == ["alice", "alice"]
+    assert sim.admin('<del-attrib><user cn="alice"><device hw="nothing"/></user></del-attrib>').tag == "ok"
+    assert len(only_user(sim, cn="alice")) == 2
+    assert sim.admin('<del-attrib><user cn="alice"><device hw="alice"/></user></del-attrib>').tag == "ok"
+    assert len(only_user(sim, cn="alice")) == 0
+
+
+def test_several_objects_in_one_command_all_or_nothing(sim):
+    answer = sim.admin('<add><user cn="a" h323="a"/><user cn="b" h323="a"/></add>')
+    assert answer.tag == "error" and "h323" in answer.text
+    assert len(sim.admin('<show><user cn="a"/><user cn="b"/></show>')) == 0
+    assert sim.admin('<add><user cn="a" h323="a"/><user cn="b" h323="b"/></add>').tag == "ok"
+    assert len(sim.admin('<show><user cn="a"/><user cn="b"/></show>')) == 2
+
+
+def decrypt_pwdx(admin_key, pwdx):
+    """The reference 1.3 scheme, as a client with the PBX password applies it."""
+    pbx_key = crypto.rc4(crypto.pad(PBX_PASSWORD, 16), bytes.fromhex(admin_key))
+    return crypto.rc4(pbx_key, bytes.fromhex(pwdx)).rstrip(b"\0").decode()
+
+
+def test_password_is_hidden_and_pwdx_decrypts_with_the_admin_key(sim):
+    sim.admin(TEMPLATE)
+    sim.admin(BASE_USER)
+    user = only_user(sim, cn="Hot Desk Base")
+    assert user.get("pwd") == "********" and len(bytes.fromhex(user.get("pwdx"))) == 24
+    admin_key = only_user(sim, cn="_ADMIN_").get("key")
+    assert len(bytes.fromhex(admin_key)) == 16
+    assert decrypt_pwdx(admin_key, user.get("pwdx")) == "base-secret"
+
+
+def test_eight_stars_keep_the_password_and_pwdx_is_ignored(sim):
+    sim.admin('<add><user cn="bob" h323="bob" pwd="first"/></add>')
+    before = only_user(sim, cn="bob")
+    sim.admin('<modify><user guid="%s" cn="bob" h323="bob" pwd="********" pwdx="00ff"/></modify>'
+              % before.get("guid"))
+    assert only_user(sim, cn="bob").get("pwdx") == before.get("pwdx")
+    sim.admin('<modify><user cn="bob" h323="bob" pwd="second"/></modify>')
+    key = only_user(sim, cn="_ADMIN_").get("key")
+    assert decrypt_pwdx(key, only_user(sim, cn="bob").get("pwdx")) == "second"
+
+
+def test_the_pbx_keeps_23_bytes_of_a_user_password(sim):
+    sim.admin('<add><user cn="long" h323="long" pwd="%s"/></add>' % ("x" * 30))
+    key = only_user(sim, cn="_ADMIN_").get("key")
+    assert decrypt_pwdx(key, only_user(sim, cn="long").get("pwdx")) == "x" * 23
+
+
+def test_admin_key_depends_on_the_pbx_password_only(pbxsim):
+    first = pbxsim()
+    key = first.admin('<show><user cn="_ADMIN_"/></show>')[0].get("key")
+    first.admin('<add><user cn="c" h323="c" pwd="pw"/></add>')
+    pwdx = first.admin('<show><user cn="c"/></show>')[0].get("pwdx")
+    assert decrypt_pwdx(key, pwdx) == "pw"
+    other = pbxsim("--pbx-password", "another")
+    other_key = other.admin('<show><user cn="_ADMIN_"/></show>')[0].get("key")
+    assert other_key != key
+
+
+@pytest.mark.parametrize("inner, error", [
+    ("<show><user", "malformed xml"),
+    ("<frobnicate><user cn='x'/></frobnicate>", "unknown command"),
+    ("<add/>", "needs one or more"),
+    ("<show><group cn='x'/></show>", "needs one or more"),
+    ("<show><user config='true'/></show>", "no object selector"),
+    ("<modify><user cn='ghost' h323='ghost'/></modify>", "no such object"),
+    ("<del><user cn='ghost'/></del>", "no such object"),
+    ("<add-attrib><user cn='ghost'><device hw='x'/></user></add-attrib>", "no such object"),
+])
+def test_bad_commands_answer_an_error_element(sim, inner, error):
+    answer = sim.admin(inner)
+    assert answer.tag == "error" and error in answer.text
+
+
+def test_bulk_read_lists_every_object_like_show(sim):
+    sim.admin(TEMPLATE)
+    sim.admin(BASE_USER)
+    response = sim.get("/PBX0/ADMIN/mod_cmd_login.xml?cmd=show&user=*")
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/xml")
+    listing = ET.fromstring(response.content)
+    assert listing.tag == "show"
+    assert [user.get("cn") for user in listing] == ["Hot Desk Template", "Hot Desk Base"]
+    assert ET.tostring(listing[1]) == ET.tostring(only_user(sim, cn="Hot Desk Base"))
+
+
+def test_unknown_bulk_query_is_refused(sim):
+    assert sim.get("/PBX0/ADMIN/mod_cmd_login.xml?cmd=list").status_code == 400
