@@ -19,7 +19,7 @@ def keystream(key, length):
         state[i], state[j] = state[j], state[i]
     out = bytearray()
     i = j = 0
-    for _ in range(length):
+    for _position in range(length):
         i = (i + 1) % 256
         j = (j + state[i]) % 256
         state[i], state[j] = state[j], state[i]

@@ -26,6 +26,8 @@ PHONE_SETTINGS = (W.SETTING_GK_ID, W.SETTING_PRIMARY_GK, W.SETTING_SECONDARY_GK)
 SCRIPT_SECRET = re.compile(r"(/[\w-]*(?:pwd|password)[\w-]*)\s+\S+", re.IGNORECASE)   # e.g. /gk-pwd <secret>
 CONFIG_SETTINGS = {W.CONFIG_TYPE_PHONE: PHONE_SETTINGS, W.CONFIG_TYPE_EXPERT: (W.SETTING_SCRIPT,)}
 
+LOGIN_MESSAGES = ("AppChallenge", "AppLogin")   # the only ones a session may send before its login
+
 log = logging.getLogger(__name__)
 
 
@@ -113,8 +115,8 @@ class DevicesApp:
             async for frame in ws:
                 if frame.type == WSMsgType.TEXT:
                     await self._receive(session, frame.data)
-                elif frame.type == WSMsgType.BINARY:
-                    await self._receive(session, b"")
+                elif frame.type == WSMsgType.BINARY:     # AppWebsocket is JSON text only
+                    await self._receive(session, "")
         finally:
             for code in [code for code, (owner, _src) in self.code_requesters.items() if owner is session]:
                 del self.code_requesters[code]
@@ -130,7 +132,7 @@ class DevicesApp:
                 raise DevicesError(problem)
             if handler is None:
                 raise DevicesError(f"unknown message type {message['mt']}")
-            if not session.logged_in and handler not in (DevicesApp._app_challenge, DevicesApp._app_login):
+            if not session.logged_in and message["mt"] not in LOGIN_MESSAGES:
                 raise DevicesError("not logged in")
             answers = handler(self, session, message)
         except DevicesError as exc:
@@ -143,6 +145,8 @@ class DevicesApp:
             if writes:
                 self.instance.save()
         for fields in answers if isinstance(answers, list) else [answers]:
+            if session.ws.closed:
+                return                 # the client left; what it asked for is done all the same
             await session.ws.send_json(appws.result(message, **fields))
 
     # --- access ---------------------------------------------------------------------------------

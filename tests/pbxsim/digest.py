@@ -70,7 +70,7 @@ class DigestAuth:
 
     def check(self, method, uri, authorization, force_stale=False):
         """OK, STALE (right credentials, nonce not acceptable) or DENIED."""
-        scheme, _, rest = (authorization or "").partition(" ")
+        scheme, rest = (authorization or "").partition(" ")[::2]
         if scheme.lower() == "basic" and self.allow_basic:
             return self._check_basic(rest)
         if scheme.lower() != "digest":
@@ -99,7 +99,7 @@ class DigestAuth:
 
     def _check_basic(self, token):
         try:
-            username, _, password = base64.b64decode(token).decode("utf-8").partition(":")
+            username, password = base64.b64decode(token).decode("utf-8").partition(":")[::2]
         except ValueError:
             return DENIED
         return OK if password and password in self.users.get(username, ()) else DENIED

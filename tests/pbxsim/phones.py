@@ -181,7 +181,7 @@ class PhoneFleet:
         if found is None:
             return f"registration refused: unknown user {user}"
         # Contract section 7: a hot-desk registration presents the user's own name as hardware id.
-        registration = self._register(phone, found["h323"], str(user), password or None, hotdesk=True)
+        registration = self._register(phone, found.get("h323", ""), str(user), password or None, hotdesk=True)
         if isinstance(registration, str):
             return registration
         phone["hotdesk"] = {"id": registration["id"], "user": registration["user"]}

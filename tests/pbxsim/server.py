@@ -203,12 +203,12 @@ class PbxHttp:
         instance = self.instance
         try:
             operation, args = soap.parse_call(await request.read())
-            write = operation == "Admin" and soap.is_write(args.get("xml", ""))
-            instance.stats.count("soap", write)
-            answer = soap.call(instance.pbx, instance.identity, operation, args)
+            answer, write = soap.call(instance.pbx, instance.identity, operation, args)
         except soap.SoapFault as exc:
+            instance.stats.count("soap", False)
             return web.Response(status=500, body=soap.fault(exc.code, str(exc)), content_type="text/xml",
                                 charset="utf-8")
+        instance.stats.count("soap", write)
         if write:
             instance.save()
         return web.Response(body=answer, content_type="text/xml", charset="utf-8")
@@ -293,10 +293,9 @@ async def serve(options):
             port = options.port + number - 1 if options.port else 0
             await web.TCPSite(runner, options.host, port, ssl_context=context).start()
             port = runner.addresses[0][1]
+            url = "%s://%s:%d" % (scheme, options.host, port)
             pbxs.append({
-                "name": name, "url": "%s://%s:%d" % (scheme, options.host, port),
-                "devices_url": "%s://%s:%d/%s/devices" % (scheme.replace("http", "ws"), options.host, port,
-                                                           instance.domain),
+                "name": name, "url": url, "devices_url": "ws%s/%s/devices" % (url[len("http"):], instance.domain),
                 "devices_domain": instance.domain, "ca": ca_file, "control_token": options.control_token,
             })
         write_ready(options.ready_file, dict(pbxs[0], pbxs=pbxs))

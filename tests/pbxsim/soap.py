@@ -49,34 +49,30 @@ def error_answer(text):
     return "<%s>%s</%s>" % (wn.ERROR_ELEMENT, escape(text), wn.ERROR_ELEMENT)
 
 
-def is_write(xml_text):
-    """Whether an Admin() command would change the PBX (for stats; malformed counts as read)."""
-    try:
-        return ET.fromstring(xml_text).tag != "show"
-    except ET.ParseError:
-        return False
-
-
 def admin(pbx, xml_text):
-    """Run one Admin() command; the answer is `<show>…`, `<ok/>` or `<error>…`."""
+    """Run one Admin() command: (answer, whether it was a write command).
+
+    The answer is `<show>…`, `<ok/>` or `<error>…`; malformed XML counts as a read.
+    """
     try:
         command = ET.fromstring(xml_text)
     except ET.ParseError as exc:
-        return error_answer("malformed xml: %s" % exc)
+        return error_answer("malformed xml: %s" % exc), False
+    write = command.tag != "show"
     objects = list(command)
     if command.tag not in COMMANDS:
-        return error_answer("unknown command %s" % command.tag)
+        return error_answer("unknown command %s" % command.tag), write
     if not objects or any(obj.tag != "user" for obj in objects):
-        return error_answer("%s needs one or more <user> elements" % command.tag)
+        return error_answer("%s needs one or more <user> elements" % command.tag), write
     try:
-        if command.tag == "show":
-            return show_answer([found for obj in objects for found in pbx.show(obj.attrib)])
+        if not write:
+            return show_answer([found for obj in objects for found in pbx.show(obj.attrib)]), write
         with pbx.transaction():
             for obj in objects:
                 apply(pbx, command.tag, obj)
     except model.PbxError as exc:
-        return error_answer(str(exc))
-    return "<%s/>" % wn.OK_ELEMENT
+        return error_answer(str(exc)), write
+    return "<%s/>" % wn.OK_ELEMENT, write
 
 
 def apply(pbx, command, obj):
@@ -103,7 +99,7 @@ def parse_call(body):
     if envelope.tag != "{%s}Envelope" % SOAP_NS or soap_body is None or len(soap_body) != 1:
         raise SoapFault("soap:Client", "not a SOAP 1.1 envelope with one call in its body")
     call = soap_body[0]
-    namespace, _, operation = call.tag[1:].partition("}")
+    namespace, operation = call.tag[1:].partition("}")[::2]
     if namespace != PBX_NS:
         raise SoapFault("soap:Client", "operation %s is not in namespace %s" % (call.tag, PBX_NS))
     return operation, {child.tag.rpartition("}")[2]: child.text or "" for child in call}
@@ -121,17 +117,18 @@ def fault(code, text):
 
 
 def call(pbx, identity, operation, args):
-    """The answer of one SOAP operation; identity holds the Version fields."""
+    """(answer, whether it was a write) of one SOAP operation; identity holds the Version fields."""
     if operation == "Admin":
-        return response("Admin", [("return", admin(pbx, args.get("xml", "")))])
+        answer, write = admin(pbx, args.get("xml", ""))
+        return response("Admin", [("return", answer)]), write
     if operation == "Version":
-        return response("Version", [("VersionResult", INTERFACE_VERSION)] + list(identity.items()))
+        return response("Version", [("VersionResult", INTERFACE_VERSION)] + list(identity.items())), False
     if operation == "Echo":
         try:
             key = int(args.get("key", ""))
         except ValueError as exc:
             raise SoapFault("soap:Client", "Echo needs an integer key") from exc
-        return response("Echo", [("return", key)])
+        return response("Echo", [("return", key)]), False
     raise SoapFault("soap:Server", "not implemented: %s" % operation)
 
 

@@ -3,6 +3,7 @@
 """AppWebsocket on the Devices URL: the reference's digest vectors, login, scopes and message framing."""
 
 import json
+import time
 
 import pytest
 
@@ -145,3 +146,30 @@ def test_domain_password_gives_that_domain_only(pbxsim):
         assert wrong_scope.login("devices", sim.devices_domain, "branch-secret")["ok"] is False
         assert wrong_scope.login("devices", "other.example.com", "branch-secret")["ok"] is False
         assert wrong_scope.login("devices", "branch.example.com", DEVICES_PASSWORD)["ok"] is False
+
+
+def test_wss_with_the_throwaway_ca(pbxsim):
+    sim = pbxsim("--tls")
+    with appws.AppClient(sim.devices_url, sslopt={"ca_certs": sim.ca}) as client:
+        assert client.login("devices", sim.devices_domain, DEVICES_PASSWORD)["ok"]
+
+
+def test_each_pbx_of_count_has_its_own_devices_app(pbxsim):
+    sim = pbxsim("--count", "2")
+    first, second = sim.ready["pbxs"]
+    with appws.AppClient(second["devices_url"]) as client:
+        assert client.login("devices", first["devices_domain"], DEVICES_PASSWORD)["ok"] is False
+        assert client.login("devices", second["devices_domain"], DEVICES_PASSWORD)["ok"]
+        client.call("AddCategory", domainId=1, name="Only on the second", config=True)
+    with appws.AppClient(first["devices_url"]) as client:
+        assert client.login("devices", first["devices_domain"], DEVICES_PASSWORD)["ok"]
+        assert client.listing("GetProvisioningCategories", "categories") == []
+
+
+def test_latency_applies_to_every_message(pbxsim):
+    sim = pbxsim("--latency-ms", "100")
+    with connect(sim) as client:
+        started = time.monotonic()
+        client.login("devices", sim.devices_domain, DEVICES_PASSWORD)
+        client.call("NoSuchMessage")
+        assert time.monotonic() - started >= 0.3

@@ -72,7 +72,7 @@ def test_reset_returns_to_factory_state(sim):
 def test_http500_for_the_next_n_requests(sim):
     session = ready_session(sim)
     sim.control("POST", "faults", {"kind": "http500", "count": 2})
-    statuses = [session.get(sim.url + "/cfg.txt", timeout=10).status_code for _ in range(3)]
+    statuses = [session.get(sim.url + "/cfg.txt", timeout=10).status_code for _request in range(3)]
     assert statuses == [500, 500, 200]
 
 
@@ -116,7 +116,7 @@ def test_stale_nonce_makes_the_client_authenticate_again(sim):
 def test_rate_fires_for_that_fraction_of_requests(sim):
     session = ready_session(sim)
     sim.control("POST", "faults", {"kind": "http500", "rate": 0.25})
-    statuses = [session.get(sim.url + "/cfg.txt", timeout=10).status_code for _ in range(8)]
+    statuses = [session.get(sim.url + "/cfg.txt", timeout=10).status_code for _request in range(8)]
     assert statuses == [200, 200, 200, 500] * 2
     assert sim.control("DELETE", "faults") == []
     assert session.get(sim.url + "/cfg.txt", timeout=10).status_code == 200

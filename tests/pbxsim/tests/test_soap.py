@@ -109,7 +109,7 @@ def test_delete_by_cn_h323_and_guid(sim):
 
 def test_add_attrib_and_del_attrib(sim):
     sim.admin('<add><user cn="alice" h323="alice"/></add>')
-    for _ in range(2):  # no duplicate check on add
+    for _twice in range(2):  # no duplicate check on add
         assert sim.admin('<add-attrib><user cn="alice"><device hw="alice" text="Hotdesking"/></user>'
                          '</add-attrib>').tag == "ok"
     assert [child.get("hw") for child in only_user(sim, cn="alice")] == ["alice", "alice"]
