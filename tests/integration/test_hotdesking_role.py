@@ -195,3 +195,16 @@ def test_absent_temp_user_lives_only_while_its_code_is_used(site, tmp_path):
     assert code == 0, output[-6000:]
     assert not temp_user_exists(site)
     assert changed_tasks(run_playbook(tmp_path, "hotdesking", absent)[1]) == 0
+
+
+def test_users_of_a_pbx_group_get_the_hotdesking_registration(site, tmp_path):
+    site.admin('<add><user cn="Bob" h323="bob" e164="102"><grp name="desk-sharing" mode="static"/></user>'
+               '<user cn="Carol" h323="carol" e164="103"><grp name="sales" mode="static"/></user></add>')
+    site.admin('<add-attrib><user cn="Alice"><grp name="desk-sharing" mode="static"/></user></add-attrib>')
+    variables = site_vars(site, hotdesking_users=[], hotdesking_users_group="desk-sharing")
+    code, output = run_playbook(tmp_path, "hotdesking", variables)
+    assert code == 0, output[-6000:]
+    hotdesk_names = sorted(
+        name for name, obj in site.objects().items()
+        if any(child["tag"] == "device" and child["attrs"].get("hw") == name for child in obj["children"]))
+    assert hotdesk_names == ["alice", "bob", "hot-desk-base"]
