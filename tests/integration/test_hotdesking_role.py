@@ -98,7 +98,7 @@ def test_bad_inventory_is_rejected_before_any_request(site, tmp_path, overrides,
 
 
 def test_check_mode_writes_nothing_and_reports_every_step(site, tmp_path):
-    code, output = run_playbook(tmp_path, "hotdesking", site_vars(site), "--check", "--diff")
+    code, output = run_playbook(tmp_path, "hotdesking", site_vars(site), "--check", "--diff", "-vvv")
     assert code == 0, output[-6000:]
     assert site.stats()["writes"] == 0
     assert ("template changed, users changed, hotdesk_registration changed, category changed, "
@@ -148,7 +148,7 @@ def test_compliance_reports_drift_after_a_manual_change(site, tmp_path):
 
 def test_verify_runs_the_phone_flow(site, tmp_path):
     assert run_playbook(tmp_path, "hotdesking", site_vars(site))[0] == 0
-    code, output = run_playbook(tmp_path, "verify", site_vars(site))
+    code, output = run_playbook(tmp_path, "verify", site_vars(site), "-vvv")
     assert code == 0, output[-6000:]
     assert "hot-desk login as alice ok; wrong password refused" in output
     phone, = site.control("GET", "phones")
