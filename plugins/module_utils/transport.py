@@ -74,8 +74,9 @@ class HttpClient:
         self._timeout = timeout
         self._secrets = [password] + [s for s in secrets if s]
         self._sleep = sleep
+        # Given with every request: a Session's own `verify` loses to REQUESTS_CA_BUNDLE in the environment.
+        self.verify = (ca_path or True) if validate_certs else False
         self.session = requests.Session()
-        self.session.verify = (ca_path or True) if validate_certs else False
         self.session.auth = self._auth()
         self.requests_made = 0
 
@@ -99,7 +100,8 @@ class HttpClient:
             last = attempt == ATTEMPTS - 1
             try:
                 self.requests_made += 1
-                response = self.session.request(method, url, data=body, headers=headers, timeout=self._timeout)
+                response = self.session.request(method, url, data=body, headers=headers, timeout=self._timeout,
+                                                verify=self.verify)
             except requests.exceptions.SSLError as exc:
                 raise self.error("TLS error talking to %s: %s" % (self.base_url, exc))
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:

@@ -27,7 +27,7 @@ def client_answering(*answers):
     calls = []
 
     def request(method, url, **kwargs):
-        calls.append((method, url, kwargs["timeout"], client.session.auth))
+        calls.append((method, url, kwargs["timeout"], client.session.auth, kwargs["verify"]))
         answer = queue.pop(0)
         if isinstance(answer, Exception):
             raise answer
@@ -94,9 +94,16 @@ def test_basic_auth_only_when_asked():
 
 
 def test_tls_options():
-    assert transport.HttpClient("https://p", "u", "p").session.verify is True
-    assert transport.HttpClient("https://p", "u", "p", ca_path="/ca.pem").session.verify == "/ca.pem"
-    assert transport.HttpClient("https://p", "u", "p", validate_certs=False, ca_path="/ca.pem").session.verify is False
+    assert transport.HttpClient("https://p", "u", "p").verify is True
+    assert transport.HttpClient("https://p", "u", "p", ca_path="/ca.pem").verify == "/ca.pem"
+    assert transport.HttpClient("https://p", "u", "p", validate_certs=False, ca_path="/ca.pem").verify is False
+
+
+def test_verify_goes_with_every_request():
+    client, calls, _pauses = client_answering(FakeResponse(200, "ok"))
+    client.verify = "/ca.pem"
+    client.get("/x")
+    assert calls[0][4] == "/ca.pem"
 
 
 @pytest.mark.parametrize("value, seconds", [("5", 5.0), ("Thu, 01 Jan 1970 00:00:10 GMT", 7.0), ("soon", None),
