@@ -100,13 +100,9 @@ class AppWebsocket:
     def __exit__(self, *exc_info):
         self.close()
 
-    def add_secret(self, secret):
-        """Also keep this value out of every error message."""
-        if secret:
-            self._secrets.append(secret)
-
-    def error(self, message, cls=AppWsError, **details):
-        return cls(redact_text(message, self._secrets), **details)
+    def error(self, message):
+        """An AppWsError whose message holds none of the secrets this client knows."""
+        return AppWsError(redact_text(message, self._secrets))
 
     # --- connection ------------------------------------------------------------------------------
     def open(self):
@@ -179,7 +175,7 @@ class AppWebsocket:
             if HAS_WEBSOCKET and isinstance(exc, websocket.WebSocketTimeoutException):
                 return None
             raise self.error("connection to %s lost while waiting for %s: %s" % (
-                self.url, waiting_for, exc or type(exc).__name__))
+                self.url, waiting_for, str(exc) or type(exc).__name__))
         try:
             message = json.loads(text)
         except ValueError:
@@ -212,7 +208,8 @@ class AppWebsocket:
         for message in answer:
             text = error_text(message)
             if text is not None:
-                raise self.error("%s refused %s: %s" % (self.url, mt, text), AppRequestError, mt=mt, text=text)
+                text = redact_text(text, self._secrets)
+                raise AppRequestError("%s refused %s: %s" % (self.url, mt, text), mt, text)
         return answer
 
     def items(self, mt, key, **fields):

@@ -84,7 +84,7 @@ def login_domain(params):
 
 
 def connect(module):
-    """The Devices app of the module's connection options, logged in over one AppWebsocket."""
+    """The Devices app of the module's connection options, over one AppWebsocket (opened by run())."""
     if not HAS_WEBSOCKET:
         module.fail_json(msg=missing_required_lib("websocket-client"), exception=WEBSOCKET_IMPORT_ERROR)
     params = module.params
@@ -152,19 +152,19 @@ class Devices:
 
     def categories(self):
         """The categories of the domain, by name."""
-        return self._by_name("category", self.ws.items("GetProvisioningCategories", "categories",
-                                                       domainId=self.domain_id))
+        categories = self.ws.items("GetProvisioningCategories", "categories", domainId=self.domain_id)
+        return self._by_name("categories", categories)
 
     def configs(self, kind):
         """The device configurations of one type (phone or expert) in the domain, by name."""
         configs = self.ws.items(DEVICES["get_device_configs"], DEVICES["configs_key"], domainId=self.domain_id)
-        return self._by_name("%s configuration" % kind, [c for c in configs if c.get("type") == WIRE_TYPES[kind]])
+        return self._by_name("%s configurations" % kind, [c for c in configs if c.get("type") == WIRE_TYPES[kind]])
 
     def _by_name(self, what, items):
         named = {}
         for item in items:
             if item.get("name") in named:
-                raise self.error("domain %s has two of %s %r; rename one in the Devices app" % (
+                raise self.error("domain %s has two %s named %r; rename one in the Devices app" % (
                     self.domain, what, item.get("name")))
             named[item.get("name")] = item
         return named

@@ -91,7 +91,7 @@ attributes:
     support: full
 notes:
   - To say "exactly these categories", use O(categories_state=exact); the default V(present) means "at least these".
-  - Do not hand O(script) in through a C(loop) item: Ansible copies the item, script and all, into the task result.
+  - Do not hand O(script) in through a C(loop) item, because Ansible copies the item, script and all, into the task result.
 seealso:
   - module: innovaphone.pbx.devices_category
   - module: innovaphone.pbx.provisioning_code

@@ -1,7 +1,7 @@
 # Copyright: contributors to innovaphone.pbx
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The Devices module targets against a fresh pbxsim; no secret may appear in the verbose output."""
+"""The Devices module targets against a fresh pbxsim (no secret in the -vvv output), and over wss."""
 
 import pytest
 
@@ -21,8 +21,13 @@ def devices_vars(sim):
 
 @pytest.mark.parametrize("target", ["devices_category", "device_config", "provisioning_code"])
 def test_devices_target(sim, target):
-    completed = run_target(sim, target, "-v", extra_vars=devices_vars(sim))
+    completed = run_target(sim, target, "-vvv", extra_vars=devices_vars(sim))
     assert_passed(completed)
     output = completed.stdout + completed.stderr
     leaked = [secret for secret in TARGET_SECRETS + (DEVICES_PASSWORD,) if secret in output]
     assert leaked == [], "secrets in the output of %s" % target
+
+
+def test_devices_over_wss(pbxsim_tls):
+    pbxsim_tls.reset()
+    assert_passed(run_target(pbxsim_tls, "devices_tls", extra_vars=devices_vars(pbxsim_tls)))

@@ -93,6 +93,7 @@ def test_error_answer_is_a_typed_error_without_secrets(app_peer):
         with pytest.raises(appws.AppRequestError) as caught:
             ws.request("AddDeviceConfig", settings={"script": SECRET})
     assert caught.value.mt == "AddDeviceConfig"
+    assert caught.value.text == "bad script VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
     assert SECRET not in str(caught.value)
     assert "refused AddDeviceConfig: bad script VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in str(caught.value)
 
@@ -213,3 +214,21 @@ def test_wss_with_an_unknown_ca_fails_unless_validate_certs_is_off(wss_server):
         appws.AppWebsocket(url, SECRET, "example.com", "devices", timeout=5).open()
     with appws.AppWebsocket(url, SECRET, "example.com", "devices", validate_certs=False, timeout=5) as ws:
         assert ws.request("Ping", ping=1)[0]["pong"] == 1
+
+
+@pytest.mark.parametrize("failure, message", [
+    (appws.websocket.WebSocketConnectionClosedException(), "connection to .* lost while waiting for GetDomainsResult: "
+                                                           "WebSocketConnectionClosedException"),
+    ("not json", "sent a message that is not JSON"),
+    ("[1, 2]", "sent a message that is not a JSON object"),
+])
+def test_broken_connections_and_bad_messages_are_errors(app_peer, failure, message):
+    peer = app_peer()
+    with client(peer) as ws:
+        def recv():
+            if isinstance(failure, Exception):
+                raise failure
+            return failure
+        peer.recv = recv
+        with pytest.raises(appws.AppWsError, match=message):
+            ws.request("GetDomains")

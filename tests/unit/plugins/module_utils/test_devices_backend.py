@@ -93,7 +93,7 @@ def test_category_in_another_domain_and_an_unknown_domain(devices_peer):
 def test_two_categories_of_one_name_are_an_error(devices_peer):
     devices_peer.add_category("Twice")
     devices_peer.add_category("Twice")
-    with pytest.raises(AppWsError, match="two of category 'Twice'"):
+    with pytest.raises(AppWsError, match="has two categories named 'Twice'"):
         db.converge_category(devices(devices_peer), category_params(name="Twice"))
 
 
