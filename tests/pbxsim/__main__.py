@@ -47,9 +47,10 @@ def parser():
 
 
 def main():
-    options = parser().parse_args()
+    args = parser()
+    options = args.parse_args()
     if options.count < 1:
-        parser().error("--count must be at least 1")
+        args.error("--count must be at least 1")
     if options.control:
         options.control_token = options.control_token or secrets.token_hex(16)
     else:

@@ -2,8 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """pbxsim benchmark (`make bench`): SOAP show requests/s with keep-alive, and the bulk read of N users.
 
-Starts pbxsim as a subprocess like the tests do and talks to it with requests + digest auth, the
-way the collection does. Prints one line per figure and a final JSON line. A script, not a test.
+Starts pbxsim (with --state, the worst case for writes) as a subprocess like the tests do and talks to
+it with requests + digest auth, the way the collection does. Prints one line per figure and a final
+JSON line. A script, not a test.
 """
 
 import argparse
@@ -105,6 +106,17 @@ def show_rate(url, users, requests_per_client, clients):
     return clients * requests_per_client / elapsed
 
 
+def write_rate(url, writes):
+    """Single-user SOAP adds per second (each one rewrites the whole state file)."""
+    http = session()
+    admin(http, url, '<show><user cn="User 0"/></show>')
+    start = time.perf_counter()
+    for number in range(writes):
+        if "&lt;ok/&gt;" not in admin(http, url, '<add><user cn="Extra %d" h323="extra%d"/></add>' % (number, number)):
+            raise SystemExit("add refused")
+    return writes / (time.perf_counter() - start)
+
+
 def bulk_seconds(url, users, rounds):
     http = session()
     query = url + "/PBX0/ADMIN/mod_cmd_login.xml?cmd=show&user=*"
@@ -124,11 +136,10 @@ def main():
     args.add_argument("--users", type=int, default=5000)
     args.add_argument("--requests", type=int, default=3000, help="SOAP shows per measurement")
     args.add_argument("--rounds", type=int, default=10, help="bulk reads (the median is reported)")
-    args.add_argument("--state", action="store_true", help="run pbxsim with a state file")
+    args.add_argument("--writes", type=int, default=200, help="single-user adds to time")
     options = args.parse_args()
     with tempfile.TemporaryDirectory(prefix="pbxsim-bench-") as workdir:
-        extra = ["--state", os.path.join(workdir, "state.json")] if options.state else []
-        process, ready = start_pbxsim(workdir, extra)
+        process, ready = start_pbxsim(workdir, ["--state", os.path.join(workdir, "state.json")])
         try:
             start = time.perf_counter()
             populate(ready["url"], options.users)
@@ -144,6 +155,7 @@ def main():
                     results["server_cpu_ms_per_show_" + key] = round(server_ms, 3)
             bulk_s, size = bulk_seconds(ready["url"], options.users, options.rounds)
             results.update(bulk_read_s=round(bulk_s, 3), bulk_read_bytes=size)
+            results["writes_per_s_with_state"] = round(write_rate(ready["url"], options.writes))
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait()
@@ -156,6 +168,8 @@ def main():
             if "server_cpu_ms_per_show_" + key in results else ""))
     print("  bulk read of %d users: %.3f s median, %d bytes (aim <= 0.3 s)"
           % (options.users, results["bulk_read_s"], results["bulk_read_bytes"]))
+    print("  single-user adds with --state (whole file rewritten each time): %d writes/s"
+          % results["writes_per_s_with_state"])
     print(json.dumps(results))
 
 

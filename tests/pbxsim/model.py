@@ -10,6 +10,7 @@ transaction can undo itself by putting the old dicts back.
 """
 
 import contextlib
+import json
 import os
 import re
 import uuid
@@ -28,6 +29,7 @@ BOOLEAN_ATTRIBUTES = frozenset((
     "admin", "no-filter", "tls", "no-mob", "trusted", "dyn",
 ))
 NUMBER = re.compile(r"^[0-9*#]+$")
+MAX_INHERITED = 4
 
 
 class PbxError(Exception):
@@ -63,8 +65,20 @@ def clean(elem):
     return element(elem["tag"], attrs, [clean(child) for child in elem["children"]])
 
 
+def inherited(obj):
+    """The templates an object names in `config`: one for a user, up to four (separated) for a template."""
+    value = obj["attrs"].get("config", "")
+    if not value:
+        return []
+    return value.split(wn.INHERIT_SEPARATOR) if is_template(obj) else [value]
+
+
 def is_true(attrs, name):
     return attrs.get(name) == wn.BOOLEAN_TRUE
+
+
+def compact(value):
+    return json.dumps(value, separators=(",", ":"))
 
 
 class Pbx:
@@ -77,6 +91,7 @@ class Pbx:
         self.objects = {}
         self.regs = {}
         self._index = {}
+        self._encoded = {}
         self._journal = None
         self.reset()
 
@@ -86,10 +101,16 @@ class Pbx:
         self.objects = {}           # guid -> object, in creation order
         self.regs = {}              # registration id -> registration
         self._index = {key: {} for key in UNIQUE_KEYS + ("hw",)}
+        self._encoded = {}          # guid -> the object as JSON, so that saving re-encodes only changes
 
     def to_dict(self):
         return {"pbx_key": self.pbx_key.hex(), "objects": list(self.objects.values()),
                 "registrations": list(self.regs.values())}
+
+    def to_json(self):
+        """to_dict() as compact JSON, cheap for thousands of objects."""
+        return '{"pbx_key":"%s","objects":[%s],"registrations":%s}' % (
+            self.pbx_key.hex(), ",".join(self._encoded[guid] for guid in self.objects), compact(self.registrations()))
 
     def load_dict(self, data):
         self.reset()
@@ -104,15 +125,16 @@ class Pbx:
         if self._journal is not None:
             yield
             return
-        self._journal, regs = {}, dict(self.regs)
+        self._journal, regs, order = {}, dict(self.regs), list(self.objects)
         try:
             yield
         except BaseException:
-            for guid, old in reversed(list(self._journal.items())):
+            for guid, old in self._journal.items():
                 if old is None:
                     self._remove(guid)
                 else:
                     self._put(old)
+            self.objects = {guid: self.objects[guid] for guid in order}
             self.regs = regs
             raise
         finally:
@@ -124,12 +146,14 @@ class Pbx:
         if guid in self.objects:
             self._unindex(self.objects[guid])
         self.objects[guid] = obj
+        self._encoded[guid] = compact(obj)
         for key, value in self._index_entries(obj):
             self._index[key][value] = guid
 
     def _remove(self, guid):
         self._remember(guid)
         self._unindex(self.objects.pop(guid))
+        del self._encoded[guid]
 
     def _remember(self, guid):
         if self._journal is not None and guid not in self._journal:
@@ -287,7 +311,7 @@ class Pbx:
             if not dev.get("hw"):
                 raise PbxError("device without hw id")
             self._check_unique("hw", dev["hw"], guid)
-        self._check_template(attrs.get("config"), attrs["cn"])
+        self._check_templates(new)
         filters = self.config.active_filters()
         for key in ("filter", "cd-filter"):
             if attrs.get(key) and attrs[key] not in filters:
@@ -301,23 +325,36 @@ class Pbx:
             what = "hardware id" if key == "hw" else key
             raise PbxError("%s %s already used by %s" % (what, value, self.objects[owner]["attrs"]["cn"]))
 
-    def _check_template(self, name, own_cn):
-        if not name:
-            return
-        guid = self._index["cn"].get(index_key("cn", name))
-        if guid is None:
-            raise PbxError("config template %s does not exist" % name)
-        if not is_template(self.objects[guid]):
-            raise PbxError("%s is not a config template" % name)
-        if name.casefold() == own_cn.casefold():
-            raise PbxError("config template %s cannot inherit from itself" % name)
+    def _by_cn(self, cn):
+        guid = self._index["cn"].get(index_key("cn", cn))
+        return self.objects[guid] if guid else None
+
+    def _check_templates(self, new):
+        """`config` names existing templates, at most four, and no chain of them leads back to new."""
+        names = inherited(new)
+        if len(names) > MAX_INHERITED:
+            raise PbxError("a template inherits from at most %d templates" % MAX_INHERITED)
+        for name in names:
+            template = self._by_cn(name)
+            if template is None:
+                raise PbxError("config template %s does not exist" % name)
+            if not is_template(template):
+                raise PbxError("%s is not a config template" % name)
+        own, pending, seen = new["attrs"]["cn"].casefold(), list(names), set()
+        while pending:
+            name = pending.pop().casefold()
+            if name == own:
+                raise PbxError("config template %s would inherit from itself" % new["attrs"]["cn"])
+            if name not in seen:
+                seen.add(name)
+                pending.extend(inherited(self._by_cn(name)))
 
     def _check_not_referenced(self, obj, action):
         if not is_template(obj):
             return
-        cn = obj["attrs"]["cn"]
+        cn = obj["attrs"]["cn"].casefold()
         users = [other["attrs"]["cn"] for other in self.objects.values()
-                 if other is not obj and other["attrs"].get("config", "").casefold() == cn.casefold()]
+                 if other is not obj and cn in (name.casefold() for name in inherited(other))]
         if users:
             raise PbxError("config template %s is used by %s and cannot be %s" % (cn, ", ".join(users[:3]), action))
 

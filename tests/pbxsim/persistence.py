@@ -9,13 +9,16 @@ import tempfile
 FORMAT = 1
 
 
-def save(path, state):
-    """Write state to a temporary file beside path, then rename it over path."""
+def save(path, parts):
+    """Write {name: JSON text} as one JSON object to a temporary file beside path, then rename it over path.
+
+    The parts come encoded, so that a part can reuse encodings it keeps (model.Pbx.to_json).
+    """
     directory = os.path.dirname(os.path.abspath(path))
     handle, temp = tempfile.mkstemp(prefix=".pbxsim-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(dict(state, format=FORMAT), stream, separators=(",", ":"))
+            stream.write('{"format":%d,%s}' % (FORMAT, ",".join('"%s":%s' % item for item in parts.items())))
         os.replace(temp, path)
     except BaseException:
         os.unlink(temp)

@@ -93,13 +93,12 @@ class PbxInstance:
         if self.latency_ms:
             await asyncio.sleep(self.latency_ms / 1000.0)
 
-    def state(self):
-        return {"pbx": self.pbx.to_dict(), "config": self.config.to_dict(),
-                "devices": self.devices.to_dict(), "phones": self.phones.to_dict()}
-
     def save(self):
         if self.state_path:
-            persistence.save(self.state_path, self.state())
+            persistence.save(self.state_path, {
+                "pbx": self.pbx.to_json(), "config": model.compact(self.config.to_dict()),
+                "devices": model.compact(self.devices.to_dict()), "phones": model.compact(self.phones.to_dict()),
+            })
 
     def load(self):
         state = persistence.load(self.state_path) if self.state_path else None

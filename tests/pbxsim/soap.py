@@ -42,7 +42,7 @@ def to_xml(elem):
 
 
 def show_answer(elements):
-    return "<%s>%s</%s>" % (wn.SHOW_ROOT, "".join(to_xml(elem) for elem in elements), wn.SHOW_ROOT)
+    return to_xml(model.element(wn.SHOW_ROOT, children=elements))
 
 
 def error_answer(text):

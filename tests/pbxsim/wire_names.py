@@ -19,6 +19,7 @@ BOOLEAN_TRUE = "true"               # booleans on the wire; absent means false
 # --- Config template attributes (reference 1.2) -------------------------------
 STORE_PHONE_CFG = "store-phone-cfg"
 DISCARD_PHONE_CFG = "discard-phone-cfg"
+INHERIT_SEPARATOR = ","             # between the templates a template names in `config` (up to four)
 
 # --- Hot-desking registration device (reference 1.4, contract 2) -------------
 HOTDESK_DEVICE_TEXT = "Hotdesking"

@@ -16,7 +16,8 @@ PHONE = "00-90-33-01-02-03"
 def pbx():
     config = cfg.DeviceConfig()
     pbx = model.Pbx(config, PBX_PASSWORD)
-    pbx.add(model.element("user", {"cn": "Template", "h323": "template"}, [model.element("pseudo", {"type": "config"})]))
+    pbx.add(model.element("user", {"cn": "Template", "h323": "template"},
+                          [model.element("pseudo", {"type": "config"})]))
     pbx.add(model.element("user", {"cn": "Hot Desk Base", "h323": "hot-desk-base", "e164": "#10", "pwd": "base"},
                           [model.element("device", {"hw": PHONE})]))
     pbx.add(model.element("user", {"cn": "Alice", "h323": "alice", "e164": "201", "pwd": "alice-pw"},

@@ -82,3 +82,19 @@ def test_the_same_user_may_list_its_hw_id_twice_and_other_names_are_free(sim):
         sim.admin(setup)
     assert sim.admin('<add-attrib><user cn="Alice"><device hw="00-90-33-aa-bb-cc"/></user></add-attrib>').tag == "ok"
     assert sim.admin('<add><user cn="Bob" h323="bob" e164="202"><device hw="bob"/></user></add>').tag == "ok"
+
+
+def test_a_template_inherits_from_up_to_four_templates_without_cycles(sim):
+    for name in "ABCDE":
+        assert sim.admin('<add><user cn="%s"><pseudo type="config"/></user></add>' % name).tag == "ok"
+    assert sim.admin('<add><user cn="T" config="A,B,C,D"><pseudo type="config"/></user></add>').tag == "ok"
+    before = snapshot(sim)
+    for command, error in (
+            ('<add><user cn="U" config="A,B,C,D,E"><pseudo type="config"/></user></add>', "at most 4"),
+            ('<add><user cn="U" config="A,Missing"><pseudo type="config"/></user></add>', "Missing does not exist"),
+            ('<add><user cn="U" h323="u" config="A,B"/></add>', "A,B does not exist"),  # a user names one
+            ('<modify><user cn="A" config="T"><pseudo type="config"/></user></modify>', "inherit from itself"),
+            ('<del><user cn="C"/></del>', "used by T")):
+        answer = sim.admin(command)
+        assert answer.tag == "error" and error in answer.text
+    assert snapshot(sim) == before
