@@ -16,7 +16,7 @@ import time
 import pytest
 import yaml
 
-from conftest import ADMIN_PASSWORD, CONTROL_TOKEN, PBX_PASSWORD, REPO
+from simulator import ADMIN_PASSWORD, CONTROL_TOKEN, PBX_PASSWORD, REPO
 
 PLAYBOOKS = REPO / "playbooks"
 DEVICES_PASSWORD = "pbxsim-devices"       # pbxsim's default (contract 1)
