@@ -24,7 +24,7 @@ $(COLLECTION_LINK):
 
 venv: $(STAMP) $(COLLECTION_LINK)
 
-test: test-unit test-pbxsim test-integration sanity lint
+test: test-unit test-pbxsim test-integration sanity lint molecule
 
 test-unit: venv
 	$(BIN)/pytest -q --ansible-unit-inject-only tests/unit
@@ -43,8 +43,9 @@ lint: venv
 	$(BIN)/antsibull-changelog lint
 	$(BIN)/ansible-lint --profile production
 
+# molecule runs ansible-playbook, ansible-config and ansible-inventory by name: the venv's bin goes first on PATH.
 molecule: venv
-	$(BIN)/molecule test --all
+	PATH="$(BIN):$$PATH" $(BIN)/molecule test --all
 
 demo: venv
 	$(BIN)/python tests/tools/demo.py

@@ -64,7 +64,9 @@ templates:
       store_phone_config: true
       inherit: []
 users:
-  description: The users (PBX objects with a username that are not templates), without passwords.
+  description:
+    - The users (PBX objects with a username that are not templates), without passwords.
+    - C(groups) names the PBX groups a user is a member of.
   returned: always
   type: list
   elements: dict
@@ -77,6 +79,7 @@ users:
       template: Hotdesking
       hotdesk: {user: hot-desk-base, registered: true, app: phone, text: Hotdesking}
       devices: [{hw: hot-desk-base, app: phone, text: Hotdesking}]
+      groups: []
 settings:
   description: The security settings.
   returned: always
@@ -123,6 +126,7 @@ def user_info(element):
     info = USERS.decode(element.attrib)
     info["hotdesk"] = hotdesk_record(element)
     info["devices"] = [dict(device.attrib) for device in element.findall("device")]
+    info["groups"] = [group.get("name") for group in element.findall("grp")]
     return info
 
 

@@ -1,0 +1,210 @@
+# Copyright: contributors to innovaphone.pbx
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The hotdesking role through its playbooks against a fresh pbxsim: bad inventory, check mode, idempotence,
+compliance drift. Every run is also checked for leaked secrets."""
+
+import concurrent.futures
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+from simulator import ADMIN_PASSWORD, CONTROL_TOKEN, PBX_PASSWORD, REPO
+
+PLAYBOOKS = REPO / "playbooks"
+DEVICES_PASSWORD = "pbxsim-devices"       # pbxsim's default (contract 1)
+DOMAIN = "example.com"
+BASE_PASSWORD = "Base-Role-Pw-271"
+TEMP_PASSWORD = "Temp-Role-Pw-314"
+ALICE_PASSWORD = "Alice-Role-Pw-1"
+SECRETS = (ADMIN_PASSWORD, PBX_PASSWORD, DEVICES_PASSWORD, BASE_PASSWORD, TEMP_PASSWORD, ALICE_PASSWORD)
+RECAP = re.compile(r"^site1\s+:\s+ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=(\d+)", re.M)
+
+
+def site_vars(sim, **overrides):
+    """Inventory of one site on `sim`, as an operator would write it."""
+    variables = {
+        "hotdesking_pbx_url": sim.url,
+        "hotdesking_pbx_password": ADMIN_PASSWORD,
+        "hotdesking_pbx_key_password": PBX_PASSWORD,
+        "hotdesking_devices_url": "%s/%s/devices" % (sim.url.replace("http", "ws", 1), DOMAIN),
+        "hotdesking_devices_password": DEVICES_PASSWORD,
+        "hotdesking_devices_domain": DOMAIN,
+        "hotdesking_primary_gatekeeper": "127.0.0.1",
+        "hotdesking_base_user_password": BASE_PASSWORD,
+        "hotdesking_temp_user_password": TEMP_PASSWORD,
+        "hotdesking_users": ["alice"],
+        "hotdesking_sim_control_url": sim.url + "/_sim",
+        "hotdesking_sim_control_token": CONTROL_TOKEN,
+        "hotdesking_verify_user": "alice",
+        "hotdesking_verify_password": ALICE_PASSWORD,
+    }
+    variables.update(overrides)
+    return {key: value for key, value in variables.items() if value is not None}
+
+
+def run_playbook(tmp_path, playbook, variables, *args):
+    """Run playbooks/<playbook>.yml for host site1 with `variables` as its inventory; returns the output."""
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": {"site1": variables}}}))
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build" / "collections"))
+    command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), str(PLAYBOOKS / (playbook + ".yml")),
+               "-i", str(inventory)] + list(args)
+    completed = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600,
+                               check=False)
+    output = completed.stdout + completed.stderr
+    leaked = [secret for secret in SECRETS if secret in output]
+    assert leaked == [], "secrets in the output of %s" % playbook
+    return completed.returncode, output
+
+
+def changed_tasks(output):
+    changed, failed = RECAP.search(output).groups()
+    assert failed == "0", output[-6000:]
+    return int(changed)
+
+
+@pytest.fixture
+def site(sim):
+    """pbxsim with the employee the how-to's hot-desking users stand for."""
+    sim.admin('<add><user cn="Alice" h323="alice" e164="101" pwd="%s"/></add>' % ALICE_PASSWORD)
+    return sim
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"hotdesking_base_user_password": "Short-1"}, "hotdesking_base_user_password is weak"),
+    ({"hotdesking_base_user_password": "hot-desk-base"}, "hotdesking_base_user_password is weak"),
+    ({"hotdesking_temp_user_password": "123456789012"}, "hotdesking_temp_user_password is weak"),
+    ({"hotdesking_temp_user_password": "Temp Role Pw 314"}, "hotdesking_temp_user_password is weak"),
+    ({"hotdesking_temp_user_password": BASE_PASSWORD}, "need their own name, extension and password"),
+    ({"hotdesking_registrations_without_password": "none"}, "hotdesking_registrations_without_password"),
+    ({"hotdesking_temp_user_state": "gone"}, "hotdesking_temp_user_state"),
+    ({"hotdesking_devices_url": None}, "hotdesking_devices_url"),
+    ({"hotdesking_temp_user_state": "absent", "hotdesking_issue_provisioning_code": True},
+     "set hotdesking_provisioning_wait"),
+])
+def test_bad_inventory_is_rejected_before_any_request(site, tmp_path, overrides, message):
+    code, output = run_playbook(tmp_path, "hotdesking", site_vars(site, **overrides))
+    assert code != 0
+    assert message in output
+    assert site.stats()["requests"] == 0
+
+
+def test_check_mode_writes_nothing_and_reports_every_step(site, tmp_path):
+    code, output = run_playbook(tmp_path, "hotdesking", site_vars(site), "--check", "--diff", "-vvv")
+    assert code == 0, output[-6000:]
+    assert site.stats()["writes"] == 0
+    assert ("template changed, users changed, hotdesk_registration changed, category changed, "
+            "phone_config changed, expert_config changed, security changed, provisioning_code skipped") in output
+
+
+def test_second_run_changes_nothing(site, tmp_path):
+    code, output = run_playbook(tmp_path, "hotdesking", site_vars(site))
+    assert code == 0, output[-6000:]
+    assert changed_tasks(output) == 7
+    site.control("POST", "stats/reset")
+    code, output = run_playbook(tmp_path, "hotdesking", site_vars(site))
+    assert code == 0, output[-6000:]
+    assert changed_tasks(output) == 0
+    assert site.stats()["writes"] == 0
+
+
+def test_tags_run_one_step(site, tmp_path):
+    code, output = run_playbook(tmp_path, "hotdesking", site_vars(site), "--tags", "template")
+    assert code == 0, output[-6000:]
+    assert changed_tasks(output) == 1
+    assert "template changed, users not run" in output
+    assert [o["attrs"]["cn"] for o in site.state()["pbx"]["objects"]] == ["Alice", "Hot Desking"]
+
+
+def test_compliance_reports_drift_after_a_manual_change(site, tmp_path):
+    variables = site_vars(site, hotdesking_fail_on_drift=True, hotdesking_report_dir=str(tmp_path / "reports"))
+    assert run_playbook(tmp_path, "hotdesking", variables)[0] == 0
+    code, output = run_playbook(tmp_path, "compliance", variables)
+    assert code == 0, output[-6000:]
+    report = json.loads((tmp_path / "reports" / "site1.json").read_text())
+    assert report["in_sync"] and report["drift"] == {}
+
+    # Someone removes Alice's hot-desking registration by hand.
+    site.admin('<del-attrib><user cn="Alice"><device hw="alice"/></user></del-attrib>')
+    code, output = run_playbook(tmp_path, "compliance", variables)
+    assert code != 0
+    assert "site1 differs from the inventory in hotdesk_registration" in output
+    assert site.stats()["writes"] == 0
+    report = json.loads((tmp_path / "reports" / "site1.json").read_text())
+    assert not report["in_sync"]
+    assert list(report["drift"]) == ["hotdesk_registration"]
+    assert report["steps"]["users"] == "ok"
+    assert "## Drift in hotdesk_registration" in (tmp_path / "reports" / "site1.md").read_text()
+    assert "| site1 | DRIFT | hotdesk_registration |" in (tmp_path / "reports" / "summary.md").read_text()
+
+
+def test_verify_runs_the_phone_flow(site, tmp_path):
+    assert run_playbook(tmp_path, "hotdesking", site_vars(site))[0] == 0
+    code, output = run_playbook(tmp_path, "verify", site_vars(site), "-vvv")
+    assert code == 0, output[-6000:]
+    assert "hot-desk login as alice ok; wrong password refused" in output
+    phone, = site.control("GET", "phones")
+    assert phone["registrations"] == [{"user": "hot-desk-base", "hotdesk": False}]
+
+
+def temp_user_exists(sim):
+    return any(o["attrs"].get("h323") == "temp" for o in sim.state()["pbx"]["objects"])
+
+
+def test_locked_temp_user_gets_a_new_password_after_provisioning(site, tmp_path):
+    locked = site_vars(site, hotdesking_temp_user_state="locked")
+    assert changed_tasks(run_playbook(tmp_path, "hotdesking", locked)[1]) == 7
+    code, output = run_playbook(tmp_path, "hotdesking", locked, "-e", "hotdesking_issue_provisioning_code=true")
+    assert code == 0, output[-6000:]
+    assert "provisioning_code changed, temp_user_state changed" in output
+    assert temp_user_exists(site)
+    assert changed_tasks(run_playbook(tmp_path, "hotdesking", locked)[1]) == 0
+    # Against the inventory password the temp user now drifts: its password is no longer the known one.
+    present = site_vars(site, hotdesking_report_dir=str(tmp_path / "reports"))
+    run_playbook(tmp_path, "compliance", present)
+    assert list(json.loads((tmp_path / "reports" / "site1.json").read_text())["drift"]) == ["users"]
+
+
+def test_absent_temp_user_lives_only_while_its_code_is_used(site, tmp_path):
+    absent = site_vars(site, hotdesking_temp_user_state="absent")
+    assert run_playbook(tmp_path, "hotdesking", absent)[0] == 0
+    assert not temp_user_exists(site)
+
+    # The role waits for a phone to use the code: a phone is provisioned with it as soon as it exists.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        run = pool.submit(run_playbook, tmp_path, "hotdesking", absent, "-e", "hotdesking_issue_provisioning_code=true",
+                          "-e", "hotdesking_provisioning_wait=60")
+        deadline = time.monotonic() + 60
+        while not site.state()["devices"]["codes"] and time.monotonic() < deadline and not run.done():
+            time.sleep(0.1)
+        codes = site.state()["devices"]["codes"]
+        assert codes, "the role issued no provisioning code: %s" % (run.result()[1][-3000:] if run.done() else "")
+        assert temp_user_exists(site)
+        phone = site.control("POST", "phones", {"hw_id": "009033000777", "code": codes[0]["code"],
+                                                "address": "127.0.0.1"})
+        assert phone["registrations"] == [{"user": "hot-desk-base", "hotdesk": False}]
+        code, output = run.result(timeout=120)
+    assert code == 0, output[-6000:]
+    assert not temp_user_exists(site)
+    assert changed_tasks(run_playbook(tmp_path, "hotdesking", absent)[1]) == 0
+
+
+def test_users_of_a_pbx_group_get_the_hotdesking_registration(site, tmp_path):
+    site.admin('<add><user cn="Bob" h323="bob" e164="102"><grp name="desk-sharing" mode="static"/></user>'
+               '<user cn="Carol" h323="carol" e164="103"><grp name="sales" mode="static"/></user></add>')
+    site.admin('<add-attrib><user cn="Alice"><grp name="desk-sharing" mode="static"/></user></add-attrib>')
+    variables = site_vars(site, hotdesking_users=[], hotdesking_users_group="desk-sharing")
+    code, output = run_playbook(tmp_path, "hotdesking", variables)
+    assert code == 0, output[-6000:]
+    hotdesk_names = sorted(
+        name for name, obj in site.objects().items()
+        if any(child["tag"] == "device" and child["attrs"].get("hw") == name for child in obj["children"]))
+    assert hotdesk_names == ["alice", "bob", "hot-desk-base"]
