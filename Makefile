@@ -51,7 +51,7 @@ demo: venv
 	$(BIN)/python tests/tools/demo.py
 
 bench: venv
-	$(BIN)/python tests/pbxsim/bench.py
+	PYTHONPATH=tests $(BIN)/python -m pbxsim.bench
 
 clean:
 	rm -rf .build .pytest_cache tests/output

@@ -15,7 +15,7 @@ import time
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "integration"))
 
-from simulator import ADMIN_PASSWORD, PBX_PASSWORD, ansible_playbook, start_pbxsim, stop  # noqa: E402
+from simulator import ADMIN_PASSWORD, PBX_PASSWORD, Sim, ansible_playbook  # noqa: E402
 
 
 def users(count):
@@ -36,7 +36,7 @@ def converge(sim, bench_users):
 
 
 def main(sizes):
-    sim = start_pbxsim(pathlib.Path(tempfile.mkdtemp(prefix="bench-users-")))
+    sim = Sim(tempfile.mkdtemp(prefix="bench-users-")).start()
     try:
         print("| users | run | changed | wall time (s) | requests | reads | writes | bulk reads | SOAP writes |")
         print("|---:|---|---|---:|---:|---:|---:|---:|---:|")
@@ -49,7 +49,7 @@ def main(sizes):
                     size, run, changed, seconds, stats["requests"], stats["reads"], stats["writes"],
                     stats["interfaces"]["bulk"]["reads"], stats["interfaces"]["soap"]["writes"]), flush=True)
     finally:
-        stop(sim)
+        sim.stop()
 
 
 if __name__ == "__main__":

@@ -7,23 +7,23 @@ import pathlib
 
 import pytest
 
-from simulator import ADMIN_PASSWORD, CONTROL_TOKEN, PBX_PASSWORD, ansible_playbook, start_pbxsim, stop
+from simulator import ADMIN_PASSWORD, CONTROL_TOKEN, PBX_PASSWORD, Sim, ansible_playbook
 
 HERE = pathlib.Path(__file__).resolve().parent
 
 
 @pytest.fixture(scope="session")
 def pbxsim(tmp_path_factory):
-    sim = start_pbxsim(tmp_path_factory.mktemp("pbxsim"))
+    sim = Sim(tmp_path_factory.mktemp("pbxsim")).start()
     yield sim
-    stop(sim)
+    sim.stop()
 
 
 @pytest.fixture(scope="session")
 def pbxsim_tls(tmp_path_factory):
-    sim = start_pbxsim(tmp_path_factory.mktemp("pbxsim-tls"), "--tls")
+    sim = Sim(tmp_path_factory.mktemp("pbxsim-tls"), ["--tls"]).start()
     yield sim
-    stop(sim)
+    sim.stop()
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 # Copyright: contributors to innovaphone.pbx
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Start the real pbxsim as a subprocess and drive its control API (contract section 6).
+"""pbxsim (through tests/pbxsim/launcher.py) with the passwords and helpers of the integration tests.
 
 Used by the integration tests (conftest.py) and by the benchmarks (tests/benchmarks/).
 """
@@ -12,33 +12,28 @@ import pathlib
 import subprocess
 import sys
 import tempfile
-import time
 
 import requests
 from requests.auth import HTTPDigestAuth
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+
+from pbxsim.launcher import Pbxsim  # noqa: E402  pylint: disable=wrong-import-position
+
 ADMIN_PASSWORD = "it-admin-Pw1"
 PBX_PASSWORD = "it-pbx-Pw2"
 CONTROL_TOKEN = "it-control-token"
 SOAP_NS = "http://innovaphone.com/pbx"
 
 
-class Sim:
-    """A running pbxsim and its control API (contract section 6)."""
+class Sim(Pbxsim):
+    """pbxsim started with the passwords and control token above (contract section 6)."""
 
-    def __init__(self, process, ready):
-        self.process = process
-        self.url = ready["url"]
-        self.ca = ready["ca"]
-        self.session = requests.Session()
-        self.session.headers["X-Sim-Token"] = CONTROL_TOKEN
-
-    def control(self, method, call, body=None):
-        response = self.session.request(method, "%s/_sim/%s" % (self.url, call), json=body, timeout=10,
-                                        verify=self.ca or True)
-        response.raise_for_status()
-        return response.json() if response.content else None
+    def __init__(self, workdir, args=()):
+        super().__init__(workdir, args, env={"PBXSIM_ADMIN_PASSWORD": ADMIN_PASSWORD,
+                                             "PBXSIM_PBX_PASSWORD": PBX_PASSWORD,
+                                             "PBXSIM_CONTROL_TOKEN": CONTROL_TOKEN})
 
     def state(self):
         return self.control("GET", "state")
@@ -64,31 +59,6 @@ class Sim:
                                  headers={"Content-Type": "text/xml", "SOAPAction": '"%s/Admin"' % SOAP_NS})
         assert response.status_code == 200 and "&lt;ok/&gt;" in response.text, response.text
         self.control("POST", "stats/reset")
-
-
-def start_pbxsim(tmp_path, *options):
-    ready_file = tmp_path / "ready.json"
-    env = dict(os.environ, PYTHONPATH=str(REPO / "tests"), PBXSIM_ADMIN_PASSWORD=ADMIN_PASSWORD,
-               PBXSIM_PBX_PASSWORD=PBX_PASSWORD)
-    log = open(tmp_path / "pbxsim.log", "w", encoding="utf-8")  # pylint: disable=consider-using-with
-    process = subprocess.Popen(  # pylint: disable=consider-using-with
-        [sys.executable, "-m", "pbxsim", "--port", "0", "--control", "--control-token", CONTROL_TOKEN,
-         "--ready-file", str(ready_file)] + list(options), env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while not ready_file.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("pbxsim did not start: %s" % (tmp_path / "pbxsim.log").read_text())
-        time.sleep(0.05)
-    return Sim(process, json.loads(ready_file.read_text()))
-
-
-def stop(sim):
-    sim.process.terminate()
-    try:
-        sim.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        sim.process.kill()
 
 
 def ansible_playbook(playbook, variables, *args, **env):

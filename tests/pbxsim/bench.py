@@ -2,18 +2,15 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """pbxsim benchmark (`make bench`): SOAP show requests/s with keep-alive, and the bulk read of N users.
 
-Starts pbxsim (with --state, the worst case for writes) as a subprocess like the tests do and talks to
-it with requests + digest auth, the way the collection does. Prints one line per figure and a final
-JSON line. A script, not a test.
+Starts pbxsim (with --state, the worst case for writes) through pbxsim.launcher like the tests do and
+talks to it with requests + digest auth, the way the collection does. Prints one line per figure and a
+final JSON line. A script, not a test: PYTHONPATH=tests python -m pbxsim.bench.
 """
 
 import argparse
 import json
 import os
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -23,26 +20,13 @@ from xml.sax.saxutils import escape
 import requests
 from requests.auth import HTTPDigestAuth
 
-TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from .launcher import Pbxsim
+
 ENVELOPE = ('<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
             '<Admin xmlns="http://innovaphone.com/pbx"><xml>%s</xml></Admin></soap:Body></soap:Envelope>')
 HEADERS = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"http://innovaphone.com/pbx/Admin"'}
 ADMIN_PASSWORD = os.environ.get("PBXSIM_ADMIN_PASSWORD", "pbxsim-admin")
 BATCH = 500
-
-
-def start_pbxsim(workdir, extra):
-    ready = os.path.join(workdir, "ready.json")
-    command = [sys.executable, "-m", "pbxsim", "--port", "0", "--ready-file", ready] + extra
-    process = subprocess.Popen(command, env=dict(os.environ, PYTHONPATH=TESTS_DIR))
-    deadline = time.monotonic() + 20
-    while not os.path.exists(ready):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise SystemExit("pbxsim did not start")
-        time.sleep(0.02)
-    with open(ready, encoding="utf-8") as stream:
-        return process, json.load(stream)
 
 
 def session():
@@ -137,23 +121,22 @@ def main():
     args.add_argument("--writes", type=int, default=200, help="single-user adds to time")
     options = args.parse_args()
     with tempfile.TemporaryDirectory(prefix="pbxsim-bench-") as workdir:
-        process, ready = start_pbxsim(workdir, ["--state", os.path.join(workdir, "state.json")])
+        sim = Pbxsim(workdir, ["--state", os.path.join(workdir, "state.json")], control=False).start()
         try:
             start = time.perf_counter()
-            populate(ready["url"], options.users)
+            populate(sim.url, options.users)
             populate_s = time.perf_counter() - start
             results = {"users": options.users, "populate_s": round(populate_s, 2)}
             for clients in (1, 4):
                 count = options.requests // clients * clients
-                results["show_%d" % clients] = measure(process.pid, count, lambda n=clients: shows(
-                    ready["url"], options.users, options.requests // n, n))
-            bulk_s, size = bulk_seconds(ready["url"], options.users, options.rounds)
+                results["show_%d" % clients] = measure(sim.process.pid, count, lambda n=clients: shows(
+                    sim.url, options.users, options.requests // n, n))
+            bulk_s, size = bulk_seconds(sim.url, options.users, options.rounds)
             results.update(bulk_read_s=round(bulk_s, 3), bulk_read_bytes=size)
-            results["add_with_state"] = measure(process.pid, options.writes,
-                                                lambda: adds(ready["url"], options.writes))
+            results["add_with_state"] = measure(sim.process.pid, options.writes,
+                                                lambda: adds(sim.url, options.writes))
         finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait()
+            sim.stop()
     print("pbxsim benchmark (%d users, %d CPUs)" % (options.users, os.cpu_count()))
     print("  populate with %d-object <add> commands: %.2f s" % (BATCH, results["populate_s"]))
     for clients in (1, 4):

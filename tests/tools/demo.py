@@ -14,9 +14,11 @@ import subprocess
 import sys
 import tempfile
 
-import pbxsim_run
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-ROOT = pbxsim_run.ROOT
+from pbxsim.launcher import PbxsimError, start_sites  # noqa: E402  pylint: disable=wrong-import-position
+
 EXAMPLES = os.path.join(ROOT, "docs", "examples")
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", re.M)
 VERIFIED = re.compile(r'"msg": "(\S+ verified: [^"]*)"')
@@ -59,10 +61,10 @@ def show_changes(output):
 
 def main():
     with tempfile.TemporaryDirectory(prefix="innovaphone-demo-") as workdir:
-        summary, failure = [], None
+        summary, failure, sim = [], None, None
         try:
-            ready = pbxsim_run.start(workdir, count=2)
-            summary.append("pbxsim: %s" % ", ".join(pbx["url"] for pbx in ready["pbxs"]))
+            sim = start_sites(workdir, count=2)
+            summary.append("pbxsim: %s" % ", ".join(pbx["url"] for pbx in sim.ready["pbxs"]))
             run_playbook(workdir, os.path.join(EXAMPLES, "demo_employees.yml"), "Demo employees (pbxsim is empty)")
             first = run_playbook(workdir, "innovaphone.pbx.hotdesking", "hotdesking, first run")
             summary.append("first run:   %s" % show_changes(first))
@@ -72,10 +74,11 @@ def main():
                 raise DemoFailed("the second run changed something: the role is not idempotent")
             verified = run_playbook(workdir, "innovaphone.pbx.verify", "verify")
             summary.extend("verify:      %s" % line for line in sorted(VERIFIED.findall(verified)))
-        except (DemoFailed, pbxsim_run.PbxsimError) as exc:
+        except (DemoFailed, PbxsimError) as exc:
             failure = str(exc)
         finally:
-            pbxsim_run.stop(workdir)
+            if sim:
+                sim.stop()
         summary.append("FAILED: %s" % failure if failure else "all steps passed")
         print("\n=== Demo summary (pbxsim stopped)\n" + "\n".join("  " + line for line in summary))
         return 1 if failure else 0

@@ -1,35 +1,28 @@
 # Copyright (c) innovaphone.pbx contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Fixtures that run pbxsim as a real subprocess, exactly as a user starts it.
+"""Fixtures that run pbxsim as a real subprocess (pbxsim.launcher), exactly as a user starts it.
 
 - `pbxsim`: a factory, `pbxsim("--tls", "--state", path, env={...})` -> a started Sim; every Sim it
   started is stopped after the test.
 - `sim`: one shared server (started once per test session, --control), reset to factory state
   before each test. Use it unless a test needs its own flags.
 
-A Sim holds the parsed ready JSON (`sim.ready`) and helpers: `control()` for /_sim/ calls with the
-token, `session()` for a digest-authenticated requests.Session, `admin()` for a SOAP Admin() call.
+A Sim is a launcher.Pbxsim (`sim.ready`, `control()` for /_sim/ calls with the token, `log()`) with
+helpers: `session()` for a digest-authenticated requests.Session, `admin()` for a SOAP Admin() call.
 """
 
-import json
-import os
-import signal
-import subprocess
-import sys
-import time
 import xml.etree.ElementTree as ET
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
 import requests
 from requests.auth import HTTPDigestAuth
 
-TESTS_DIR = Path(__file__).resolve().parents[2]
+from pbxsim.launcher import Pbxsim
+
 ADMIN_PASSWORD = "pbxsim-admin"
 PBX_PASSWORD = "pbxsim-pbx"
 DEVICES_PASSWORD = "pbxsim-devices"
-START_TIMEOUT = 20.0
 SOAP_ENVELOPE = ('<?xml version="1.0" encoding="utf-8"?>'
                  '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
                  '<Admin xmlns="http://innovaphone.com/pbx"><xml>%s</xml></Admin></soap:Body></soap:Envelope>')
@@ -37,80 +30,14 @@ SOAP_HEADERS = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"http:
 RETURN_TAG = "{http://innovaphone.com/pbx}return"
 
 
-class Sim:
-    """One pbxsim process: --port 0 --ready-file …, --control unless control=False, then `args`."""
+class Sim(Pbxsim):
+    """A pbxsim process with the HTTP helpers the simulator's own tests use."""
 
-    def __init__(self, workdir, args=(), env=None, control=True):
-        self.workdir = Path(workdir)
-        self.args = (["--control"] if control else []) + list(args)
-        self.env = dict(os.environ, PYTHONPATH=str(TESTS_DIR), **(env or {}))
-        self.ready_file = self.workdir / "ready.json"
-        self.log_file = self.workdir / "pbxsim.log"
-        self.process = None
-        self.ready = {}
+    _session = None
+
+    def start(self, detached=False):
         self._session = None
-
-    # --- process ---------------------------------------------------------------------------------
-    def start(self):
-        self.ready_file.unlink(missing_ok=True)
-        command = [sys.executable, "-m", "pbxsim", "--port", "0", "--ready-file", str(self.ready_file)] + self.args
-        with open(self.log_file, "ab") as log:
-            self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + START_TIMEOUT
-        while not self.ready_file.exists():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("pbxsim did not start: %s" % self.log_file.read_text())
-            time.sleep(0.02)
-        self.ready = json.loads(self.ready_file.read_text())
-        self._session = None
-        return self
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
-
-    def restart(self):
-        self.stop()
-        return self.start()
-
-    # --- addresses -------------------------------------------------------------------------------
-    @property
-    def url(self):
-        return self.ready["url"]
-
-    @property
-    def devices_url(self):
-        return self.ready["devices_url"]
-
-    @property
-    def devices_domain(self):
-        return self.ready["devices_domain"]
-
-    @property
-    def ca(self):
-        return self.ready["ca"]
-
-    @property
-    def token(self):
-        return self.ready["control_token"]
-
-    def pbx_url(self, pbx=0):
-        return self.ready["pbxs"][pbx]["url"]
-
-    # --- helpers ---------------------------------------------------------------------------------
-    def control(self, method, path, json_body=None, pbx=0, expect=200):
-        """Call /_sim/<path> on PBX number `pbx` (0-based); returns the JSON answer."""
-        response = requests.request(method, "%s/_sim/%s" % (self.pbx_url(pbx), path), json=json_body,
-                                    headers={"X-Sim-Token": self.token}, verify=self.ca or True, timeout=30)
-        assert response.status_code == expect, response.text
-        return response.json() if response.headers.get("Content-Type", "").startswith("application/json") else None
+        return super().start(detached)
 
     def session(self, password=ADMIN_PASSWORD, username="admin"):
         """A new keep-alive session with digest auth (and the CA with --tls)."""
@@ -143,9 +70,6 @@ class Sim:
 
     def state(self, pbx=0):
         return self.control("GET", "state", pbx=pbx)
-
-    def log(self):
-        return self.log_file.read_text()
 
 
 @pytest.fixture
