@@ -9,6 +9,10 @@ STAMP := $(VENV)/.installed
 COLLECTIONS := $(CURDIR)/.build/collections
 COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/innovaphone/pbx
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+# Ansible's home (default ~/.ansible) is per work tree: molecule keeps its scenario state (pbxsim's pid file)
+# in <home>/tmp/molecule.<hash of the tree's base name>.default and, like ansible-lint, installs the collection
+# into <home>/collections, so two trees of the same name running at once would share pbxsim and the collection.
+export ANSIBLE_HOME := $(CURDIR)/.build/ansible-home
 
 .PHONY: venv test test-unit test-pbxsim test-integration sanity lint molecule demo bench clean
 

@@ -5,8 +5,12 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 venv_bin="$root/.venv/bin"
 cache="$HOME/.ansible/test/cache"
+mkdir -p "$cache"
+# ansible-test keeps its sanity venvs in ~/.ansible/test/venv, for every tree of the user, and deletes one it
+# finds half-made: two trees running sanity at once would break each other's venvs, so they take turns.
+exec 9>"$cache/innovaphone-pbx-sanity.lock"
+flock 9
 if [ ! -f "$cache/get_pip_24_2.py" ]; then
-    mkdir -p "$cache"
     cp "$root/tests/tools/get_pip_standin.py" "$cache/get_pip_24_2.py"
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/innovaphone-pbx-sanity.XXXXXX")
