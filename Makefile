@@ -2,7 +2,8 @@
 # `make test` is what CI runs (.ci/run); `make demo` is the main job, against pbxsim.
 SHELL := /bin/bash
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
+REQUIREMENTS ?= test-requirements.txt
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 # The collection as Ansible finds it: a symlink under .build/collections (ANSIBLE_COLLECTIONS_PATH).
@@ -14,12 +15,12 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 # into <home>/collections, so two trees of the same name running at once would share pbxsim and the collection.
 export ANSIBLE_HOME := $(CURDIR)/.build/ansible-home
 
-.PHONY: venv test test-unit test-pbxsim test-integration sanity lint molecule demo bench clean
+.PHONY: venv test test-unit test-pbxsim test-integration test-matrix sanity lint molecule demo bench clean
 
-$(STAMP): requirements.txt test-requirements.txt
+$(STAMP): requirements.txt $(REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt -r test-requirements.txt
+	$(BIN)/python -m pip install --quiet -r requirements.txt -r $(REQUIREMENTS)
 	touch $@
 
 $(COLLECTION_LINK):
@@ -28,17 +29,26 @@ $(COLLECTION_LINK):
 
 venv: $(STAMP) $(COLLECTION_LINK)
 
-test: test-unit test-pbxsim test-integration sanity lint molecule
+test: test-unit test-pbxsim test-integration test-matrix sanity lint molecule
 
+# Only the unit tests use pytest-ansible (to import the collection); elsewhere it would link the tree into
+# ./collections/, a race between xdist workers. The integration tests run ansible-playbook with the tree's
+# .build/collections, two at a time (one pbxsim per worker).
 test-unit: venv
 	$(BIN)/pytest -q --ansible-unit-inject-only tests/unit
 
-# pytest-ansible would link the tree into ./collections/; the simulator tests need no Ansible.
 test-pbxsim: venv
 	$(BIN)/pytest -q -p no:pytest-ansible tests/pbxsim/tests
 
 test-integration: venv
-	$(BIN)/pytest -q tests/integration
+	$(BIN)/pytest -q -p no:pytest-ansible -n 2 tests/integration
+
+# The unit and integration tests again, on ansible-core 2.21 in .venv-2.21/. It needs Python 3.12:
+# PYENV_VERSION picks pyenv's; without pyenv, MATRIX_PYTHON names one.
+MATRIX_PYTHON ?= PYENV_VERSION=3.12 python3.12
+test-matrix:
+	$(MAKE) --no-print-directory test-unit test-integration VENV=.venv-2.21 PYTHON="$(MATRIX_PYTHON)" \
+		REQUIREMENTS=test-requirements-2.21.txt
 
 sanity: venv
 	tests/tools/sanity.sh
