@@ -21,9 +21,9 @@ author:
   - innovaphone.pbx maintainers (@innovaphone-pbx)
 extends_documentation_fragment:
   - innovaphone.pbx.connection
+  - innovaphone.pbx.connection.pbx
   - innovaphone.pbx.attributes
-  - innovaphone.pbx.attributes.pbx_group
-  - innovaphone.pbx.attributes.pbx_converge
+  - innovaphone.pbx.attributes.converge
 options:
   name:
     description:
