@@ -19,18 +19,8 @@ attributes:
     description: Returns details on what has changed (or would change in check mode) when run with C(--diff).
 """
 
-    PBX_GROUP = r"""
-options: {}
-attributes:
-  action_group:
-    description: Use C(group/innovaphone.pbx.pbx) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - innovaphone.pbx.pbx
-"""
-
-    # A PBX module that converges state fully supports check and diff mode (use with PBX_GROUP).
-    PBX_CONVERGE = r"""
+    # A module that converges state fully supports check and diff mode (PBX and Devices modules).
+    CONVERGE = r"""
 options: {}
 attributes:
   check_mode:

@@ -9,8 +9,35 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # The connection options every PBX module shares (contract section 8).
+    # The connection options of every module, PBX and Devices app alike (contract section 8); a module adds
+    # PBX (below) or innovaphone.pbx.devices for where it connects to.
     DOCUMENTATION = r"""
+options:
+  validate_certs:
+    description:
+      - Whether to verify the TLS certificate of an C(https) PBX URL or a C(wss) Devices app URL.
+      - Only set to V(false) on trusted networks with self-signed certificates.
+      - If not set, the environment variable E(INNOVAPHONE_VALIDATE_CERTS) is used.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - PEM file, or directory of hashed PEM files, of the certificate authorities to trust for an C(https) or
+        C(wss) URL, instead of the system's.
+      - If not set, the environment variable E(INNOVAPHONE_CA_PATH) is used.
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for the connection and for each answer.
+      - PBX requests that meet a connection error or an HTTP 429, 502, 503 or 504 answer are retried with a
+        capped exponential backoff that honours C(Retry-After).
+      - If not set, the environment variable E(INNOVAPHONE_TIMEOUT) is used.
+    type: int
+    default: 30
+"""
+
+    # Where a PBX module connects to, and the action group that sets it once.
+    PBX = r"""
 options:
   url:
     description:
@@ -31,26 +58,6 @@ options:
       - If not set, the environment variable E(INNOVAPHONE_PASSWORD) is used.
     type: str
     required: true
-  validate_certs:
-    description:
-      - Whether to verify the TLS certificate of an C(https) URL.
-      - Only set to V(false) on trusted networks with self-signed certificates.
-      - If not set, the environment variable E(INNOVAPHONE_VALIDATE_CERTS) is used.
-    type: bool
-    default: true
-  ca_path:
-    description:
-      - PEM file of the certificate authorities to trust for an C(https) URL, instead of the system's.
-      - If not set, the environment variable E(INNOVAPHONE_CA_PATH) is used.
-    type: path
-  timeout:
-    description:
-      - Seconds to wait for each HTTP answer.
-      - Connection errors and HTTP 429, 502, 503 and 504 answers are retried with a capped exponential
-        backoff that honours C(Retry-After).
-      - If not set, the environment variable E(INNOVAPHONE_TIMEOUT) is used.
-    type: int
-    default: 30
   force_basic_auth:
     description:
       - Use HTTP basic authentication instead of digest; only for a PBX configured to allow it.
@@ -59,4 +66,10 @@ options:
     default: false
 requirements:
   - requests
+attributes:
+  action_group:
+    description: Use C(group/innovaphone.pbx.pbx) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - innovaphone.pbx.pbx
 """

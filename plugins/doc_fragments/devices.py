@@ -9,7 +9,8 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # The connection options every Devices module shares (contract sections 1 and 8).
+    # Where a Devices module connects to (contract sections 1 and 8), and the action group that sets it once;
+    # the TLS and timeout options come from innovaphone.pbx.connection.
     DOCUMENTATION = r"""
 options:
   devices_url:
@@ -37,31 +38,8 @@ options:
       - Name of the Devices domain the module works in.
       - Defaults to the login domain (O(devices_domain)); another domain needs the instance password.
     type: str
-  validate_certs:
-    description:
-      - Whether to verify the TLS certificate of a C(wss) URL.
-      - Only set to V(false) on trusted networks with self-signed certificates.
-      - If not set, the environment variable E(INNOVAPHONE_VALIDATE_CERTS) is used.
-    type: bool
-    default: true
-  ca_path:
-    description:
-      - PEM file, or directory of hashed PEM files, of the certificate authorities to trust for a C(wss) URL,
-        instead of the system's.
-      - If not set, the environment variable E(INNOVAPHONE_CA_PATH) is used.
-    type: path
-  timeout:
-    description:
-      - Seconds to wait for the connection and for each answer of the Devices app.
-      - If not set, the environment variable E(INNOVAPHONE_TIMEOUT) is used.
-    type: int
-    default: 30
 requirements:
   - websocket-client
-"""
-
-    ACTION_GROUP = r"""
-options: {}
 attributes:
   action_group:
     description: Use C(group/innovaphone.pbx.devices) in C(module_defaults) to set the connection options once.

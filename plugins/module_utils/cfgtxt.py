@@ -14,6 +14,9 @@ from urllib.parse import quote
 from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import CONFIG
 
 CFG_PATH = "/cfg.txt"
+# The layers behind the current configuration that cfg.txt can show (contract 4).
+WRITTEN = "written"
+ACTIVE = "active"
 
 
 class CommandError(Exception):
@@ -82,6 +85,13 @@ class CfgText:
         """Names of the call filters the PBX knows."""
         return [flags.get(CONFIG["filter_name"]) for module, kind, flags in self.objects
                 if module == "PBX0" and kind == CONFIG["filter_object"]]
+
+
+def cfg_path(layer=None):
+    """The URL path of cfg.txt: the current configuration, or the WRITTEN or ACTIVE one."""
+    if layer is None:
+        return CFG_PATH
+    return "%s?%s=%s" % (CFG_PATH, CONFIG["layer_parameter"], CONFIG["layer_" + layer])
 
 
 def change_command(module, flags):

@@ -356,20 +356,15 @@ def converge_device_config(devices, params, check_mode=False, diff_mode=False):
     missing = sorted(set(entry.get("categories", [])) - set(backend.category_ids))
 
     def validate(entries, current):
-        errors = Errors()
+        errors = Errors(check_mode)
         if entry["state"] == "present" and entry["name"] not in current and params["type"] == EXPERT \
                 and not entry.get("script"):
             errors.add("script", "a new expert configuration needs an update script")
-        if missing and not check_mode:
-            errors.add("categories", "no category %s in domain %s" % (", ".join(missing), devices.domain))
-        errors.check()
+        if missing:
+            errors.missing("categories", "no category %s in domain %s" % (", ".join(missing), devices.domain))
+        return errors.check()
 
-    result = engine.converge([entry], current, validate)
-    if missing:
-        # Only in check mode: the category may be one that an earlier task of the same run would create.
-        result.setdefault("warnings", []).append("category %s does not exist in domain %s yet" % (
-            ", ".join(missing), devices.domain))
-    return result
+    return engine.converge([entry], current, validate)
 
 
 # --- provisioning codes ---------------------------------------------------------------------------------

@@ -69,13 +69,13 @@ class Engine:
     def converge(self, entries, current=None, validate=None):
         """Bring every entry ({field: value or None, "state": present|absent}) to its wanted state.
 
-        `validate(entries, current)` runs after the read and before the first write; it raises to stop.
-        Returns the module result: changed, the end state of the entries, the changes, and a diff in diff mode.
+        `validate(entries, current)` runs after the read and before the first write; it raises to stop and
+        may return warnings. Returns the module result: changed, the end state of the entries, the changes,
+        warnings if any, and a diff in diff mode.
         """
         if current is None:
             current = self.read()
-        if validate is not None:
-            validate(entries, current)
+        warnings = list(validate(entries, current) or []) if validate is not None else []
         changes = [c for c in (self.plan(entry, current) for entry in entries) if c is not None]
         if changes and not self.check_mode:
             for change in changes:
@@ -90,9 +90,11 @@ class Engine:
             "changes": [{self.resource.key: c.key, "action": c.action, "fields": c.fields} for c in changes],
         }
         if self.unreadable:
-            result["warnings"] = ["the current %s of %d %s cannot be read, so it is written on every run%s: %s" % (
+            warnings.append("the current %s of %d %s cannot be read, so it is written on every run%s: %s" % (
                 "/".join(sorted(self.resource.secret_fields)), len(self.unreadable), self.resource.name,
-                self.unreadable_hint, ", ".join(self.unreadable))]
+                self.unreadable_hint, ", ".join(self.unreadable)))
+        if warnings:
+            result["warnings"] = warnings
         if self.diff_mode:
             result["diff"] = {
                 "before": dict((c.key, self.public(c.before)) for c in changes if c.before is not None),

@@ -65,8 +65,9 @@ class Pbx:
             raise self.client.error("the PBX did not return the key of _ADMIN_")
         return crypto.pbx_key(admin[0].get("key"), pbx_password)
 
-    def cfg(self):
-        return cfgtxt.CfgText(self.client.get(cfgtxt.CFG_PATH))
+    def cfg(self, layer=None):
+        """cfg.txt of the current configuration, or of the cfgtxt.WRITTEN or cfgtxt.ACTIVE one."""
+        return cfgtxt.CfgText(self.client.get(cfgtxt.cfg_path(layer)))
 
     def command(self, text):
         """Run a `!` command and return its answer text."""
@@ -229,24 +230,50 @@ class HotdeskBackend(ObjectBackend):
         self.pbx.admin(soap.command("modify", edited))
 
 
+# The layers behind the current configuration (contract 4): the record field that says a layer lacks a wanted
+# value, and the command that copies the current layer to it.
+LAGGING_LAYERS = ((cfgtxt.WRITTEN, "unwritten", "config write"), (cfgtxt.ACTIVE, "inactive", "config activate"))
+
+
+def settings_record(pbx, flags, wanted):
+    """The settings of the PBX0 `flags` of the current layer and, when `wanted` ({field: value}) names any,
+    whether the written and the active layer lack one of them (one read each)."""
+    record = PBX_SETTINGS.decode(flags)
+    if wanted:
+        for layer, lags, _command in LAGGING_LAYERS:
+            values = PBX_SETTINGS.decode(pbx.cfg(layer).flags(SETTINGS_MODULE))
+            record[lags] = any(values[name] != value for name, value in wanted.items())
+    return record
+
+
+def settings_entry(wanted):
+    """The engine entry of the `wanted` settings: the current layer holds them and no layer lags."""
+    entry = dict(wanted, module=SETTINGS_MODULE)
+    if wanted:
+        entry.update((lags, False) for _layer, lags, _command in LAGGING_LAYERS)
+    return entry
+
+
 class SettingsBackend:
-    """The PBX0 flags of cfg.txt: `config change` of the whole line, then write and activate."""
+    """The PBX0 flags of cfg.txt: `config change` of the whole line when the current layer lacks a wanted
+    value, `config write` when the written layer does, `config activate` when the active layer does."""
 
     resource = PBX_SETTINGS
 
-    def __init__(self, pbx):
+    def __init__(self, pbx, wanted):
         self.pbx = pbx
+        self.wanted = wanted
         self.flags = {}
-        self.filters = []
 
     def read_all(self):
-        cfg = self.pbx.cfg()
-        self.flags = cfg.flags(SETTINGS_MODULE)
-        self.filters = cfg.filters()
-        return {SETTINGS_MODULE: dict(self.resource.decode(self.flags), module=SETTINGS_MODULE)}
+        self.flags = self.pbx.cfg().flags(SETTINGS_MODULE)
+        record = settings_record(self.pbx, self.flags, self.wanted)
+        return {SETTINGS_MODULE: dict(record, module=SETTINGS_MODULE)}
 
     def update(self, key, changes):
-        flags = dict(self.flags)
-        flags.update(self.resource.encode(changes))
-        for command in (cfgtxt.change_command(key, flags), "config write", "config activate"):
-            self.pbx.command(command)
+        values = self.resource.encode(changes)
+        if values:
+            self.pbx.command(cfgtxt.change_command(key, dict(self.flags, **values)))
+        for _layer, lags, command in LAGGING_LAYERS:
+            if lags in changes:
+                self.pbx.command(command)

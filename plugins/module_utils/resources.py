@@ -101,8 +101,11 @@ HOTDESK_REGISTRATIONS = Resource("registrations", "user", [
 ])
 HOTDESK_DEFAULTS = {"app": HOTDESK["device_app"], "text": HOTDESK["device_text"]}
 
+# `unwritten` / `inactive`: the written / active layer lacks a wanted value (contract 4); no wire name.
 PBX_SETTINGS = Resource("settings", "module", [
     Field("module", None),
     Field("registrations_without_password", CONFIG["registrations_without_password"], INT),
     Field("ip_filter", CONFIG["ip_filter"], IP_FILTER),
+    Field("unwritten", None, BOOL),
+    Field("inactive", None, BOOL),
 ])

@@ -6,6 +6,10 @@
 
 Every error names the entry and the field (`users[3].extension: ...`, indexes from 0) and all errors are
 reported at once, so that one run shows everything to fix and nothing has been written.
+
+An entry that names an object the PBX lacks (a user's template, a template to inherit from, a user to register)
+is an error, except in check mode: there an earlier task of the same run only reported that it would create the
+object, so the check returns a warning instead and the run goes on predicting.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -28,15 +32,27 @@ class ValidationError(Exception):
 
 
 class Errors:
-    def __init__(self):
+    def __init__(self, check_mode=False):
+        self.check_mode = check_mode
         self.messages = []
+        self.warnings = []
 
     def add(self, where, message):
         self.messages.append("%s: %s" % (where, message))
 
+    def missing(self, where, message):
+        """A referenced object that does not exist: an error, in check mode a warning."""
+        if self.check_mode:
+            self.warnings.append("%s: %s now, so a real run fails unless an earlier task creates it" % (
+                where, message))
+        else:
+            self.add(where, message)
+
     def check(self):
+        """Raise the errors; without any, return the warnings."""
         if self.messages:
             raise ValidationError(self.messages)
+        return self.warnings
 
 
 def where(list_name, index, field=None):
@@ -63,8 +79,8 @@ def check_owner(errors, place, owner, name, value, what):
         errors.add(place, "%s %r already belongs to PBX object %r" % (what, value, owner.get("cn")))
 
 
-def check_users(entries, directory, list_name="users"):
-    errors = Errors()
+def check_users(entries, directory, list_name="users", check_mode=False):
+    errors = Errors(check_mode)
     check_unique(errors, entries, "name", list_name)
     check_unique(errors, entries, "long_name", list_name)
     check_unique(errors, entries, "extension", list_name, exact=True)
@@ -78,17 +94,17 @@ def check_users(entries, directory, list_name="users"):
             errors.add(where(list_name, index, "password"), "longer than %d characters, which the PBX would "
                        "truncate" % MAX_USER_PASSWORD)
         if template and template not in directory.templates:
-            errors.add(where(list_name, index, "template"), "no config template %r on the PBX" % template)
+            errors.missing(where(list_name, index, "template"), "no config template %r on the PBX" % template)
         for field, attribute, what in (("name", "h323", "username"), ("long_name", "cn", "long name"),
                                        ("extension", "e164", "extension")):
             if entry.get(field):
                 check_owner(errors, where(list_name, index, field), directory.owner(attribute, entry[field]),
                             entry["name"], entry[field], what)
-    errors.check()
+    return errors.check()
 
 
-def check_template(entry, directory, filters):
-    errors = Errors()
+def check_template(entry, directory, filters, check_mode=False):
+    errors = Errors(check_mode)
     if entry.get("state", "present") == "present":
         for field in ("call_filter", "call_forward_filter"):
             if entry.get(field) and entry[field] not in filters:
@@ -97,26 +113,28 @@ def check_template(entry, directory, filters):
         if len(inherit) > MAX_INHERITED_TEMPLATES:
             errors.add("inherit", "at most %d templates" % MAX_INHERITED_TEMPLATES)
         for name in inherit:
-            if name == entry["name"] or name not in directory.templates:
-                errors.add("inherit", "no other config template %r on the PBX" % name)
+            if name == entry["name"]:
+                errors.add("inherit", "a config template cannot inherit from itself")
+            elif name not in directory.templates:
+                errors.missing("inherit", "no config template %r on the PBX" % name)
         owner = directory.owner("cn", entry["name"])
         if owner is not None and owner.get("cn") not in directory.templates:
             errors.add("name", "%r is the long name of a PBX object that is not a config template" % entry["name"])
-    errors.check()
+    return errors.check()
 
 
-def check_hotdesk(entries, directory, list_name="users"):
-    errors = Errors()
+def check_hotdesk(entries, directory, list_name="users", check_mode=False):
+    errors = Errors(check_mode)
     check_unique(errors, entries, "user", list_name)
     for index, entry in enumerate(entries):
         name = entry["user"]
         if not entry.get("registered"):
             continue
         if name not in directory.users:
-            errors.add(where(list_name, index), "no user %r on the PBX" % name)
+            errors.missing(where(list_name, index), "no user %r on the PBX" % name)
         else:
             check_owner(errors, where(list_name, index), directory.hw_owner(name), name, name, "hardware id")
-    errors.check()
+    return errors.check()
 
 
 def check_settings(settings):

@@ -53,6 +53,11 @@ WIRE_NAMES = {
         # A filter known to the PBX is the cfg.txt line `config add PBX0 FILTER /name <name>`.
         "filter_object": "FILTER",
         "filter_name": "name",
+        # GET /cfg.txt?layer=written (or active) reads that layer instead of the current one; a PBX that
+        # ignores the parameter answers with the current layer.
+        "layer_parameter": "layer",
+        "layer_written": "written",
+        "layer_active": "active",
         # Body of a command answer.
         "ok": "ok",
         "error": "error",

@@ -21,9 +21,9 @@ author:
   - innovaphone.pbx maintainers (@innovaphone-pbx)
 extends_documentation_fragment:
   - innovaphone.pbx.connection
+  - innovaphone.pbx.connection.pbx
   - innovaphone.pbx.attributes
-  - innovaphone.pbx.attributes.pbx_group
-  - innovaphone.pbx.attributes.pbx_converge
+  - innovaphone.pbx.attributes.converge
 options:
   name:
     description:
@@ -46,6 +46,7 @@ options:
     description:
       - Templates this template inherits from (at most four). The default, no template, is what the
         hot-desking how-to asks for.
+      - In check mode a missing template is only a warning, since an earlier task may create it.
     type: list
     elements: str
     default: []
@@ -114,7 +115,8 @@ def converge(module):
     filters = pbx.cfg().filters() if names_filter else []
     backend = TemplateBackend(pbx)
     engine = Engine(TEMPLATES, backend, module.check_mode, module._diff)
-    result = engine.converge([entry], validate=lambda _e, _c: check_template(entry, backend.directory, filters))
+    result = engine.converge([entry], validate=lambda _e, _c: check_template(
+        entry, backend.directory, filters, check_mode=module.check_mode))
     return single(result, TEMPLATES.name, "template")
 
 

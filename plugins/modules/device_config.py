@@ -81,14 +81,10 @@ options:
     choices: [present, absent]
     default: present
 extends_documentation_fragment:
+  - innovaphone.pbx.connection
   - innovaphone.pbx.devices
-  - innovaphone.pbx.devices.ACTION_GROUP
   - innovaphone.pbx.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
+  - innovaphone.pbx.attributes.converge
 notes:
   - To say "exactly these categories", use O(categories_state=exact); the default V(present) means "at least these".
   - Do not hand O(script) in through a C(loop) item, because Ansible copies the item, script and all, into the task result.

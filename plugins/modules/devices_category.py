@@ -37,14 +37,10 @@ options:
     choices: [present, absent]
     default: present
 extends_documentation_fragment:
+  - innovaphone.pbx.connection
   - innovaphone.pbx.devices
-  - innovaphone.pbx.devices.ACTION_GROUP
   - innovaphone.pbx.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
+  - innovaphone.pbx.attributes.converge
 seealso:
   - module: innovaphone.pbx.device_config
   - module: innovaphone.pbx.provisioning_code

@@ -22,14 +22,15 @@ author:
   - innovaphone.pbx maintainers (@innovaphone-pbx)
 extends_documentation_fragment:
   - innovaphone.pbx.connection
+  - innovaphone.pbx.connection.pbx
   - innovaphone.pbx.attributes
-  - innovaphone.pbx.attributes.pbx_group
-  - innovaphone.pbx.attributes.pbx_converge
+  - innovaphone.pbx.attributes.converge
 options:
   users:
     description:
       - Usernames (H.323 names) of the users. With O(state=present) every user must exist, and no other
-        user may hold a device with that hardware id.
+        user may hold a device with that hardware id. In check mode a missing user is only a warning, since
+        an earlier task may create it.
     type: list
     elements: str
     required: true
@@ -123,7 +124,8 @@ def converge(module):
     engine = Engine(HOTDESK_REGISTRATIONS, backend, module.check_mode, module._diff)
     current = engine.read()
     return engine.converge(wanted(module.params, current), current,
-                           validate=lambda entries, _current: check_hotdesk(entries, backend.directory))
+                           validate=lambda entries, _current: check_hotdesk(
+                               entries, backend.directory, check_mode=module.check_mode))
 
 
 def main():

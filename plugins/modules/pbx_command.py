@@ -21,8 +21,8 @@ author:
   - innovaphone.pbx maintainers (@innovaphone-pbx)
 extends_documentation_fragment:
   - innovaphone.pbx.connection
+  - innovaphone.pbx.connection.pbx
   - innovaphone.pbx.attributes
-  - innovaphone.pbx.attributes.pbx_group
 attributes:
   check_mode:
     support: partial

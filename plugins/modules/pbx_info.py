@@ -14,15 +14,15 @@ short_description: Read the hot-desking state of an innovaphone PBX
 version_added: 0.1.0
 description:
   - Returns the config templates, the users with their device entries and hot-desking registration, the
-    security settings, the call filters and the current registrations of a PBX, in three requests.
+    security settings, the call filters and the current registrations of a PBX, in five requests.
   - Passwords are never returned.
   - O(query) selects from that with a JMESPath expression.
 author:
   - innovaphone.pbx maintainers (@innovaphone-pbx)
 extends_documentation_fragment:
   - innovaphone.pbx.connection
+  - innovaphone.pbx.connection.pbx
   - innovaphone.pbx.attributes
-  - innovaphone.pbx.attributes.pbx_group
   - innovaphone.pbx.attributes.info_module
 options:
   query:
@@ -81,10 +81,17 @@ users:
       devices: [{hw: hot-desk-base, app: phone, text: Hotdesking}]
       groups: []
 settings:
-  description: The security settings.
+  description:
+    - The security settings of the current configuration.
+    - C(unwritten) and C(inactive) are true when the written configuration (what survives a reboot) or the
+      active one (what the PBX enforces) holds other security settings, that is, a change is pending.
   returned: always
   type: dict
-  sample: {registrations_without_password: 0, ip_filter: [{address: 192.0.2.0, mask: 255.255.255.0}]}
+  sample:
+    registrations_without_password: 0
+    ip_filter: [{address: 192.0.2.0, mask: 255.255.255.0}]
+    unwritten: false
+    inactive: false
 filters:
   description: Names of the call filters the PBX knows.
   returned: always
@@ -110,7 +117,8 @@ import traceback
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils.common import connect, pbx_module, run
-from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import Directory, SETTINGS_MODULE, hotdesk_record
+from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import (
+    Directory, SETTINGS_MODULE, hotdesk_record, settings_record)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import PBX_SETTINGS, TEMPLATES, USERS
 
 try:
@@ -134,10 +142,12 @@ def read(module):
     pbx = connect(module)
     directory = Directory(pbx.objects())
     cfg = pbx.cfg()
+    flags = cfg.flags(SETTINGS_MODULE)
     info = {
         "templates": [TEMPLATES.decode(e.attrib) for e in directory.templates.values()],
         "users": [user_info(e) for e in directory.users.values()],
-        "settings": PBX_SETTINGS.decode(cfg.flags(SETTINGS_MODULE)),
+        # Pending: the written or active layer lacks a current value.
+        "settings": settings_record(pbx, flags, PBX_SETTINGS.decode(flags)),
         "filters": cfg.filters(),
         "registrations": pbx.registrations(),
     }

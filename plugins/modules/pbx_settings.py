@@ -15,15 +15,18 @@ version_added: 0.1.0
 description:
   - Sets "No of Regs w/o Pwd" (PBX/Config/General) and the IP filter (PBX/Config/Filter), the security
     settings innovaphone's Step-by-Step Hot Desking how-to asks for.
-  - Reads C(/cfg.txt), changes only the settings given and keeps every other flag of the C(PBX0) line,
-    then runs C(config write) and C(config activate), only when something changed.
+  - Reads C(/cfg.txt), changes only the settings given and keeps every other flag of the C(PBX0) line.
+  - The PBX keeps its configuration in three layers, current (C(config change)), written (C(config write),
+    survives a reboot) and active (C(config activate), what the PBX enforces). The module reads all three and
+    brings each one that lacks a given setting up to date, so a run that failed between the change and the write
+    or activation is finished by the next run.
 author:
   - innovaphone.pbx maintainers (@innovaphone-pbx)
 extends_documentation_fragment:
   - innovaphone.pbx.connection
+  - innovaphone.pbx.connection.pbx
   - innovaphone.pbx.attributes
-  - innovaphone.pbx.attributes.pbx_group
-  - innovaphone.pbx.attributes.pbx_converge
+  - innovaphone.pbx.attributes.converge
 options:
   registrations_without_password:
     description:
@@ -48,6 +51,11 @@ options:
 notes:
   - The C(PBX0) flag names are ones the public documentation does not confirm; see the collection's
     "Wire names to verify against your PBX" page.
+  - The written and active layers are read with C(/cfg.txt?layer=written) and C(/cfg.txt?layer=active), a
+    parameter the public documentation does not confirm either. A PBX that ignores it shows the current layer
+    for all three; the module then writes and activates exactly when it changes a setting.
+  - C(config write) and C(config activate) take the whole current configuration, also changes that others
+    left unwritten or inactive.
 """
 
 EXAMPLES = r"""
@@ -65,7 +73,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 settings:
-  description: The settings after the run (as they would be, in check mode).
+  description:
+    - The settings after the run (as they would be, in check mode).
+    - When a setting is given, C(unwritten) and C(inactive) say whether the written and the active
+      configuration lack a given value.
   returned: always
   type: dict
   sample:
@@ -74,32 +85,39 @@ settings:
     ip_filter:
       - address: 192.0.2.0
         mask: 255.255.255.0
+    unwritten: false
+    inactive: false
 changes:
-  description: What was changed (would be, in check mode).
+  description:
+    - What was changed (would be, in check mode).
+    - C(fields) names the settings changed in the current configuration, and C(unwritten) and C(inactive) when
+      the configuration was written (C(config write)) and activated (C(config activate)).
   returned: always
   type: list
   elements: dict
   sample:
     - module: PBX0
       action: update
-      fields: [registrations_without_password]
+      fields: [inactive, registrations_without_password, unwritten]
 """
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils.common import connect, pbx_module, run, single
 from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engine
-from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import SETTINGS_MODULE, SettingsBackend
+from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import SettingsBackend, settings_entry
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import PBX_SETTINGS
 from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_settings
 
 
 def converge(module):
     params = module.params
-    entry = {"module": SETTINGS_MODULE, "registrations_without_password": params["registrations_without_password"]}
+    wanted = {}
+    if params["registrations_without_password"] is not None:
+        wanted["registrations_without_password"] = params["registrations_without_password"]
     if params["ip_filter"] is not None:
-        entry["ip_filter"] = [{"address": e["address"], "mask": e["mask"]} for e in params["ip_filter"]]
-    check_settings(entry)
-    engine = Engine(PBX_SETTINGS, SettingsBackend(connect(module)), module.check_mode, module._diff)
-    return single(engine.converge([entry]), PBX_SETTINGS.name, "settings")
+        wanted["ip_filter"] = [{"address": e["address"], "mask": e["mask"]} for e in params["ip_filter"]]
+    check_settings(wanted)
+    engine = Engine(PBX_SETTINGS, SettingsBackend(connect(module), wanted), module.check_mode, module._diff)
+    return single(engine.converge([settings_entry(wanted)]), PBX_SETTINGS.name, "settings")
 
 
 def main():

@@ -43,8 +43,8 @@ options:
     type: int
     default: 0
 extends_documentation_fragment:
+  - innovaphone.pbx.connection
   - innovaphone.pbx.devices
-  - innovaphone.pbx.devices.ACTION_GROUP
   - innovaphone.pbx.attributes
 attributes:
   check_mode:

@@ -24,9 +24,9 @@ author:
   - innovaphone.pbx maintainers (@innovaphone-pbx)
 extends_documentation_fragment:
   - innovaphone.pbx.connection
+  - innovaphone.pbx.connection.pbx
   - innovaphone.pbx.attributes
-  - innovaphone.pbx.attributes.pbx_group
-  - innovaphone.pbx.attributes.pbx_converge
+  - innovaphone.pbx.attributes.converge
 options:
   users:
     description:
@@ -63,7 +63,8 @@ options:
         type: bool
       template:
         description:
-          - Long name of the config template the user inherits from; it must exist on the PBX.
+          - Long name of the config template the user inherits from; it must exist on the PBX. In check mode
+            a missing template is only a warning, since an earlier task may create it.
         type: str
       state:
         description:
@@ -177,7 +178,8 @@ def converge(module):
     backend = UserBackend(pbx, key)
     engine = Engine(USERS, backend, module.check_mode, module._diff, params["update_password"],
                     unreadable_hint=" (give pbx_password to compare it)")
-    return engine.converge(params["users"], validate=lambda entries, _current: check_users(entries, backend.directory))
+    return engine.converge(params["users"], validate=lambda entries, _current: check_users(
+        entries, backend.directory, check_mode=module.check_mode))
 
 
 def main():

@@ -103,6 +103,9 @@ def test_check_mode_writes_nothing_and_reports_every_step(site, tmp_path):
     assert site.stats()["writes"] == 0
     assert ("template changed, users changed, hotdesk_registration changed, category changed, "
             "phone_config changed, expert_config changed, security changed, provisioning_code skipped") in output
+    # The role passes its real values in check mode too: the modules only warn about what is missing yet.
+    assert "users[0].template: no config template 'Hot Desking' on the PBX now" in output
+    assert "users[0]: no user 'hot-desk-base' on the PBX now" in output
 
 
 def test_second_run_changes_nothing(site, tmp_path):

@@ -28,3 +28,14 @@ def test_http_500_fails_the_run_cleanly_and_a_rerun_converges(sim):
     sim.control("POST", "faults", {"kind": "http500", "rate": 0.25, "count": 1})
     outcome = {"first_run_error": "answered HTTP 500", "written_by_first_run": 1}
     assert_passed(run_target(sim, "resilience", extra_vars=outcome))
+
+
+@pytest.mark.parametrize("failed_command, lagging_fields", [
+    ("config write", ["inactive", "unwritten"]),
+    ("config activate", ["inactive"]),
+])
+def test_settings_left_unwritten_or_inactive_by_a_failed_run_converge(sim, failed_command, lagging_fields):
+    sim.control("POST", "faults", {"kind": "http500", "path": "/!" + failed_command})
+    assert_passed(run_target(sim, "settings_recovery", extra_vars={
+        "failed_command": failed_command, "lagging_fields": lagging_fields}))
+    assert sim.control("GET", "faults") == [], "the injected fault fired"

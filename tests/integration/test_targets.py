@@ -40,3 +40,7 @@ def test_pbx_info(sim):
 
 def test_pbx_command(sim):
     assert_passed(run_target(sim, "pbx_command"))
+
+
+def test_check_mode_references(sim):
+    assert_passed(run_target(sim, "check_mode_references"))

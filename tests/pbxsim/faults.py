@@ -4,7 +4,8 @@
 
 A fault fires for the next `count` requests, or for a `rate` fraction of them, or both (a
 rate until count firings). Rates are deterministic: rate 0.25 fires on every fourth request,
-so a test can count on it. `stale_nonce` only counts requests that carry digest credentials.
+so a test can count on it. `stale_nonce` only counts requests that carry digest credentials; a fault
+with a `path` only counts requests whose (decoded) path starts with it, such as "/!config write".
 """
 
 KINDS = ("http500", "http503", "reset", "delay", "stale_nonce")
@@ -39,6 +40,10 @@ class Faults:
         for key, default in DEFAULTS.items():
             value = number(spec, key, 0)
             rule[key] = default if value is None else value
+        path = spec.get("path")
+        if path is not None and not (isinstance(path, str) and path.startswith("/")):
+            raise FaultError("path must be a string starting with /")
+        rule["path"] = path
         rule["credit"] = 0.0
         self.rules.append(rule)
         return self.describe()[-1]
@@ -49,11 +54,13 @@ class Faults:
     def describe(self):
         return [{key: value for key, value in rule.items() if key != "credit"} for rule in self.rules]
 
-    def fire(self, has_digest):
+    def fire(self, has_digest, path):
         """The rules that fire for this request (each counted down), in the order they were added."""
         fired = []
         for rule in self.rules:
             if rule["kind"] == "stale_nonce" and not has_digest:
+                continue
+            if rule["path"] is not None and not path.startswith(rule["path"]):
                 continue
             if rule["rate"] is not None:
                 rule["credit"] += rule["rate"]

@@ -33,6 +33,8 @@ from . import wire_names as wn
 
 LOG = logging.getLogger("pbxsim")
 INTERFACES = ("soap", "bulk", "config", "cfgtxt", "devices")
+# /cfg.txt?layer=<value> -> configuration layer (contract 4); no parameter shows the current one.
+CFG_LAYERS = {None: "current", wn.CFG_LAYER_WRITTEN: "written", wn.CFG_LAYER_ACTIVE: "active"}
 HTTP_USER = "admin"
 REALM = "pbxsim"
 CONTROL_PREFIX = "/_sim/"
@@ -169,7 +171,7 @@ class PbxHttp:
         self.instance.stats.request()
         await self.instance.latency()
         has_digest = request.headers.get("Authorization", "").lower().startswith("digest ")
-        for rule in self.instance.faults.fire(has_digest):
+        for rule in self.instance.faults.fire(has_digest, request.path):
             if rule["kind"] == "delay":
                 await asyncio.sleep(rule["delay_ms"] / 1000.0)
             elif rule["kind"] == "stale_nonce":
@@ -219,9 +221,12 @@ class PbxHttp:
             return text_response(soap.error_answer("unknown query"), 400, "text/xml")
         return text_response(answer, content_type="text/xml")
 
-    async def cfg_txt(self, _request):
+    async def cfg_txt(self, request):
+        layer = CFG_LAYERS.get(request.query.get(wn.CFG_LAYER_PARAMETER))
+        if layer is None:
+            return text_response("unknown layer", 400)
         self.instance.stats.count("cfgtxt", False)
-        return text_response(self.instance.config.text())
+        return text_response(self.instance.config.text(layer))
 
     async def command(self, request):
         self.instance.stats.count("config", True)

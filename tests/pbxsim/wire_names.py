@@ -40,6 +40,9 @@ REG_NO_PWD_FLAG = "reg-no-pwd"
 IP_FILTER_FLAG = "ip-filter"
 FILTER_KIND = "FILTER"              # config add PBX0 FILTER /name <name>
 FILTER_NAME_FLAG = "name"
+CFG_LAYER_PARAMETER = "layer"       # GET /cfg.txt?layer=written|active reads that layer (absent: current)
+CFG_LAYER_WRITTEN = "written"
+CFG_LAYER_ACTIVE = "active"
 COMMAND_OK = "ok"                   # body of a successful /!config command
 COMMAND_ERROR = "error"             # body "error <text>"
 

@@ -38,6 +38,12 @@ def test_change_command_round_trips_through_the_parser():
     assert cfgtxt.CfgText(command).flags("PBX0") == {"name": "main pbx", "reg-no-pwd": "0", "trace": True}
 
 
+def test_cfg_path_names_the_layer_in_a_query_parameter():
+    assert cfgtxt.cfg_path() == "/cfg.txt"
+    assert cfgtxt.cfg_path(cfgtxt.WRITTEN) == "/cfg.txt?layer=written"
+    assert cfgtxt.cfg_path(cfgtxt.ACTIVE) == "/cfg.txt?layer=active"
+
+
 def test_command_path_url_encodes_spaces_and_keeps_slashes():
     assert cfgtxt.command_path("config change PBX0 /reg-no-pwd 0") == "/!config%20change%20PBX0%20/reg-no-pwd%200"
 

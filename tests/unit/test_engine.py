@@ -133,3 +133,14 @@ def test_validation_runs_after_the_read_and_before_any_write(backend):
     with pytest.raises(ValueError):
         Engine(USERS, backend).converge([entry("alice", extension="99")], validate=refuse)
     assert backend.writes == []
+
+
+def test_warnings_of_the_validation_come_first_in_the_result(backend):
+    backend.records["alice"]["password"] = UNKNOWN
+    result = Engine(USERS, backend, check_mode=True).converge(
+        [entry("alice", password="pw"), entry("new", template="Later")],
+        validate=lambda entries, current: ["users[1].template: missing"])
+    assert result["warnings"][0] == "users[1].template: missing"
+    assert result["warnings"][1].startswith("the current password of 1 users")
+    assert result["changes"][1] == {"name": "new", "action": "create", "fields": ["name", "template"]}
+    assert backend.writes == []

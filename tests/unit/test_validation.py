@@ -76,11 +76,12 @@ def test_absent_users_are_not_checked_for_content():
 
 
 def test_template_filters_and_inheritance():
-    template = {"name": "T", "call_filter": "intern", "call_forward_filter": "nope", "inherit": ["Hotdesking", "X"],
-                "state": "present"}
+    template = {"name": "T", "call_filter": "intern", "call_forward_filter": "nope",
+                "inherit": ["Hotdesking", "X", "T"], "state": "present"}
     assert errors_of(validation.check_template, template, PBX, ["intern", "normal"]) == [
         "call_forward_filter: no filter 'nope' on the PBX (known: intern, normal)",
-        "inherit: no other config template 'X' on the PBX",
+        "inherit: no config template 'X' on the PBX",
+        "inherit: a config template cannot inherit from itself",
     ]
 
 
@@ -96,6 +97,31 @@ def test_hotdesk_user_must_exist_and_hw_id_must_be_free():
     assert errors_of(validation.check_hotdesk, entries, directory) == [
         "users[1]: no user 'ghost' on the PBX",
         "users[2]: hardware id 'carol' already belongs to PBX object 'Bob'",
+    ]
+
+
+LATER = "now, so a real run fails unless an earlier task creates it"
+
+
+def test_missing_references_only_warn_in_check_mode():
+    users = [user("alice", template="Later"), user("bob", template="Hotdesking")]
+    assert validation.check_users(users, PBX, check_mode=True) == [
+        "users[0].template: no config template 'Later' on the PBX " + LATER]
+    assert validation.check_users(users[1:], PBX, check_mode=True) == []
+    template = {"name": "T", "inherit": ["Later"], "state": "present"}
+    assert validation.check_template(template, PBX, [], check_mode=True) == [
+        "inherit: no config template 'Later' on the PBX " + LATER]
+    hotdesk = [{"user": "alice", "registered": True}, {"user": "new", "registered": True}]
+    assert validation.check_hotdesk(hotdesk, PBX, check_mode=True) == ["users[1]: no user 'new' on the PBX " + LATER]
+
+
+def test_check_mode_keeps_every_other_error():
+    errors = errors_of(validation.check_users, [user("x", template="Later", extension="1 0")], PBX, "users", True)
+    assert errors == ["users[0].extension: '1 0' may hold only digits, # and *"]
+    template = {"name": "T", "call_filter": "nope", "inherit": ["T"], "state": "present"}
+    assert errors_of(validation.check_template, template, PBX, ["intern"], True) == [
+        "call_filter: no filter 'nope' on the PBX (known: intern)",
+        "inherit: a config template cannot inherit from itself",
     ]
 
 

@@ -50,6 +50,22 @@ def test_reboot_drops_what_was_not_written(sim):
     assert "config change PBX0 /reg-no-pwd 1\n" in sim.get("/cfg.txt").text
 
 
+def test_cfg_txt_shows_the_written_and_active_layers_on_request(sim):
+    command(sim, "config change PBX0 /reg-no-pwd 1")
+    command(sim, "config write")
+    command(sim, "config change PBX0 /reg-no-pwd 0")
+    lines = dict((layer, sim.get("/cfg.txt?layer=%s" % layer).text.splitlines()[0])
+                 for layer in ("written", "active"))
+    assert sim.get("/cfg.txt").text.splitlines()[0] == "config change PBX0 /reg-no-pwd 0"
+    assert lines == {"written": "config change PBX0 /reg-no-pwd 1", "active": "config change PBX0 /reg-no-pwd 4"}
+    assert "config add PBX0 FILTER /name intern" in sim.get("/cfg.txt?layer=active").text
+
+
+def test_cfg_txt_refuses_an_unknown_layer(sim):
+    response = sim.get("/cfg.txt?layer=flash")
+    assert response.status_code == 400 and response.text == "unknown layer"
+
+
 def test_change_replaces_the_whole_module_line(sim):
     command(sim, "config change PBX0 /reg-no-pwd 0 /ip-filter 10.0.0.0/8")
     command(sim, "config change PBX0 /reg-no-pwd 2")

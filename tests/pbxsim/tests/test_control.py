@@ -123,6 +123,16 @@ def test_rate_fires_for_that_fraction_of_requests(sim):
     assert session.get(sim.url + "/cfg.txt", timeout=10).status_code == 200
 
 
+def test_a_fault_with_a_path_waits_for_a_request_to_that_path(sim):
+    session = ready_session(sim)
+    sim.control("POST", "faults", {"kind": "http500", "path": "/!config write"})
+    assert session.get(sim.url + "/cfg.txt", timeout=10).status_code == 200
+    assert session.get(sim.url + "/!config%20change%20PBX0%20/reg-no-pwd%200", timeout=10).text == "ok"
+    assert session.get(sim.url + "/!config%20write", timeout=10).status_code == 500
+    assert session.get(sim.url + "/!config%20write", timeout=10).text == "ok"
+    assert sim.control("GET", "faults") == []
+
+
 def test_control_calls_suffer_no_faults(sim):
     sim.control("POST", "faults", {"kind": "http500"})
     assert sim.control("GET", "stats")["requests"] == 0
@@ -131,7 +141,8 @@ def test_control_calls_suffer_no_faults(sim):
 
 @pytest.mark.parametrize("spec", [
     {"kind": "meteor"}, {"kind": "http500", "count": 0}, {"kind": "http500", "rate": 2},
-    {"kind": "delay", "delay_ms": "slow"}, {"kind": "http500", "count": True},
+    {"kind": "delay", "delay_ms": "slow"}, {"kind": "http500", "count": True}, {"kind": "http500", "path": "cfg.txt"},
+    {"kind": "http500", "path": 7},
 ])
 def test_bad_fault_descriptions_are_refused(sim, spec):
     sim.control("POST", "faults", spec, expect=400)

@@ -1,0 +1,115 @@
+# Copyright: contributors to innovaphone.pbx
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""pbx_settings over the current, written and active layers (contract 4): each lagging layer is brought up
+to date, so a run that failed after `config change` is finished by the next one."""
+
+import pytest
+
+from ansible_collections.innovaphone.pbx.plugins.module_utils import cfgtxt
+from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engine
+from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import (
+    SettingsBackend, settings_entry, settings_record)
+from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import PBX_SETTINGS
+
+FACTORY = {"reg-no-pwd": "4", "name": "main pbx"}
+OFFICE = [{"address": "192.0.2.0", "mask": "255.255.255.0"}]
+
+
+class LayeredPbx:
+    """cfg.txt in three layers, changed by the `!config` commands as a PBX does; logs reads and commands.
+    With `knows_layers=False` it ignores the layer parameter, as a PBX without it would."""
+
+    def __init__(self, current=None, written=None, active=None, knows_layers=True):
+        self.layers = dict((name, dict(flags or FACTORY)) for name, flags in (
+            ("current", current), (cfgtxt.WRITTEN, written), (cfgtxt.ACTIVE, active)))
+        self.knows_layers = knows_layers
+        self.reads = []
+        self.commands = []
+
+    def cfg(self, layer=None):
+        self.reads.append(layer)
+        shown = layer if layer and self.knows_layers else "current"
+        return cfgtxt.CfgText(cfgtxt.change_command("PBX0", self.layers[shown]))
+
+    def command(self, text):
+        self.commands.append(text)
+        if text == "config write":
+            self.layers[cfgtxt.WRITTEN] = dict(self.layers["current"])
+        elif text == "config activate":
+            self.layers[cfgtxt.ACTIVE] = dict(self.layers["current"])
+        else:
+            self.layers["current"] = cfgtxt.CfgText(text).flags("PBX0")
+        return "ok"
+
+
+def converge(pbx, check_mode=False, **wanted):
+    engine = Engine(PBX_SETTINGS, SettingsBackend(pbx, wanted), check_mode, diff_mode=True)
+    return engine.converge([settings_entry(wanted)])
+
+
+def test_a_new_value_is_changed_written_and_activated():
+    pbx = LayeredPbx()
+    result = converge(pbx, registrations_without_password=0)
+    assert pbx.commands == ['config change PBX0 /reg-no-pwd 0 /name "main pbx"', "config write", "config activate"]
+    assert result["changes"] == [{"module": "PBX0", "action": "update",
+                                  "fields": ["inactive", "registrations_without_password", "unwritten"]}]
+    assert result["diff"]["before"]["PBX0"]["unwritten"] is True
+    assert result["settings"][0] == {"module": "PBX0", "registrations_without_password": 0, "ip_filter": [],
+                                     "unwritten": False, "inactive": False}
+    assert all(flags["reg-no-pwd"] == "0" for flags in pbx.layers.values())
+
+
+@pytest.mark.parametrize("written, commands, fields", [
+    (FACTORY, ["config write", "config activate"], ["inactive", "unwritten"]),
+    ({"reg-no-pwd": "0"}, ["config activate"], ["inactive"]),
+], ids=["write failed", "activate failed"])
+def test_a_run_that_failed_after_the_change_is_finished(written, commands, fields):
+    pbx = LayeredPbx(current={"reg-no-pwd": "0"}, written=written)
+    result = converge(pbx, registrations_without_password=0)
+    assert result["changed"] and pbx.commands == commands
+    assert result["changes"][0]["fields"] == fields
+    assert pbx.layers[cfgtxt.WRITTEN] == pbx.layers[cfgtxt.ACTIVE] == {"reg-no-pwd": "0"}
+    again = converge(pbx, registrations_without_password=0)
+    assert not again["changed"] and pbx.commands == commands
+
+
+def test_each_layer_is_read_once_per_read_and_only_when_a_setting_is_given():
+    pbx = LayeredPbx()
+    result = converge(pbx)
+    assert pbx.reads == [None] and not result["changed"]
+    assert "unwritten" not in result["settings"][0]
+    pbx.reads = []
+    converge(pbx, registrations_without_password=4)
+    assert pbx.reads == [None, cfgtxt.WRITTEN, cfgtxt.ACTIVE]
+
+
+def test_only_the_given_settings_are_compared_in_every_layer():
+    pbx = LayeredPbx(written={"reg-no-pwd": "4", "ip-filter": "10.0.0.0/255.0.0.0"})
+    assert not converge(pbx, registrations_without_password=4)["changed"]
+    assert converge(pbx, check_mode=True, ip_filter=[])["changes"][0]["fields"] == ["unwritten"]
+
+
+def test_check_mode_predicts_and_sends_nothing():
+    pbx = LayeredPbx(current={"reg-no-pwd": "0"})
+    result = converge(pbx, check_mode=True, registrations_without_password=0, ip_filter=OFFICE)
+    assert pbx.commands == []
+    assert result["changes"][0]["fields"] == ["inactive", "ip_filter", "unwritten"]
+    assert result["settings"][0]["ip_filter"] == OFFICE and result["settings"][0]["unwritten"] is False
+
+
+@pytest.mark.parametrize("current, commands", [
+    (FACTORY, 3),
+    ({"reg-no-pwd": "0"}, 0),
+])
+def test_a_pbx_without_the_layer_parameter_works_as_without_layers(current, commands):
+    pbx = LayeredPbx(current=current, written=FACTORY, active=FACTORY, knows_layers=False)
+    converge(pbx, registrations_without_password=0)
+    assert len(pbx.commands) == commands
+
+
+def test_pending_settings_compare_each_layer_with_the_current_one():
+    pbx = LayeredPbx(current={"reg-no-pwd": "0"}, written={"reg-no-pwd": "0"})
+    flags = pbx.cfg().flags("PBX0")
+    assert settings_record(pbx, flags, PBX_SETTINGS.decode(flags)) == {
+        "registrations_without_password": 0, "ip_filter": [], "unwritten": False, "inactive": True}
