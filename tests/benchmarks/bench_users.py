@@ -36,20 +36,21 @@ def converge(sim, bench_users):
 
 
 def main(sizes):
-    sim = Sim(tempfile.mkdtemp(prefix="bench-users-")).start()
-    try:
-        print("| users | run | changed | wall time (s) | requests | reads | writes | bulk reads | SOAP writes |")
-        print("|---:|---|---|---:|---:|---:|---:|---:|---:|")
-        for size in sizes:
-            sim.reset()
-            bench_users = users(size)
-            for run in ("first", "second"):
-                seconds, changed, stats = converge(sim, bench_users)
-                print("| %d | %s | %s | %.1f | %d | %d | %d | %d | %d |" % (
-                    size, run, changed, seconds, stats["requests"], stats["reads"], stats["writes"],
-                    stats["interfaces"]["bulk"]["reads"], stats["interfaces"]["soap"]["writes"]), flush=True)
-    finally:
-        sim.stop()
+    with tempfile.TemporaryDirectory(prefix="bench-users-") as workdir:
+        sim = Sim(workdir).start()
+        try:
+            print("| users | run | changed | wall time (s) | requests | reads | writes | bulk reads | SOAP writes |")
+            print("|---:|---|---|---:|---:|---:|---:|---:|---:|")
+            for size in sizes:
+                sim.reset()
+                bench_users = users(size)
+                for run in ("first", "second"):
+                    seconds, changed, stats = converge(sim, bench_users)
+                    print("| %d | %s | %s | %.1f | %d | %d | %d | %d | %d |" % (
+                        size, run, changed, seconds, stats["requests"], stats["reads"], stats["writes"],
+                        stats["interfaces"]["bulk"]["reads"], stats["interfaces"]["soap"]["writes"]), flush=True)
+        finally:
+            sim.stop()
 
 
 if __name__ == "__main__":
