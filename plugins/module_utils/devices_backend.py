@@ -51,8 +51,9 @@ GATEKEEPER_SETTINGS = (("id", DEVICES["setting_gk_id"]), ("primary", DEVICES["se
 SCRIPT = DEVICES["setting_script"]
 # How often wait_for_device asks GetProvisionedDevice, in case the DeviceProvisioned event is lost.
 POLL_SECONDS = 2.0
-# A flag of an update-script line whose value is a secret: /gk-pwd, /pwd, /password, /pass, /secret, /key.
-SECRET_FLAG = re.compile(r"^/[\w-]*(pwd|pass|secret|key)[\w-]*$", re.IGNORECASE)
+# A flag of an update-script line whose value is a secret (/gk-pwd, /pwd, /password, /pass, /secret, /key), the
+# blanks after it and its value: one word, or a double-quoted one that may hold blanks.
+SECRET_VALUE = re.compile(r'(?<!\S)(/[\w-]*(?:pwd|pass|secret|key)[\w-]*[ \t]+)("[^"\n]*"?\S*|\S+)', re.IGNORECASE)
 
 JSON_BOOL = Codec(bool, bool)
 CATEGORIES = Resource("categories", "name", [
@@ -201,14 +202,7 @@ class DevicesEngine(Engine):
 
 def masked_script(script):
     """An update script with the value after every secret flag (such as /gk-pwd) replaced by the placeholder."""
-    lines = []
-    for line in script.split("\n"):
-        words = line.split(" ")
-        for index in range(1, len(words)):
-            if SECRET_FLAG.match(words[index - 1]) and words[index]:
-                words[index] = PLACEHOLDER
-        lines.append(" ".join(words))
-    return "\n".join(lines)
+    return SECRET_VALUE.sub(lambda match: match.group(1) + PLACEHOLDER, script)
 
 
 def normalised_script(script):

@@ -278,3 +278,16 @@ def test_masked_script_hides_values_of_secret_flags_only():
 ])
 def test_login_domain(params, domain):
     assert db.login_domain(params) == domain
+
+
+@pytest.mark.parametrize("line, shown", [
+    ("config add PHONE SIG /gk-pwd  Pass-1", "config add PHONE SIG /gk-pwd  %s"),
+    ("config add PHONE SIG /gk-pwd\tPass-2 /h323 base", "config add PHONE SIG /gk-pwd\t%s /h323 base"),
+    ('config add PHONE SIG /gk-pwd "Pass 3" /h323 base', "config add PHONE SIG /gk-pwd %s /h323 base"),
+], ids=["two spaces", "tab", "quoted"])
+def test_masked_script_hides_a_secret_however_it_is_separated_or_quoted(line, shown):
+    assert db.masked_script(line) == shown % PLACEHOLDER
+
+
+def test_masked_script_never_takes_a_value_from_the_next_line():
+    assert db.masked_script("config add X /pwd\nconfig write") == "config add X /pwd\nconfig write"
