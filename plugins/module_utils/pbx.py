@@ -81,10 +81,20 @@ def is_template(element):
     return any(child.tag == "pseudo" and child.get("type") == "config" for child in element)
 
 
+# The PBX compares these case-insensitively (contract 2); e164 compares exactly.
+CASE_INSENSITIVE = ("cn", "h323", "hw")
+
+
+def _fold(attribute, value):
+    return value.lower() if attribute in CASE_INSENSITIVE else value
+
+
 def hotdesk_device(element):
-    """The hot-desking <device> of a user: hw equal to the user's own h323 name (contract 2)."""
+    """The hot-desking <device> of a user: hw equal to the user's own h323 name, in any case (contract 2)."""
     name = element.get("h323")
-    return next((d for d in element.findall("device") if name and d.get("hw") == name), None)
+    if not name:
+        return None
+    return next((d for d in element.findall("device") if _fold("hw", d.get("hw", "")) == _fold("hw", name)), None)
 
 
 def hotdesk_record(element):
@@ -92,14 +102,6 @@ def hotdesk_record(element):
     device = hotdesk_device(element)
     attributes = dict(device.attrib if device is not None else {}, h323=element.get("h323"))
     return dict(HOTDESK_REGISTRATIONS.decode(attributes), registered=device is not None)
-
-
-# The PBX compares these case-insensitively (contract 2); e164 compares exactly.
-CASE_INSENSITIVE = ("cn", "h323", "hw")
-
-
-def _fold(attribute, value):
-    return value.lower() if attribute in CASE_INSENSITIVE else value
 
 
 class Directory:

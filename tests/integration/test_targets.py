@@ -23,6 +23,7 @@ def test_hotdesk_registration(sim):
         sim.admin('<add><user cn="%s" h323="%s"/></add>' % (name.capitalize(), name))
     sim.admin('<add><user cn="Carol" h323="carol"><device hw="0090330000c0" text="desk phone"/></user></add>')
     sim.admin('<add><user cn="Dave" h323="dave"><device hw="erin" text="taken"/></user></add>')
+    sim.admin('<add><user cn="Frank" h323="frank"><device hw="FRANK" text="Hotdesking" app="phone"/></user></add>')
     assert_passed(run_target(sim, "hotdesk_registration"))
 
 
