@@ -155,9 +155,7 @@ class ObjectBackend:
         return soap.new_object(self.resource.encode(record))
 
     def update(self, key, changes):
-        attributes = self.resource.encode(changes)
-        password = attributes.pop("pwd", None)
-        self.pbx.admin(soap.command("modify", soap.edited(self.elements()[key], attributes, password)))
+        self.pbx.admin(soap.command("modify", soap.edited(self.elements()[key], self.resource.encode(changes))))
 
     def delete(self, key):
         self.pbx.admin(soap.delete(self.elements()[key].get("cn")))

@@ -95,20 +95,20 @@ def new_object(attributes, children=()):
     return element
 
 
-def edited(obj, attributes, password=None):
-    """The complete object for `modify`: every attribute and child kept, `attributes` applied
-    (an empty value removes the attribute), the password kept unless a new one is given."""
+def edited(obj, attributes):
+    """The complete object for `modify`: every attribute and child kept, the password too unless `attributes`
+    name `pwd`, and `attributes` applied (an empty value removes the attribute, so an empty pwd clears it)."""
     result = copy.deepcopy(obj)
     for name in NOT_WRITTEN_ATTRIBUTES:
         result.attrib.pop(name, None)
     for child in [c for c in result if c.tag in NOT_WRITTEN_CHILDREN]:
         result.remove(child)
+    result.set("pwd", KEEP_PASSWORD)
     for name, value in attributes.items():
         if value:
             result.set(name, value)
         else:
             result.attrib.pop(name, None)
-    result.set("pwd", password or KEEP_PASSWORD)
     return result
 
 

@@ -54,7 +54,7 @@ options:
         type: str
       password:
         description:
-          - Password of the user, at most 23 characters.
+          - Password of the user, at most 23 characters. An empty string removes it.
           - When it is compared depends on O(update_password).
         type: str
       hide_from_ldap:
@@ -173,7 +173,8 @@ USER_OPTIONS = dict(
 def converge(module):
     params = module.params
     pbx = connect(module)
-    compare_passwords = params["update_password"] == "always" and any(u["password"] for u in params["users"])
+    compare_passwords = params["update_password"] == "always" and any(
+        u["password"] is not None for u in params["users"])
     key = pbx.key(params["pbx_password"]) if compare_passwords and params["pbx_password"] else None
     backend = UserBackend(pbx, key)
     engine = Engine(USERS, backend, module.check_mode, module._diff, params["update_password"],

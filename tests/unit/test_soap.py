@@ -70,8 +70,13 @@ def test_edited_keeps_everything_it_does_not_manage():
 
 
 def test_edited_removes_emptied_attributes_and_sets_a_new_password():
-    edited = soap.edited(ET.fromstring('<user cn="a" dn="x" pwd="********"/>'), {"dn": ""}, password="new-pw")
+    edited = soap.edited(ET.fromstring('<user cn="a" dn="x" pwd="********"/>'), {"dn": "", "pwd": "new-pw"})
     assert edited.attrib == {"cn": "a", "pwd": "new-pw"}
+
+
+def test_edited_clears_the_password_given_as_empty():
+    edited = soap.edited(ET.fromstring('<user cn="a" pwd="********" pwdx="abcd"/>'), {"pwd": ""})
+    assert edited.attrib == {"cn": "a"}
 
 
 def test_new_object_leaves_out_empty_values():
