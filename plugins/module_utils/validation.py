@@ -95,11 +95,15 @@ def check_users(entries, directory, list_name="users", check_mode=False):
                        "truncate" % MAX_USER_PASSWORD)
         if template and template not in directory.templates:
             errors.missing(where(list_name, index, "template"), "no config template %r on the PBX" % template)
-        for field, attribute, what in (("name", "h323", "username"), ("long_name", "cn", "long name"),
-                                       ("extension", "e164", "extension")):
-            if entry.get(field):
-                check_owner(errors, where(list_name, index, field), directory.owner(attribute, entry[field]),
-                            entry["name"], entry[field], what)
+        long_name = entry.get("long_name")
+        if not long_name and directory.owner("h323", entry["name"]) is None:
+            long_name = entry["name"]  # what a new user without a long name gets (UserBackend.new_element)
+        for field, value, attribute, what in (("name", entry["name"], "h323", "username"),
+                                              ("long_name", long_name, "cn", "long name"),
+                                              ("extension", extension, "e164", "extension")):
+            if value:
+                check_owner(errors, where(list_name, index, field), directory.owner(attribute, value),
+                            entry["name"], value, what)
     return errors.check()
 
 

@@ -132,3 +132,8 @@ def test_settings():
         {"address": "192.0.2.0", "mask": "255.255.255.0"}, {"address": "300.1.1.1", "mask": "255.0.0.0"}]})
     assert errors[0] == "registrations_without_password: must be 0 or more, not -1"
     assert errors[1].startswith("ip_filter[1]: not an IPv4 address and mask: ") and len(errors) == 2
+
+
+def test_a_new_user_without_long_name_takes_its_name_as_long_name():
+    errors = errors_of(validation.check_users, [user("queue"), user("alice"), user("Later")], PBX)
+    assert errors == ["users[0].long_name: long name 'queue' already belongs to PBX object 'Queue'"]
