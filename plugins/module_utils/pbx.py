@@ -32,12 +32,12 @@ class Pbx:
             raise self.client.error(str(exc))
 
     def admin(self, command):
-        """Run one Admin() command element and return the answer element."""
+        """Run one Admin() command element (on one object) and return the answer element."""
         body = self.client.post(soap.SOAP_PATH, soap.envelope(command), soap.HEADERS)
         try:
             return soap.unwrap(body)
         except soap.SoapError as exc:
-            raise self.client.error("%s: %s" % (command.tag, exc))
+            raise self.client.error("%s %r: %s" % (command.tag, command[0].get("cn"), exc))
 
     def _bulk(self, path):
         return self._checked(lambda text: soap.checked(soap.parse_xml(text, "the bulk read")), self.client.get(path))
