@@ -134,6 +134,8 @@ def main():
         rollout=dict(type="bool", default=False),
         wait_for_device=dict(type="int", default=0),
     ))
+    if module.params["wait_for_device"] < 0:
+        module.fail_json(msg="wait_for_device: must be 0 or more, not %d" % module.params["wait_for_device"])
     if module.check_mode:
         module.exit_json(changed=True, msg="would create a provisioning code for category %s" % (
             module.params["category"]))

@@ -109,3 +109,10 @@ def test_missing_websocket_client_is_reported(peer, capsys, monkeypatch):
 def test_missing_domain_is_reported(peer, capsys):
     result, _out = run_module(devices_category, capsys, name="X", devices_url="ws://127.0.0.1:1")
     assert result["failed"] and "devices_domain is not set" in result["msg"]
+
+
+def test_provisioning_code_refuses_a_negative_wait_before_asking_for_a_code(peer, capsys):
+    peer.add_category("PBX1 Hotdesking", config=True)
+    result, _out = run_module(provisioning_code, capsys, category="PBX1 Hotdesking", wait_for_device=-1)
+    assert result["failed"] and result["msg"] == "wait_for_device: must be 0 or more, not -1"
+    assert peer.sent == [] and peer.codes == {}
