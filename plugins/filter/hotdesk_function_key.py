@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.module_utils.six import string_types
 
 # The phone's update script takes the user config as URL-encoded XML: '<' and '>' as lower-case %3c/%3e,
@@ -49,6 +50,10 @@ def hotdesk_function_key(key_id, label="hot-desking", logout_label="log out", pb
         raise AnsibleFilterError("hotdesk_function_key: key id and user_config must be integers")
     if key_id < 0 or not 0 <= user_config <= 99999:
         raise AnsibleFilterError("hotdesk_function_key: key id must be >= 0 and user_config 0..99999")
+    try:
+        pbx = boolean(pbx)
+    except TypeError:
+        raise AnsibleFilterError("hotdesk_function_key: pbx must be a boolean")
     xml = "<user><f id='%d' label='%s'><hotdesk label='%s' pbx='%s'/></f></user>" % (
         key_id,
         _xml_attr(_label(label, "label")),

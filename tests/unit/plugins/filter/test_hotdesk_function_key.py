@@ -38,3 +38,13 @@ def test_quote_in_label_cannot_break_the_attribute():
 def test_bad_input_is_a_filter_error(args):
     with pytest.raises(AnsibleFilterError):
         hotdesk_function_key(*args)
+
+
+@pytest.mark.parametrize("pbx, flag", [(False, "0"), ("false", "0"), ("no", "0"), (True, "1"), ("yes", "1")])
+def test_pbx_takes_the_boolean_words_of_ansible(pbx, flag):
+    assert unquote_plus(hotdesk_function_key(0, pbx=pbx)).endswith("pbx='%s'/></f></user>" % flag)
+
+
+def test_pbx_that_is_no_boolean_is_a_filter_error():
+    with pytest.raises(AnsibleFilterError, match="pbx must be a boolean"):
+        hotdesk_function_key(0, pbx="maybe")
