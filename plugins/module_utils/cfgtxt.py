@@ -99,6 +99,11 @@ def change_command(module, flags):
     return ("config change %s %s" % (module, format_flags(flags))).strip()
 
 
+def command_name(command):
+    """A command without its flags, whose values may be secrets: how messages name it."""
+    return command.split(" /", 1)[0]
+
+
 def command_path(command):
     """The URL path that runs a command: `/!` and the command URL-encoded."""
     return "/!" + quote(command, safe="/")

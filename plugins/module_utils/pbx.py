@@ -71,10 +71,11 @@ class Pbx:
 
     def command(self, text):
         """Run a `!` command and return its answer text."""
+        name = cfgtxt.command_name(text)
         try:
-            return cfgtxt.command_result(self.client.get(cfgtxt.command_path(text)))
+            return cfgtxt.command_result(self.client.get(cfgtxt.command_path(text), shown="/!" + name))
         except cfgtxt.CommandError as exc:
-            raise self.client.error("command %s failed: %s" % (text.split(" /", 1)[0], exc))
+            raise self.client.error("command %s failed: %s" % (name, exc))
 
 
 def is_template(element):

@@ -93,9 +93,14 @@ class HttpClient:
     def error(self, message):
         return PbxError(redact_text(message, self._secrets))
 
-    def request(self, method, path, body=None, headers=None):
-        """Send a request and return the response text; PbxError on failure after the retries."""
+    def request(self, method, path, body=None, headers=None, shown=None):
+        """Send a request and return the response text; PbxError on failure after the retries.
+
+        Errors name the request `shown` (by default the path without its query), so that a path carrying values
+        (a `!` command) can be named without them.
+        """
         url = self.base_url + path
+        shown = shown or path.split("?")[0]
         for attempt in range(ATTEMPTS):
             last = attempt == ATTEMPTS - 1
             try:
@@ -103,10 +108,11 @@ class HttpClient:
                 response = self.session.request(method, url, data=body, headers=headers, timeout=self._timeout,
                                                 verify=self.verify)
             except requests.exceptions.SSLError as exc:
-                raise self.error("TLS error talking to %s: %s" % (self.base_url, exc))
+                raise self.error("TLS error talking to %s: %s" % (self.base_url, str(exc).replace(path, shown)))
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 if last:
-                    raise self.error("cannot reach %s after %d attempts: %s" % (self.base_url, ATTEMPTS, exc))
+                    raise self.error("cannot reach %s after %d attempts: %s" % (
+                        self.base_url, ATTEMPTS, str(exc).replace(path, shown)))
                 self._sleep(backoff_seconds(attempt))
                 continue
             if is_stale_nonce(response) and not last:
@@ -116,19 +122,19 @@ class HttpClient:
             if response.status_code in RETRY_STATUSES and not last:
                 self._sleep(backoff_seconds(attempt, retry_after_seconds(response.headers.get("Retry-After"))))
                 continue
-            return self._checked(method, path, response)
+            return self._checked(method, shown, response)
         raise self.error("no answer from %s" % self.base_url)  # not reached: the last attempt returns or raises
 
-    def _checked(self, method, path, response):
+    def _checked(self, method, shown, response):
         if response.status_code == 401:
             raise self.error("authentication failed for user %s at %s (HTTP 401)" % (self._username, self.base_url))
         if response.status_code >= 400:
             raise self.error("%s %s answered HTTP %d: %s" % (
-                method, path.split("?")[0], response.status_code, response.text[:200].strip()))
+                method, shown, response.status_code, response.text[:200].strip()))
         return response.text
 
-    def get(self, path):
-        return self.request("GET", path)
+    def get(self, path, shown=None):
+        return self.request("GET", path, shown=shown)
 
     def post(self, path, body, headers):
         return self.request("POST", path, body=body, headers=headers)

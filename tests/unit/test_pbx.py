@@ -1,14 +1,16 @@
 # Copyright: contributors to innovaphone.pbx
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""PBX objects as the modules see them (the hot-desking registration of a user), and PBX refusals."""
+"""PBX objects as the modules see them (the hot-desking registration of a user), and failed writes."""
 
 import xml.etree.ElementTree as ET
+from urllib.parse import unquote
 from xml.sax.saxutils import escape
 
 import pytest
+import requests
 
-from ansible_collections.innovaphone.pbx.plugins.module_utils import soap
+from ansible_collections.innovaphone.pbx.plugins.module_utils import cfgtxt, soap
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import Pbx, hotdesk_record
 from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import HttpClient, PbxError
 
@@ -39,3 +41,37 @@ def test_a_refused_write_names_the_object():
         Pbx(client).admin(soap.command("modify", user))
     assert str(caught.value) == ("modify 'Hot Desk Base': the PBX refused: hardware id 0090331234 already used by "
                                  "Bob")
+
+
+class Answer:
+    def __init__(self, status, text=""):
+        self.status_code, self.text, self.headers = status, text, {}
+
+
+COMMAND = "config change PBX0 /pwd Flag-Value-1 /reg-no-pwd 0"
+
+
+def failing_command(answer):
+    """The error of running COMMAND when every request ends in `answer` (a response or an exception)."""
+    client = HttpClient("http://pbx.test", "admin", "admin-pw", sleep=lambda seconds: None)
+
+    def request(method, url, **kwargs):
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    client.session.request = request
+    with pytest.raises(PbxError) as caught:
+        Pbx(client).command(COMMAND)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("answer", [
+    Answer(200, "error bad flag"),
+    Answer(500, "internal error"),
+    requests.exceptions.ConnectionError("Max retries exceeded with url: " + cfgtxt.command_path(COMMAND)),
+], ids=["refused", "HTTP 500", "unreachable"])
+def test_a_failed_command_is_named_without_its_flag_values(answer):
+    message = failing_command(answer)
+    assert "config change PBX0" in message
+    assert "Flag-Value-1" not in message and "Flag-Value-1" not in unquote(message)
