@@ -78,7 +78,6 @@ class HttpClient:
         self.verify = (ca_path or True) if validate_certs else False
         self.session = requests.Session()
         self.session.auth = self._auth()
-        self.requests_made = 0
 
     def _auth(self):
         if self._basic:
@@ -104,7 +103,6 @@ class HttpClient:
         for attempt in range(ATTEMPTS):
             last = attempt == ATTEMPTS - 1
             try:
-                self.requests_made += 1
                 response = self.session.request(method, url, data=body, headers=headers, timeout=self._timeout,
                                                 verify=self.verify)
             except requests.exceptions.SSLError as exc:
