@@ -108,8 +108,7 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import 
 def wanted(params, current):
     """One entry per user concerned: the listed users, and with `exclusive` every other registered user."""
     if params["state"] == "absent":
-        # A user that does not exist has no registration to remove.
-        return [{"user": name, "registered": False} for name in params["users"] if name in current]
+        return [{"user": name, "registered": False} for name in params["users"]]
     entries = [{"user": name, "registered": True, "app": params["app"], "text": params["text"]}
                for name in params["users"]]
     if params["exclusive"]:
@@ -123,8 +122,10 @@ def converge(module):
     backend = HotdeskBackend(connect(module))
     engine = Engine(HOTDESK_REGISTRATIONS, backend, module.check_mode, module._diff)
     current = engine.read()
-    return engine.converge(wanted(module.params, current), current,
-                           validate=lambda entries, _current: check_hotdesk(
+    entries = wanted(module.params, current)
+    # A user that does not exist has no registration to remove; errors still count the entries as given.
+    return engine.converge([e for e in entries if e["registered"] or e["user"] in current], current,
+                           validate=lambda _entries, _current: check_hotdesk(
                                entries, backend.directory, check_mode=module.check_mode))
 
 
