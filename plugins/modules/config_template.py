@@ -15,7 +15,8 @@ version_added: 0.1.0
 description:
   - Creates, updates or deletes a config template (PBX Manager "Templates"), such as the hot-desking
     template of innovaphone's Step-by-Step Hot Desking how-to.
-  - Compares only the options given; an update keeps every other attribute and child of the template.
+  - Compares only the options given, and O(inherit), whose default is no template; an update keeps every other
+    attribute and child of the template.
   - Fails before writing anything when a named call filter or inherited template does not exist on the PBX.
 author:
   - innovaphone.pbx maintainers (@innovaphone-pbx)

@@ -17,8 +17,8 @@ description:
     Step-by-Step Hot Desking how-to does with the Phone configuration ("Assign category to Phone configuration")
     and the expert configuration C(Hot Desking) ("Create Expert configuration").
   - A configuration is identified by its type and name within the domain.
-  - Only the configuration named is read and written; the category assignments of other configurations stay as
-    they are. Settings of a phone configuration that this module has no option for are kept.
+  - Only the configuration named is written; the category assignments of other configurations stay as they are.
+    Settings of a phone configuration that this module has no option for are kept.
 author:
   - innovaphone.pbx maintainers (@innovaphone-pbx)
 options:
