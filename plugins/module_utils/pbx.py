@@ -171,14 +171,16 @@ class TemplateBackend(ObjectBackend):
 
 
 class UserBackend(ObjectBackend):
-    """Users; with the PBX key, current passwords are decrypted from pwdx so they can be compared."""
+    """Users; with the PBX key, the current passwords of the `listed` users are decrypted from pwdx so they can be
+    compared (any other reads as UNKNOWN: the pwdx of a user the module does not manage cannot fail a run)."""
 
     resource = USERS
     kind = "users"
 
-    def __init__(self, pbx, key=None):
+    def __init__(self, pbx, key=None, listed=()):
         super(UserBackend, self).__init__(pbx)
         self.key = key
+        self.listed = frozenset(listed)
 
     def record(self, element):
         record = super(UserBackend, self).record(element)
@@ -186,7 +188,7 @@ class UserBackend(ObjectBackend):
         return record
 
     def password(self, element):
-        if self.key is None:
+        if self.key is None or element.get("h323") not in self.listed:
             return UNKNOWN
         pwdx = element.get("pwdx")
         if not pwdx:

@@ -176,7 +176,7 @@ def converge(module):
     compare_passwords = params["update_password"] == "always" and any(
         u["password"] is not None for u in params["users"])
     key = pbx.key(params["pbx_password"]) if compare_passwords and params["pbx_password"] else None
-    backend = UserBackend(pbx, key)
+    backend = UserBackend(pbx, key, [u["name"] for u in params["users"]])
     engine = Engine(USERS, backend, module.check_mode, module._diff, params["update_password"],
                     unreadable_hint=" (give pbx_password to compare it)")
     return engine.converge(params["users"], validate=lambda entries, _current: check_users(

@@ -1,7 +1,7 @@
 # Copyright: contributors to innovaphone.pbx
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""PBX objects as the modules see them (the hot-desking registration of a user), and failed writes."""
+"""PBX objects as the modules see them (hot-desking registrations, user passwords), and failed writes."""
 
 import xml.etree.ElementTree as ET
 from urllib.parse import unquote
@@ -10,8 +10,10 @@ from xml.sax.saxutils import escape
 import pytest
 import requests
 
-from ansible_collections.innovaphone.pbx.plugins.module_utils import cfgtxt, soap
-from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import Pbx, hotdesk_record
+from ansible_collections.innovaphone.pbx.plugins.module_utils import cfgtxt, crypto, soap
+from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engine
+from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import Pbx, UserBackend, hotdesk_record
+from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import USERS
 from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import HttpClient, PbxError
 
 
@@ -75,3 +77,29 @@ def test_a_failed_command_is_named_without_its_flag_values(answer):
     message = failing_command(answer)
     assert "config change PBX0" in message
     assert "Flag-Value-1" not in message and "Flag-Value-1" not in unquote(message)
+
+
+class ObjectsPbx:
+    """A PBX whose bulk read answers `objects` (XML text) and that keeps the Admin() commands it is sent."""
+
+    def __init__(self, objects):
+        self.elements = soap.objects(ET.fromstring("<show>%s</show>" % objects))
+        self.sent = []
+        self.client = HttpClient("http://pbx.test", "admin", "admin-pw")
+
+    def objects(self):
+        return self.elements
+
+    def admin(self, command):
+        self.sent.append(soap.to_text(command))
+
+
+def test_only_the_passwords_of_the_listed_users_are_decrypted():
+    key = crypto.pbx_key("00112233445566778899aabbccddeeff", "pbx-secret")
+    pbx = ObjectsPbx('<user cn="Alice" h323="alice" pwd="********" pwdx="%s"/>'
+                     '<user cn="Old" h323="old" pwd="********" pwdx="%s"/>' % (
+                         crypto.encrypt_password(key, "alice-pw"), "ff" * 24))
+    entry = dict((f.name, None) for f in USERS.fields)
+    entry.update(name="alice", password="alice-pw", state="present")
+    result = Engine(USERS, UserBackend(pbx, key, ["alice"])).converge([entry])
+    assert not result["changed"] and pbx.sent == []
