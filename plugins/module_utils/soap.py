@@ -90,9 +90,9 @@ def delete(cn):
 
 def new_object(attributes, children=()):
     """A <user> element from attributes (empty values left out) and child elements."""
-    element = ET.Element("user", dict((k, v) for k, v in attributes.items() if v))
-    element.extend(children)
-    return element
+    obj = element("user", attributes)
+    obj.extend(children)
+    return obj
 
 
 def edited(obj, attributes):
@@ -113,4 +113,5 @@ def edited(obj, attributes):
 
 
 def element(tag, attributes):
+    """An element with the non-empty attributes (the PBX stores no empty ones, contract 2)."""
     return ET.Element(tag, dict((k, v) for k, v in attributes.items() if v))
