@@ -73,6 +73,16 @@ def check_unique(errors, entries, field, list_name, exact=False):
             seen.setdefault(folded, index)
 
 
+def check_spelling(errors, place, directory, name):
+    """Whether the PBX spells user `name` as given; else an error, as the modules key users exactly and a removal
+    would find nothing and report no change."""
+    owner = directory.owner("h323", name)
+    if owner is not None and owner.get("h323") != name:
+        errors.add(place, "%r is spelt %r on the PBX" % (name, owner.get("h323")))
+        return False
+    return True
+
+
 def check_owner(errors, place, owner, name, value, what):
     """An object other than user `name` holding `value` is a conflict."""
     if owner is not None and owner.get("h323") != name:
@@ -86,6 +96,7 @@ def check_users(entries, directory, list_name="users", check_mode=False):
     check_unique(errors, entries, "extension", list_name, exact=True)
     for index, entry in enumerate(entries):
         if entry.get("state", "present") == "absent":
+            check_spelling(errors, where(list_name, index, "name"), directory, entry["name"])
             continue
         extension, password, template = entry.get("extension"), entry.get("password"), entry.get("template")
         if extension and not EXTENSION.match(extension):
@@ -132,7 +143,7 @@ def check_hotdesk(entries, directory, list_name="users", check_mode=False):
     check_unique(errors, entries, "user", list_name)
     for index, entry in enumerate(entries):
         name = entry["user"]
-        if not entry.get("registered"):
+        if not check_spelling(errors, where(list_name, index), directory, name) or not entry.get("registered"):
             continue
         if name not in directory.users:
             errors.missing(where(list_name, index), "no user %r on the PBX" % name)

@@ -137,3 +137,11 @@ def test_settings():
 def test_a_new_user_without_long_name_takes_its_name_as_long_name():
     errors = errors_of(validation.check_users, [user("queue"), user("alice"), user("Later")], PBX)
     assert errors == ["users[0].long_name: long name 'queue' already belongs to PBX object 'Queue'"]
+
+
+def test_a_name_in_another_case_than_on_the_pbx_is_an_error_also_for_removal():
+    assert errors_of(validation.check_users, [user("ALICE", state="absent")], PBX) == [
+        "users[0].name: 'ALICE' is spelt 'alice' on the PBX"]
+    hotdesk = [{"user": "Bob", "registered": False}, {"user": "ALICE", "registered": True}]
+    assert errors_of(validation.check_hotdesk, hotdesk, PBX, "users", True) == [
+        "users[0]: 'Bob' is spelt 'bob' on the PBX", "users[1]: 'ALICE' is spelt 'alice' on the PBX"]
