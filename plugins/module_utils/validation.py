@@ -73,12 +73,11 @@ def check_unique(errors, entries, field, list_name, exact=False):
             seen.setdefault(folded, index)
 
 
-def check_spelling(errors, place, directory, name):
-    """Whether the PBX spells user `name` as given; else an error, as the modules key users exactly and a removal
-    would find nothing and report no change."""
-    owner = directory.owner("h323", name)
-    if owner is not None and owner.get("h323") != name:
-        errors.add(place, "%r is spelt %r on the PBX" % (name, owner.get("h323")))
+def check_spelling(errors, place, owner, attribute, name):
+    """Whether the PBX `owner` of `name` (if any) spells it as given; else an error, as the modules key objects
+    exactly and a removal would find nothing and report no change."""
+    if owner is not None and owner.get(attribute) != name:
+        errors.add(place, "%r is spelt %r on the PBX" % (name, owner.get(attribute)))
         return False
     return True
 
@@ -96,7 +95,8 @@ def check_users(entries, directory, list_name="users", check_mode=False):
     check_unique(errors, entries, "extension", list_name, exact=True)
     for index, entry in enumerate(entries):
         if entry.get("state", "present") == "absent":
-            check_spelling(errors, where(list_name, index, "name"), directory, entry["name"])
+            check_spelling(errors, where(list_name, index, "name"), directory.owner("h323", entry["name"]), "h323",
+                           entry["name"])
             continue
         extension, password, template = entry.get("extension"), entry.get("password"), entry.get("template")
         if extension and not EXTENSION.match(extension):
@@ -120,6 +120,9 @@ def check_users(entries, directory, list_name="users", check_mode=False):
 
 def check_template(entry, directory, filters, check_mode=False):
     errors = Errors(check_mode)
+    owner = directory.owner("cn", entry["name"])
+    template = owner is not None and owner.get("cn") in directory.templates
+    check_spelling(errors, "name", owner if template else None, "cn", entry["name"])
     if entry.get("state", "present") == "present":
         for field in ("call_filter", "call_forward_filter"):
             if entry.get(field) and entry[field] not in filters:
@@ -132,8 +135,7 @@ def check_template(entry, directory, filters, check_mode=False):
                 errors.add("inherit", "a config template cannot inherit from itself")
             elif name not in directory.templates:
                 errors.missing("inherit", "no config template %r on the PBX" % name)
-        owner = directory.owner("cn", entry["name"])
-        if owner is not None and owner.get("cn") not in directory.templates:
+        if owner is not None and not template:
             errors.add("name", "%r is the long name of a PBX object that is not a config template" % entry["name"])
     return errors.check()
 
@@ -143,7 +145,8 @@ def check_hotdesk(entries, directory, list_name="users", check_mode=False):
     check_unique(errors, entries, "user", list_name)
     for index, entry in enumerate(entries):
         name = entry["user"]
-        if not check_spelling(errors, where(list_name, index), directory, name) or not entry.get("registered"):
+        spelt = check_spelling(errors, where(list_name, index), directory.owner("h323", name), "h323", name)
+        if not spelt or not entry.get("registered"):
             continue
         if name not in directory.users:
             errors.missing(where(list_name, index), "no user %r on the PBX" % name)

@@ -145,3 +145,9 @@ def test_a_name_in_another_case_than_on_the_pbx_is_an_error_also_for_removal():
     hotdesk = [{"user": "Bob", "registered": False}, {"user": "ALICE", "registered": True}]
     assert errors_of(validation.check_hotdesk, hotdesk, PBX, "users", True) == [
         "users[0]: 'Bob' is spelt 'bob' on the PBX", "users[1]: 'ALICE' is spelt 'alice' on the PBX"]
+
+
+@pytest.mark.parametrize("state", ["present", "absent"])
+def test_a_template_name_in_another_case_than_on_the_pbx_is_an_error(state):
+    assert errors_of(validation.check_template, {"name": "HOTDESKING", "state": state}, PBX, []) == [
+        "name: 'HOTDESKING' is spelt 'Hotdesking' on the PBX"]
