@@ -28,7 +28,8 @@ extends_documentation_fragment:
 options:
   name:
     description:
-      - Name (long name, C(cn)) of the template.
+      - Name (long name, C(cn)) of the template. The PBX compares names ignoring case; a template it holds spelt
+        otherwise is an error.
     type: str
     required: true
   call_filter:

@@ -31,6 +31,7 @@ options:
       - Usernames (H.323 names) of the users. With O(state=present) every user must exist, and no other
         user may hold a device with that hardware id. In check mode a missing user is only a warning, since
         an earlier task may create it.
+      - A username the PBX holds spelt in another case is an error.
     type: list
     elements: str
     required: true

@@ -37,7 +37,8 @@ options:
     suboptions:
       name:
         description:
-          - Username (H.323 name, SIP user) of the user, the key the module finds the user by.
+          - Username (H.323 name, SIP user) of the user, the key the module finds the user by. The PBX compares
+            usernames ignoring case; one it holds spelt otherwise is an error.
         type: str
         required: true
       long_name:
