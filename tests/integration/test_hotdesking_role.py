@@ -85,6 +85,11 @@ def site(sim):
     ({"hotdesking_temp_user_password": "123456789012"}, "hotdesking_temp_user_password is weak"),
     ({"hotdesking_temp_user_password": "Temp Role Pw 314"}, "hotdesking_temp_user_password is weak"),
     ({"hotdesking_temp_user_password": BASE_PASSWORD}, "need their own name, extension and password"),
+    # The PBX compares names and long names case-insensitively (contract 2).
+    ({"hotdesking_temp_user_name": "HOT-DESK-BASE"}, "need their own name, extension and password"),
+    ({"hotdesking_temp_user_long_name": "hot desk base"}, "need their own name, extension and password"),
+    # 22 characters, but 31 bytes: more than the PBX keeps (reference 1.3a).
+    ({"hotdesking_base_user_password": "Äöü-Äöü-Äöü-Basis-2718"}, "hotdesking_base_user_password is weak"),
     ({"hotdesking_registrations_without_password": "none"}, "hotdesking_registrations_without_password"),
     ({"hotdesking_temp_user_state": "gone"}, "hotdesking_temp_user_state"),
     ({"hotdesking_devices_url": None}, "hotdesking_devices_url"),
