@@ -254,6 +254,8 @@ class DevicesApp:
             user = self.instance.pbx.find_user(str(sip))
             if user is None:
                 raise DevicesError(f"no PBX user {sip}")
+            if not user.get("h323"):      # the phone registers with the user's name (reference 4: sip)
+                raise DevicesError(f"PBX user {sip} has no name")
             sip = user["h323"]
         code = None
         while code is None or code in self.codes:

@@ -149,6 +149,8 @@ def test_provisioning_code_validity_and_checks(sim, devices):
     assert devices.call("GetProvisionedDevice", code=code["code"]) == {
         "mt": "GetProvisionedDeviceResult", "code": code["code"], "src": "r8"}
     assert devices.call("GetProvisionedDevice", code="0")["error"] == "unknown provisioning code 0"
+    sim.admin('<add><user cn="Number only" e164="555" pwd="x"/></add>')
+    assert devices.call("GetProvisioningCode", category="Hotdesking", sip="555")["error"] == "PBX user 555 has no name"
 
 
 def test_provisioning_makes_a_device_and_tells_the_requester(sim, devices):
