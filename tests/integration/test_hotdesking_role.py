@@ -179,10 +179,13 @@ def test_locked_temp_user_gets_a_new_password_after_provisioning(site, tmp_path)
     # Against the inventory password the temp user now drifts: its password is no longer the known one.
     present = site_vars(site, hotdesking_report_dir=str(tmp_path / "reports"))
     run_playbook(tmp_path, "compliance", present)
-    drift = json.loads((tmp_path / "reports" / "site1.json").read_text())["drift"]
-    assert list(drift) == ["users"]
+    report = json.loads((tmp_path / "reports" / "site1.json").read_text())
+    assert list(report["drift"]) == ["users"]
     # Only the temp user drifts: the report holds its diff, not an empty one of the base user.
-    assert [sorted(diff["after"]) for diff in drift["users"]] == [["temp"]]
+    assert [sorted(diff["after"]) for diff in report["drift"]["users"]] == [["temp"]]
+    # Its masked diff does not show what differs; its changes do.
+    assert report["changes"] == {"users": [{"name": "temp", "action": "update", "fields": ["password"]}]}
+    assert "- password" in (tmp_path / "reports" / "site1.md").read_text()
 
 
 def test_absent_temp_user_lives_only_while_its_code_is_used(site, tmp_path):
