@@ -164,6 +164,13 @@ def test_verify_runs_the_phone_flow(site, tmp_path):
     assert phone["registrations"] == [{"user": "hot-desk-base", "hotdesk": False}]
 
 
+def test_verify_names_why_the_phone_flow_failed(site, tmp_path):
+    assert run_playbook(tmp_path, "hotdesking", site_vars(site))[0] == 0
+    code, output = run_playbook(tmp_path, "verify", site_vars(site, hotdesking_verify_phone_address="no-address"))
+    assert code != 0
+    assert "The phone flow failed: address must be an IP address, not 'no-address'" in output
+
+
 def temp_user_exists(sim):
     return any(o["attrs"].get("h323") == "temp" for o in sim.state()["pbx"]["objects"])
 
