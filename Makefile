@@ -64,8 +64,10 @@ molecule: venv
 demo: venv
 	$(BIN)/python tests/tools/demo.py
 
+# Both benchmarks (scripts, never timed tests): pbxsim itself, then the users module converging many users.
 bench: venv
 	PYTHONPATH=tests $(BIN)/python -m pbxsim.bench
+	$(BIN)/python tests/benchmarks/bench_users.py
 
 clean:
 	rm -rf .build .pytest_cache tests/output

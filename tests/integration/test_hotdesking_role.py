@@ -24,7 +24,8 @@ DOMAIN = "example.com"
 BASE_PASSWORD = "Base-Role-Pw-271"
 TEMP_PASSWORD = "Temp-Role-Pw-314"
 ALICE_PASSWORD = "Alice-Role-Pw-1"
-SECRETS = (ADMIN_PASSWORD, PBX_PASSWORD, DEVICES_PASSWORD, BASE_PASSWORD, TEMP_PASSWORD, ALICE_PASSWORD)
+SECRETS = (ADMIN_PASSWORD, PBX_PASSWORD, DEVICES_PASSWORD, BASE_PASSWORD, TEMP_PASSWORD, ALICE_PASSWORD,
+           CONTROL_TOKEN)
 RECAP = re.compile(r"^site1\s+:\s+ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=(\d+)", re.M)
 
 
@@ -84,6 +85,11 @@ def site(sim):
     ({"hotdesking_temp_user_password": "123456789012"}, "hotdesking_temp_user_password is weak"),
     ({"hotdesking_temp_user_password": "Temp Role Pw 314"}, "hotdesking_temp_user_password is weak"),
     ({"hotdesking_temp_user_password": BASE_PASSWORD}, "need their own name, extension and password"),
+    # The PBX compares names and long names case-insensitively (contract 2).
+    ({"hotdesking_temp_user_name": "HOT-DESK-BASE"}, "need their own name, extension and password"),
+    ({"hotdesking_temp_user_long_name": "hot desk base"}, "need their own name, extension and password"),
+    # 22 characters, but 31 bytes: more than the PBX keeps (reference 1.3a).
+    ({"hotdesking_base_user_password": "Äöü-Äöü-Äöü-Basis-2718"}, "hotdesking_base_user_password is weak"),
     ({"hotdesking_registrations_without_password": "none"}, "hotdesking_registrations_without_password"),
     ({"hotdesking_temp_user_state": "gone"}, "hotdesking_temp_user_state"),
     ({"hotdesking_devices_url": None}, "hotdesking_devices_url"),
@@ -158,6 +164,13 @@ def test_verify_runs_the_phone_flow(site, tmp_path):
     assert phone["registrations"] == [{"user": "hot-desk-base", "hotdesk": False}]
 
 
+def test_verify_names_why_the_phone_flow_failed(site, tmp_path):
+    assert run_playbook(tmp_path, "hotdesking", site_vars(site))[0] == 0
+    code, output = run_playbook(tmp_path, "verify", site_vars(site, hotdesking_verify_phone_address="no-address"))
+    assert code != 0
+    assert "The phone flow failed: address must be an IP address, not 'no-address'" in output
+
+
 def temp_user_exists(sim):
     return any(o["attrs"].get("h323") == "temp" for o in sim.state()["pbx"]["objects"])
 
@@ -173,7 +186,13 @@ def test_locked_temp_user_gets_a_new_password_after_provisioning(site, tmp_path)
     # Against the inventory password the temp user now drifts: its password is no longer the known one.
     present = site_vars(site, hotdesking_report_dir=str(tmp_path / "reports"))
     run_playbook(tmp_path, "compliance", present)
-    assert list(json.loads((tmp_path / "reports" / "site1.json").read_text())["drift"]) == ["users"]
+    report = json.loads((tmp_path / "reports" / "site1.json").read_text())
+    assert list(report["drift"]) == ["users"]
+    # Only the temp user drifts: the report holds its diff, not an empty one of the base user.
+    assert [sorted(diff["after"]) for diff in report["drift"]["users"]] == [["temp"]]
+    # Its masked diff does not show what differs; its changes do.
+    assert report["changes"] == {"users": [{"name": "temp", "action": "update", "fields": ["password"]}]}
+    assert "- password" in (tmp_path / "reports" / "site1.md").read_text()
 
 
 def test_absent_temp_user_lives_only_while_its_code_is_used(site, tmp_path):

@@ -46,10 +46,6 @@ def result(request, **fields):
     return answer
 
 
-def error_result(request, text, error_key="error"):
-    return result(request, **{error_key: text})
-
-
 def check_login(login, challenge, candidates):
     """The first (password, scope) candidate whose digest the AppLogin message `login` carries, else None.
 

@@ -74,10 +74,9 @@ class Control:
 
     async def state(self, _request):
         instance = self.instance
-        devices = getattr(instance.devices, "redacted_dict", instance.devices.to_dict)()
         return web.json_response(redact({
             "name": instance.name, "pbx": instance.pbx.to_dict(), "config": instance.config.to_dict(),
-            "devices": devices, "phones": instance.phones.to_dict(),
+            "devices": instance.devices.redacted_dict(), "phones": instance.phones.to_dict(),
         }))
 
     async def stats(self, _request):

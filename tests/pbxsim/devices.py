@@ -23,7 +23,8 @@ PAGE_SIZE = 2                       # small on purpose: every client must follow
 CODE_VALIDITY = 15 * 60             # seconds, reference 4
 ROLLOUT_CODE_VALIDITY = 7 * 24 * 3600
 PHONE_SETTINGS = (W.SETTING_GK_ID, W.SETTING_PRIMARY_GK, W.SETTING_SECONDARY_GK)
-SCRIPT_SECRET = re.compile(r"(/[\w-]*(?:pwd|password)[\w-]*)\s+\S+", re.IGNORECASE)   # e.g. /gk-pwd <secret>
+# The value after a secret flag of an update script, e.g. /gk-pwd <secret> (the flags of contract 9).
+SCRIPT_SECRET = re.compile(r"(/[\w-]*(?:pwd|pass|secret|key)[\w-]*)\s+\S+", re.IGNORECASE)
 CONFIG_SETTINGS = {W.CONFIG_TYPE_PHONE: PHONE_SETTINGS, W.CONFIG_TYPE_EXPERT: (W.SETTING_SCRIPT,)}
 
 LOGIN_MESSAGES = ("AppChallenge", "AppLogin")   # the only ones a session may send before its login
@@ -254,6 +255,8 @@ class DevicesApp:
             user = self.instance.pbx.find_user(str(sip))
             if user is None:
                 raise DevicesError(f"no PBX user {sip}")
+            if not user.get("h323"):      # the phone registers with the user's name (reference 4: sip)
+                raise DevicesError(f"PBX user {sip} has no name")
             sip = user["h323"]
         code = None
         while code is None or code in self.codes:

@@ -352,9 +352,9 @@ class Pbx:
     def _check_not_referenced(self, obj, action):
         if not is_template(obj):
             return
-        cn = obj["attrs"]["cn"].casefold()
+        cn = obj["attrs"]["cn"]
         users = [other["attrs"]["cn"] for other in self.objects.values()
-                 if other is not obj and cn in (name.casefold() for name in inherited(other))]
+                 if other is not obj and cn.casefold() in (name.casefold() for name in inherited(other))]
         if users:
             raise PbxError("config template %s is used by %s and cannot be %s" % (cn, ", ".join(users[:3]), action))
 

@@ -18,6 +18,7 @@ import xml.etree.ElementTree as ET
 
 from . import wire_names as W
 from .devices import DevicesError
+from .model import PbxError
 
 SIG = "PHONE SIG"                  # config module line holding the phone's own registration
 USER_CFG_VAR = re.compile(r"^PHONE/USER-CFG/\d+$")
@@ -242,7 +243,7 @@ class PhoneFleet:
         """Register at the PBX: the registration dict, or the refusal reason as a string."""
         try:
             return self.instance.pbx.register(hw_id, user, password, phone["address"], hotdesk=hotdesk)
-        except Exception as exc:  # model.RegistrationRefused and every other PbxError carry the reason
+        except PbxError as exc:  # RegistrationRefused and every other refusal carry the reason
             return f"registration refused: {exc}"
 
     def _register_primary(self, phone):

@@ -125,12 +125,15 @@ def test_device_config_round_trip_update_and_delete(devices):
 
 def test_state_hides_the_passwords_inside_scripts(sim, devices):
     category = add_category(devices)
+    # Every flag contract 9 counts as secret: /…pwd…, /…pass…, /…secret…, /…key….
+    script = SCRIPT + "config change PHONE X /tls-key hidden-1 /ldap-pass hidden-2 /Secret hidden-3 /user shown-4\n"
     devices.call("AddDeviceConfig", domainId=1, type="EXPERT", name="Hot Desking", categoryIds=[category],
-                 settings={"script": SCRIPT})
+                 settings={"script": script})
     state = sim.state()
-    assert "base-secret" not in json.dumps(state)
+    assert not [secret for secret in ("base-secret", "hidden-1", "hidden-2", "hidden-3") if secret in json.dumps(state)]
     assert state["devices"]["configs"][0]["settings"]["script"].startswith(
         "config add PHONE SIG /h323 hot-desk-base /gk-pwd ********\n")
+    assert "/user shown-4" in state["devices"]["configs"][0]["settings"]["script"]
 
 
 def test_provisioning_code_validity_and_checks(sim, devices):
@@ -149,6 +152,8 @@ def test_provisioning_code_validity_and_checks(sim, devices):
     assert devices.call("GetProvisionedDevice", code=code["code"]) == {
         "mt": "GetProvisionedDeviceResult", "code": code["code"], "src": "r8"}
     assert devices.call("GetProvisionedDevice", code="0")["error"] == "unknown provisioning code 0"
+    sim.admin('<add><user cn="Number only" e164="555" pwd="x"/></add>')
+    assert devices.call("GetProvisioningCode", category="Hotdesking", sip="555")["error"] == "PBX user 555 has no name"
 
 
 def test_provisioning_makes_a_device_and_tells_the_requester(sim, devices):

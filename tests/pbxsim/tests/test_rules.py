@@ -35,7 +35,8 @@ REFUSED = {  # rule: (command, part of the error text)
     "modify keeps uniqueness": ('<modify><user cn="Alice" h323="hot-desk-base"/></modify>', "h323 hot-desk-base"),
     "modify keeps the template reference valid":
         ('<modify><user cn="Alice" h323="alice" config="Missing"/></modify>', "Missing does not exist"),
-    "template in use cannot be deleted": ('<del><user cn="Template"/></del>', "cannot be deleted"),
+    "template in use cannot be deleted":
+        ('<del><user cn="Template"/></del>', "config template Template is used by Hot Desk Base, Alice and cannot be"),
     "template in use cannot stop being one": ('<modify><user cn="Template"/></modify>', "is used by"),
     "all objects of a command or none":
         ('<add><user cn="Carol" h323="carol"/><user cn="Dave" h323="carol"/></add>', "h323 carol already used"),
