@@ -102,7 +102,7 @@ def check_users(entries, directory, list_name="users", check_mode=False):
         if extension and not EXTENSION.match(extension):
             errors.add(where(list_name, index, "extension"), "%r may hold only digits, # and *" % extension)
         if password is not None and len(password.encode("utf-8")) > MAX_USER_PASSWORD:
-            errors.add(where(list_name, index, "password"), "longer than %d characters, which the PBX would "
+            errors.add(where(list_name, index, "password"), "longer than %d bytes (UTF-8), which the PBX would "
                        "truncate" % MAX_USER_PASSWORD)
         if template and template not in directory.templates:
             errors.missing(where(list_name, index, "template"), "no config template %r on the PBX" % template)

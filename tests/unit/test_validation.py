@@ -44,7 +44,7 @@ def test_user_errors_name_entry_and_field_and_come_all_at_once():
     assert errors == [
         "users[4].name: 'x' is also given in users[1]",
         "users[0].extension: '1 0' may hold only digits, # and *",
-        "users[1].password: longer than 23 characters, which the PBX would truncate",
+        "users[1].password: longer than 23 bytes (UTF-8), which the PBX would truncate",
         "users[1].template: no config template 'Missing' on the PBX",
         "users[2].extension: extension '11' already belongs to PBX object 'Bob'",
         "users[3].long_name: long name 'Queue' already belongs to PBX object 'Queue'",
