@@ -15,7 +15,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 # into <home>/collections, so two trees of the same name running at once would share pbxsim and the collection.
 export ANSIBLE_HOME := $(CURDIR)/.build/ansible-home
 
-.PHONY: venv test test-unit test-pbxsim test-integration test-matrix sanity lint molecule demo bench clean
+.PHONY: venv test test-unit test-pbxsim test-integration test-matrix sanity lint molecule demo bench clean package
 
 $(STAMP): requirements.txt $(REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,7 @@ $(COLLECTION_LINK):
 
 venv: $(STAMP) $(COLLECTION_LINK)
 
-test: test-unit test-pbxsim test-integration test-matrix sanity lint molecule
+test: test-unit test-pbxsim test-integration test-matrix sanity lint molecule package
 
 # Only the unit tests use pytest-ansible (to import the collection); elsewhere it would link the tree into
 # ./collections/, a race between xdist workers. The integration tests run ansible-playbook with the tree's
@@ -49,6 +49,9 @@ MATRIX_PYTHON ?= PYENV_VERSION=3.12 python3.12
 test-matrix:
 	$(MAKE) --no-print-directory test-unit test-integration VENV=.venv-2.21 PYTHON="$(MATRIX_PYTHON)" \
 		REQUIREMENTS=test-requirements-2.21.txt
+
+package: venv
+	tests/tools/package_check.sh
 
 sanity: venv
 	tests/tools/sanity.sh
