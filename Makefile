@@ -58,7 +58,7 @@ sanity: venv
 
 lint: venv
 	$(BIN)/antsibull-changelog lint
-	$(BIN)/ansible-lint --profile production
+	PATH="$(BIN):$$PATH" $(BIN)/ansible-lint --profile production
 
 # molecule runs ansible-playbook, ansible-config and ansible-inventory by name: the venv's bin goes first on PATH.
 molecule: venv
