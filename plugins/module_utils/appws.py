@@ -5,8 +5,9 @@
 """AppWebsocket client (reference 3): one connection per module run.
 
 AppChallenge/AppLogin, then JSON requests whose `<mt>Result` answers are matched by `src`; an answer may come
-in several messages until `last: true`. Messages that answer nothing we wait for (events such as
-DeviceProvisioned) are kept for wait_for(). Every error message is free of secrets.
+in several messages until `last: true`, and may be preceded by part messages of another type with the same `src`
+(GetDeviceConfigValueResult before GetDeviceConfigResult). Messages that answer nothing we wait for (events such
+as DeviceProvisioned) are kept for wait_for(). Every error message is free of secrets.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -91,6 +92,7 @@ class AppWebsocket:
         self._connect = connect
         self._secrets = [password] + [s for s in secrets if s]
         self._conn = None
+        self.login_domain = None
         self._src = 0
         self._unanswered = []
 
@@ -148,6 +150,8 @@ class AppWebsocket:
         if answer.get("ok") is not True:
             raise self.error("AppLogin as app %s in domain %s at %s refused: %s" % (
                 self.app, self.domain, self.url, error_text(answer) or "wrong password or domain"))
+        # The domain the login got (reference 3): the instance password logs in whatever domain was sent.
+        self.login_domain = answer.get("domain") or None
 
     # --- messages --------------------------------------------------------------------------------
     def _connection(self):
@@ -187,8 +191,9 @@ class AppWebsocket:
             raise self.error("%s sent a message that is not a JSON object" % self.url)
         return message
 
-    def _exchange(self, mt, fields):
-        """Send one request and return every message of its answer (one, or pages until `last`)."""
+    def _exchange(self, mt, fields, parts=()):
+        """Send one request and return every message of its answer (one, or pages until `last`), with the part
+        messages (of a type in `parts`) that came before it."""
         self._src += 1
         src = str(self._src)
         self._send(dict(fields, mt=mt, src=src))
@@ -198,16 +203,18 @@ class AppWebsocket:
             message = self._receive(deadline, "%s%s" % (mt, RESULT_SUFFIX))
             if message is None:
                 raise self.error("%s did not answer %s within %s seconds" % (self.url, mt, self.timeout))
-            if message.get("mt") != mt + RESULT_SUFFIX or message.get("src") != src:
+            kind = message.get("mt")
+            if message.get("src") != src or (kind != mt + RESULT_SUFFIX and kind not in parts):
                 self._unanswered.append(message)
                 continue
             answer.append(message)
-            if message.get("last", True) is not False:
+            if kind == mt + RESULT_SUFFIX and message.get("last", True) is not False:
                 return answer
 
-    def request(self, mt, **fields):
-        """Send a request; return the messages of its answer; AppRequestError when the app refuses it."""
-        answer = self._exchange(mt, fields)
+    def request(self, mt, parts=(), **fields):
+        """Send a request; return the messages of its answer (part messages first); AppRequestError when the
+        app refuses it."""
+        answer = self._exchange(mt, fields, parts)
         for message in answer:
             text = error_text(message)
             if text is not None:

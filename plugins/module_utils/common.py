@@ -2,18 +2,24 @@
 # Copyright: contributors to innovaphone.pbx
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What every PBX module shares: the connection options, the connection, and turning errors into failures."""
+"""What every module shares: the connection options of the PBX and of the Devices app, the connection, and
+turning errors into failures."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.six.moves.urllib.parse import urlparse
 
+from ansible_collections.innovaphone.pbx.plugins.module_utils.appws import (
+    HAS_WEBSOCKET, WEBSOCKET_IMPORT_ERROR, AppWebsocket)
+from ansible_collections.innovaphone.pbx.plugins.module_utils.devices import Devices
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import Pbx
 from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, HttpClient, PbxError)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import ValidationError
+from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import DEVICES
 
 
 def _env(name):
@@ -29,6 +35,16 @@ CONNECTION_ARGUMENT_SPEC = dict(
     timeout=dict(type="int", default=30, fallback=_env("TIMEOUT")),
     force_basic_auth=dict(type="bool", default=False, fallback=_env("FORCE_BASIC_AUTH")),
 )
+
+
+DEVICES_ARGUMENT_SPEC = dict(
+    devices_url=dict(type="str", required=True, fallback=_env("DEVICES_URL")),
+    devices_password=dict(type="str", required=True, no_log=True, fallback=_env("DEVICES_PASSWORD")),
+    devices_domain=dict(type="str", fallback=_env("DEVICES_DOMAIN")),
+    domain=dict(type="str"),
+)
+# TLS and timeout options mean the same for the Devices app as for the PBX, with the same env fallbacks.
+DEVICES_ARGUMENT_SPEC.update((name, CONNECTION_ARGUMENT_SPEC[name]) for name in ("validate_certs", "ca_path", "timeout"))
 
 
 def pbx_password_option():
@@ -54,16 +70,51 @@ def connect(module):
         secrets=module.no_log_values))
 
 
+def devices_module(argument_spec, **kwargs):
+    """An AnsibleModule with the Devices connection options added; every Devices module supports check mode."""
+    spec = dict(DEVICES_ARGUMENT_SPEC)
+    spec.update(argument_spec)
+    return AnsibleModule(argument_spec=spec, supports_check_mode=True, **kwargs)
+
+
+def login_domain(params):
+    """devices_domain, or the first path element of devices_url (contract 1: ws(s)://host/<domain>/devices)."""
+    if params["devices_domain"]:
+        return params["devices_domain"]
+    return urlparse(params["devices_url"]).path.strip("/").split("/")[0]
+
+
+def connect_devices(module):
+    """The Devices app of the module's connection options over one AppWebsocket, opened by the first request.
+    The module works in `domain`, else in devices_domain, else in the domain the login gets."""
+    if not HAS_WEBSOCKET:
+        module.fail_json(msg=missing_required_lib("websocket-client"), exception=WEBSOCKET_IMPORT_ERROR)
+    params = module.params
+    ws = AppWebsocket(params["devices_url"], params["devices_password"], login_domain(params), DEVICES["app"],
+                      validate_certs=params["validate_certs"], ca_path=params["ca_path"], timeout=params["timeout"],
+                      secrets=module.no_log_values)
+    return Devices(ws, params["domain"] or params["devices_domain"])
+
+
 def run(module, converge):
     """Exit with what `converge()` returns (its "warnings" as module warnings), or fail with the message
-    of a PBX or input error."""
+    of a PBX or input error (and the partial result the error carries, if any)."""
     try:
         result = converge()
     except (PbxError, ValidationError) as exc:
-        module.fail_json(msg=str(exc))
+        module.fail_json(msg=str(exc), **getattr(exc, "result", {}))
     for warning in result.pop("warnings", []):
         module.warn(warning)
     module.exit_json(**result)
+
+
+def run_devices(module, work):
+    """Connect to the Devices app, exit with what `work(devices)` returns (as run() does), always disconnect."""
+    devices = connect_devices(module)
+    try:
+        run(module, lambda: work(devices))
+    finally:
+        devices.close()
 
 
 def single(result, list_name, name):

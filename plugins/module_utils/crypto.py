@@ -63,14 +63,29 @@ def encrypt_password(key, password):
     return binascii.hexlify(rc4(key, _pad(password, USER_PASSWORD_PAD))).decode("ascii")
 
 
-def decrypt_password(key, pwdx):
-    """The clear user password of a pwdx value; CryptoError when the key does not fit."""
+def _unpad(key, pwdx):
+    """The bytes before the NUL padding of a decrypted pwdx, or None when it is not padded (a wrong key)."""
     try:
         plain = rc4(key, binascii.unhexlify(pwdx))
     except (binascii.Error, TypeError):
         raise CryptoError("pwdx is not hexadecimal")
-    text, _sep, padding = plain.partition(b"\0")
-    if padding.strip(b"\0"):
+    text, sep, padding = plain.partition(b"\0")
+    return text if sep and not padding.strip(b"\0") else None
+
+
+def proves_key(key, pwdx):
+    """Whether `pwdx` decrypts with `key` to a NUL-padded value, as every password does with the right key; with a
+    wrong key the padding comes out as random bytes (reference 1.3)."""
+    try:
+        return _unpad(key, pwdx) is not None
+    except CryptoError:
+        return False
+
+
+def decrypt_password(key, pwdx):
+    """The clear user password of a pwdx value; CryptoError when the key does not fit."""
+    text = _unpad(key, pwdx)
+    if text is None:
         raise CryptoError("pwdx does not decrypt to a padded password")
     try:
         return text.decode("utf-8")

@@ -19,8 +19,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.innovaphone.pbx.plugins.module_utils.redact import PLACEHOLDER
-
 CREATE = "create"
 UPDATE = "update"
 DELETE = "delete"
@@ -107,7 +105,7 @@ class Engine:
         have = current.get(key)
         if entry.get("state", "present") == "absent":
             return Change(key, DELETE, [], have, None) if have is not None else None
-        want = dict((k, v) for k, v in entry.items() if v is not None and k != "state")
+        want = self.resource.normalised(dict((k, v) for k, v in entry.items() if v is not None and k != "state"))
         if have is None:
             return Change(key, CREATE, sorted(want), None, want)
         fields = sorted(name for name, value in want.items() if self.differs(key, name, have.get(name), value))
@@ -146,7 +144,5 @@ class Engine:
         return state
 
     def public(self, record):
-        """A record fit for results and diffs: secrets read as the placeholder when set."""
-        secrets = self.resource.secret_fields
-        return dict((f.name, PLACEHOLDER if f.name in secrets and record[f.name] else record[f.name])
-                    for f in self.resource.fields if f.name in record)
+        """A record fit for results and diffs (resources.Resource.public)."""
+        return self.resource.public(record)

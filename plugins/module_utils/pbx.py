@@ -99,7 +99,7 @@ def hotdesk_device(element):
 
 
 def hotdesk_record(element):
-    """The hot-desking registration of a user as a record {user, registered, app, text}."""
+    """The hot-desking registration of a user as a record {user, registered, app, text, trusted, tls, no_filter}."""
     device = hotdesk_device(element)
     attributes = dict(device.attrib if device is not None else {}, h323=element.get("h323"))
     return dict(HOTDESK_REGISTRATIONS.decode(attributes), registered=device is not None)
@@ -141,7 +141,11 @@ class ObjectBackend:
 
     def read_all(self):
         self.directory = Directory(self.pbx.objects())
+        self.loaded()
         return dict((key, self.record(element)) for key, element in self.elements().items())
+
+    def loaded(self):
+        """Called when a bulk read is in `directory`, before its objects become records."""
 
     def elements(self):
         return getattr(self.directory, self.kind)
@@ -170,17 +174,67 @@ class TemplateBackend(ObjectBackend):
         return soap.new_object(self.resource.encode(record), [soap.element("pseudo", {"type": "config"})])
 
 
+# How many users' pwdx prove a PBX key right or wrong (reference 1.3): a wrong key pads a password of n bytes
+# with NULs by chance 1 in 256^(24-n), so a few users are as good as all.
+KEY_PROOF_USERS = 8
+
+
+class PbxKey:
+    """The PBX key unlocked with a password the module was given (`source` names it), once the users' pwdx prove
+    it (reference 1.3). Only a proven key encrypts passwords for writing: a wrong one would set wrong passwords.
+    `note` says why there is no (proven) key."""
+
+    def __init__(self, pbx, password, source, elements):
+        self.source = source
+        self.key = pbx.key(password)
+        proofs = [e.get("pwdx") for e in elements
+                  if len(e.get("pwdx") or "") == 2 * crypto.USER_PASSWORD_PAD][:KEY_PROOF_USERS]
+        self.proven = bool(proofs) and all(crypto.proves_key(self.key, pwdx) for pwdx in proofs)
+        self.refuted = bool(proofs) and not self.proven
+        if self.proven:
+            self.note = None
+        elif self.refuted:
+            self.note = "%s is not the PBX password" % source
+        else:
+            self.note = "no user on the PBX has a password yet to prove %s against" % source
+
+
 class UserBackend(ObjectBackend):
-    """Users; with the PBX key, the current passwords of the `listed` users are decrypted from pwdx so they can be
-    compared (any other reads as UNKNOWN: the pwdx of a user the module does not manage cannot fail a run)."""
+    """Users. With the PBX key, the current passwords of the `listed` users are decrypted from pwdx so they can be
+    compared (any other reads as UNKNOWN: the pwdx of a user the module does not manage cannot fail a run), and
+    with a proven key passwords are written as pwdx, never in clear text (reference 1.3).
+
+    `unlock` is the (password, source) the key may be unlocked with, tried once after the first bulk read;
+    `required` fails the run when the users prove it wrong (an explicit pbx_password), else the module goes on
+    without a key. `clear_text` lists the users whose password went to the PBX in clear."""
 
     resource = USERS
     kind = "users"
 
-    def __init__(self, pbx, key=None, listed=()):
+    def __init__(self, pbx, listed=(), unlock=None, required=False):
         super(UserBackend, self).__init__(pbx)
-        self.key = key
         self.listed = frozenset(listed)
+        self.unlock = unlock
+        self.required = required
+        self.pbx_key = None
+        self.clear_text = []
+
+    @property
+    def key(self):
+        """The key that decrypts pwdx: a proven one, or an explicit pbx_password nobody could prove yet."""
+        usable = self.pbx_key is not None and (self.pbx_key.proven or self.required)
+        return self.pbx_key.key if usable else None
+
+    @property
+    def note(self):
+        return self.pbx_key.note if self.pbx_key is not None else None
+
+    def loaded(self):
+        if self.unlock is None or self.pbx_key is not None:
+            return
+        self.pbx_key = PbxKey(self.pbx, self.unlock[0], self.unlock[1], self.directory.elements)
+        if self.required and self.pbx_key.refuted:
+            raise self.pbx.client.error("%s: it does not decrypt the passwords the PBX holds" % self.pbx_key.note)
 
     def record(self, element):
         record = super(UserBackend, self).record(element)
@@ -196,17 +250,34 @@ class UserBackend(ObjectBackend):
         try:
             return crypto.decrypt_password(self.key, pwdx)
         except crypto.CryptoError:
-            raise self.pbx.client.error("pbx_password does not decrypt the password of user %s: is it the PBX "
-                                        "password?" % element.get("h323"))
+            return UNKNOWN  # an old or non-UTF-8 password: written again, and the warning names the user
+
+    def attributes(self, name, record):
+        """The wire attributes of a record; a password as pwdx with a proven key (the PBX keeps `********`)."""
+        attributes = self.resource.encode(record)
+        if attributes.get("pwd"):
+            if self.pbx_key is not None and self.pbx_key.proven:
+                attributes.update(pwd=soap.KEEP_PASSWORD, pwdx=crypto.encrypt_password(self.pbx_key.key,
+                                                                                       attributes["pwd"]))
+            else:
+                self.clear_text.append(name)
+        return attributes
 
     def new_element(self, record):
-        attributes = self.resource.encode(record)
+        attributes = self.attributes(record["name"], record)
         attributes.setdefault("cn", record["name"])
         return soap.new_object(attributes)
 
+    def update(self, key, changes):
+        self.pbx.admin(soap.command("modify", soap.edited(self.elements()[key], self.attributes(key, changes))))
+
+
+# The fields of a hot-desking registration stored on its <device>.
+DEVICE_FIELDS = ("app", "text", "trusted", "tls", "no_filter")
+
 
 class HotdeskBackend(ObjectBackend):
-    """The hot-desking registration of every user, as records {user, registered, app, text}."""
+    """The hot-desking registration of every user, as records {user, registered, app, text, and the flags}."""
 
     resource = HOTDESK_REGISTRATIONS
     kind = "users"
@@ -228,8 +299,12 @@ class HotdeskBackend(ObjectBackend):
             if device is None:
                 device = soap.element("device", {"hw": key})
                 edited.append(device)
-            for name, value in self.resource.encode({"app": wanted["app"], "text": wanted["text"]}).items():
-                device.set(name, value)
+            device_fields = dict((name, wanted[name]) for name in DEVICE_FIELDS)
+            for name, value in self.resource.encode(device_fields).items():
+                if value:
+                    device.set(name, value)
+                else:
+                    device.attrib.pop(name, None)  # the PBX stores no empty attribute and no false flag
         self.pbx.admin(soap.command("modify", edited))
 
 

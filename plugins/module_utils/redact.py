@@ -8,6 +8,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 # The placeholder Ansible itself uses for no_log values (contract section 8).
 PLACEHOLDER = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
 
@@ -17,3 +19,13 @@ def redact_text(text, secrets):
     for secret in sorted((s for s in secrets if s), key=len, reverse=True):
         text = text.replace(secret, PLACEHOLDER)
     return text
+
+
+# A flag of an update-script line whose value is a secret (/gk-pwd, /pwd, /password, /pass, /secret, /key), the
+# blanks after it and its value: one word, or a double-quoted one that may hold blanks.
+SCRIPT_SECRET = re.compile(r'(?<!\S)(/[\w-]*(?:pwd|pass|secret|key)[\w-]*[ \t]+)("[^"\n]*"?\S*|\S+)', re.IGNORECASE)
+
+
+def masked_script(script):
+    """An update script with the value after every secret flag (such as /gk-pwd) replaced by the placeholder."""
+    return SCRIPT_SECRET.sub(lambda match: match.group(1) + PLACEHOLDER, script)

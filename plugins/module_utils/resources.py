@@ -2,27 +2,37 @@
 # Copyright: contributors to innovaphone.pbx
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""One declarative entry per resource: identity, module fields <-> wire names, value codecs, secrets.
+"""One declarative entry per resource, PBX and Devices alike: identity, module fields <-> wire names, codecs.
 
-A record is a dict of module field names to normalised values; the codecs turn wire strings into those
-values and back. The engine only ever compares records; the backends only ever speak wire names.
+A record is a dict of module field names to normalised values; the codecs turn wire values (XML attribute
+strings on the PBX, JSON values in the Devices app) into those values and back. The engine only ever compares
+records; the backends only ever speak wire names. Documented wire names are spelt here, guesses come from
+wire_names.py. Every table checks itself when it is built.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.innovaphone.pbx.plugins.module_utils.redact import PLACEHOLDER, masked_script
 from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import CONFIG, HOTDESK, TEMPLATE
 
 
-class Codec:
-    """How a value of one kind reads from and writes to its wire string ("" = absent)."""
+def _same(value):
+    return value
 
-    def __init__(self, decode, encode):
+
+class Codec:
+    """How a value of one kind reads from and writes to the wire, and how a wanted value is normalised
+    before it is compared (the same normal form decode gives)."""
+
+    def __init__(self, decode, encode, normalise=_same):
         self.decode = decode
         self.encode = encode
+        self.normalise = normalise
 
 
+# XML attributes (PBX): a string, "" or absent = empty.
 TEXT = Codec(lambda wire: wire or "", lambda value: value or "")
 BOOL = Codec(lambda wire: wire == "true", lambda value: "true" if value else "")
 INT = Codec(lambda wire: int(wire) if wire else 0, str)
@@ -43,13 +53,91 @@ def _decode_ip_filter(wire):
 
 IP_FILTER = Codec(_decode_ip_filter, lambda value: ",".join("%s/%s" % (e["address"], e["mask"]) for e in value))
 
+# JSON values (Devices app): an absent value reads as empty.
+JSON_TEXT = Codec(lambda wire: wire or "", lambda value: value or "")
+JSON_BOOL = Codec(bool, bool)
+
+
+def choice(mapping):
+    """A value from a fixed set, spelt one way in the module and another on the wire."""
+    wire_to_value = dict((wire, value) for value, wire in mapping.items())
+    return Codec(lambda wire: wire_to_value.get(wire, wire), lambda value: mapping[value])
+
+
+def normalised_script(script):
+    """One command per line, LF line ends, no trailing blanks or surrounding blank lines: how a script compares."""
+    return "\n".join(line.rstrip() for line in (script or "").replace("\r\n", "\n").split("\n")).strip("\n")
+
+
+SCRIPT = Codec(normalised_script, _same, normalised_script)
+# The categories of a device configuration: category objects {id, name, config} on the wire, sorted names in a
+# record. Encoding gives names only; the backend completes each with the category of that name.
+CATEGORY_NAMES = Codec(lambda wire: sorted(c.get("name", "") for c in wire or []),
+                       lambda names: [{"name": name} for name in names], lambda names: sorted(set(names)))
+
 
 class Field:
-    def __init__(self, name, wire, codec=TEXT, secret=False):
+    """A module field stored under one wire name. A secret never reads back in clear (it is not decoded) and
+    shows as the placeholder; `shown` turns any other value into what results and diffs may show."""
+
+    def __init__(self, name, wire, codec=TEXT, secret=False, shown=None):
         self.name = name
         self.wire = wire
         self.codec = codec
         self.secret = secret
+        self.shown = shown
+
+    @property
+    def wire_names(self):
+        return (self.wire,)
+
+    @property
+    def readable(self):
+        return not self.secret
+
+    def read(self, wire_values):
+        return self.codec.decode(wire_values.get(self.wire))
+
+    def write(self, value):
+        return {self.wire: self.codec.encode(value)}
+
+    def public(self, value):
+        if self.secret:
+            return PLACEHOLDER if value else value
+        return self.shown(value) if self.shown and value else value
+
+
+class Group(Field):
+    """A module field whose suboptions are stored under a wire name each, e.g. a phone's gatekeeper."""
+
+    def __init__(self, name, wires, codec):
+        super(Group, self).__init__(name, None, codec)
+        self.wires = wires
+
+    @property
+    def wire_names(self):
+        return tuple(wire for _option, wire in self.wires)
+
+    def read(self, wire_values):
+        return dict((option, self.codec.decode(wire_values.get(wire))) for option, wire in self.wires)
+
+    def write(self, value):
+        return dict((wire, self.codec.encode(value[option])) for option, wire in self.wires if option in value)
+
+
+class State(Field):
+    """A field a backend derives from what it reads (no wire name of its own), such as whether a user has
+    its hot-desking device."""
+
+    def __init__(self, name, codec, meaning):
+        super(State, self).__init__(name, None, codec)
+        self.meaning = meaning
+
+    wire_names = ()
+    readable = False
+
+    def write(self, value):
+        return {}
 
 
 class Resource:
@@ -57,23 +145,55 @@ class Resource:
         self.name = name
         self.key = key
         self.fields = fields
+        self.by_name = dict((f.name, f) for f in fields)
+        self._check()
+
+    def _check(self):
+        """The table is consistent, or the collection does not import at all."""
+        problems = []
+        names = [f.name for f in self.fields]
+        wires = [wire for f in self.fields for wire in f.wire_names]
+        if self.key not in names:
+            problems.append("its key %r is not a field" % self.key)
+        problems.extend("field %r is declared twice" % n for n in sorted(set(n for n in names if names.count(n) > 1)))
+        problems.extend("wire name %r is used twice" % w for w in sorted(set(w for w in wires if wires.count(w) > 1)))
+        problems.extend("field %r has no wire name" % f.name for f in self.fields
+                        if not isinstance(f, State) and not all(f.wire_names))
+        problems.extend("secret field %r is derived, not stored" % f.name for f in self.fields
+                        if f.secret and isinstance(f, State))
+        if problems:
+            raise ValueError("resource %s: %s" % (self.name, "; ".join(problems)))
 
     @property
     def secret_fields(self):
         return frozenset(f.name for f in self.fields if f.secret)
 
     def field(self, name):
-        return next(f for f in self.fields if f.name == name)
+        return self.by_name[name]
 
     def decode(self, wire_values):
-        """A record from a {wire name: string} mapping (absent names read as empty)."""
-        return dict((f.name, f.codec.decode(wire_values.get(f.wire))) for f in self.fields if f.wire and not f.secret)
+        """A record from a {wire name: value} mapping (absent names read as empty); no secrets, no derived state."""
+        return dict((f.name, f.read(wire_values)) for f in self.fields if f.readable)
 
     def encode(self, record):
-        """{wire name: string} for the fields present in a record ("" where the value is empty)."""
-        return dict((f.wire, f.codec.encode(record[f.name])) for f in self.fields if f.wire and f.name in record)
+        """{wire name: value} for the fields present in a record (empty where the value is empty)."""
+        wire = {}
+        for f in self.fields:
+            if f.name in record:
+                wire.update(f.write(record[f.name]))
+        return wire
+
+    def normalised(self, entry):
+        """A wanted entry in the normal form decode gives, so that equal values compare equal."""
+        return dict((name, self.by_name[name].codec.normalise(value) if name in self.by_name else value)
+                    for name, value in entry.items())
+
+    def public(self, record):
+        """A record fit for results and diffs: secrets as the placeholder, scripts masked."""
+        return dict((f.name, f.public(record[f.name])) for f in self.fields if f.name in record)
 
 
+# --- PBX objects (SOAP Admin(), reference 1.1 and 1.2) ----------------------------------------------------------
 TEMPLATES = Resource("templates", "name", [
     Field("name", "cn"),
     Field("call_filter", "filter"),
@@ -92,20 +212,53 @@ USERS = Resource("users", "name", [
     Field("template", "config"),
 ])
 
-# A hot-desking registration is the <device> of a user whose hw is the user's own h323 name (contract 2).
+# A hot-desking registration is the <device> of a user whose hw is the user's own h323 name (contract 2); `user`
+# is read from the user, the other fields from that device and its flags (reference 1.1 and 1.4).
 HOTDESK_REGISTRATIONS = Resource("registrations", "user", [
     Field("user", "h323"),
-    Field("registered", None, BOOL),
+    State("registered", BOOL, "the user has its hot-desking <device>"),
     Field("app", "app"),
     Field("text", "text"),
+    Field("trusted", "trusted", BOOL),
+    Field("tls", "tls", BOOL),
+    Field("no_filter", "no-filter", BOOL),
 ])
 HOTDESK_DEFAULTS = {"app": HOTDESK["device_app"], "text": HOTDESK["device_text"]}
 
-# `unwritten` / `inactive`: the written / active layer lacks a wanted value (contract 4); no wire name.
 PBX_SETTINGS = Resource("settings", "module", [
-    Field("module", None),
+    State("module", TEXT, "the cfg.txt module line the flags are on (PBX0)"),
     Field("registrations_without_password", CONFIG["registrations_without_password"], INT),
     Field("ip_filter", CONFIG["ip_filter"], IP_FILTER),
-    Field("unwritten", None, BOOL),
-    Field("inactive", None, BOOL),
+    State("unwritten", BOOL, "the written layer lacks a wanted value (contract 4)"),
+    State("inactive", BOOL, "the active layer lacks a wanted value (contract 4)"),
 ])
+
+# --- Devices app objects (reference 4, the 13r2 SDK's category and device configuration objects) ------------------
+CATEGORIES = Resource("categories", "name", [
+    Field("name", "name", JSON_TEXT),
+    Field("provisioning", "config", JSON_BOOL),
+])
+
+# The device configuration types the modules manage, module name -> documented `type`.
+CONFIG_TYPES = {"phone": "PHONE", "expert": "EXPERT"}
+
+
+def _device_configs(fields):
+    """A device configuration resource: the common fields, then those of its type (flat beside them)."""
+    return Resource("device_configs", "name", [
+        Field("name", "desc", JSON_TEXT),
+        Field("type", "type", choice(CONFIG_TYPES)),
+        Field("categories", "categories", CATEGORY_NAMES),
+    ] + fields)
+
+
+DEVICE_CONFIGS = {
+    "phone": _device_configs([
+        Group("gatekeeper", (("id", "gkId"), ("primary", "gk1"), ("secondary", "gk2")), JSON_TEXT),
+        Field("coder", "coder", JSON_TEXT),
+        Field("protect_config", "protectCfg", JSON_BOOL),
+        Field("allow_user_config", "allowUserCfg", JSON_BOOL),
+    ]),
+    # The script usually carries a password; it is compared in clear and shown masked.
+    "expert": _device_configs([Field("script", "script", SCRIPT, shown=masked_script)]),
+}

@@ -166,3 +166,39 @@ def check_settings(settings):
         except ValueError as exc:
             errors.add(where("ip_filter", index), "not an IPv4 address and mask: %s" % exc)
     errors.check()
+
+
+def check_hotdesk_options(params):
+    if params["exclusive"] and params["state"] != "present":
+        raise ValidationError(["exclusive: needs state=present"])
+
+
+# Options of device_config that only one type of configuration has.
+TYPE_OPTIONS = {"phone": ("gatekeeper", "coder", "protect_config", "allow_user_config"), "expert": ("script",)}
+
+
+def check_device_config_options(params):
+    """Options that do not fit the type, before anything is read."""
+    errors = Errors()
+    for kind, options in sorted(TYPE_OPTIONS.items()):
+        for option in options:
+            if params["type"] != kind and params[option] not in (None, {}):
+                errors.add(option, "only a %s configuration has this option, not a %s one" % (kind, params["type"]))
+    errors.check()
+
+
+def check_device_config(entry, current, categories, domain, check_mode=False):
+    """A new expert configuration has a script; the categories exist in the domain."""
+    errors = Errors(check_mode)
+    if entry["state"] == "present" and entry["name"] not in current and entry["type"] == "expert" \
+            and not entry.get("script"):
+        errors.add("script", "a new expert configuration needs an update script")
+    missing = sorted(set(entry.get("categories") or []) - set(categories))
+    if missing:
+        errors.missing("categories", "no category %s in domain %s" % (", ".join(missing), domain))
+    return errors.check()
+
+
+def check_provisioning_code(params):
+    if params["wait_for_device"] < 0:
+        raise ValidationError(["wait_for_device: must be 0 or more, not %d" % params["wait_for_device"]])

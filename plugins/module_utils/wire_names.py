@@ -4,7 +4,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Every wire name the public innovaphone documentation does not confirm, in ONE table.
 
-Each entry is marked ASSUMED in the interface reference or fixed by docs/design/contract.md.
+Each entry is marked ASSUMED or INFERRED in the interface reference, or fixed by docs/design/contract.md.
+Names innovaphone documents (the object attributes, the Devices read messages and their fields) are not here:
+they are spelt once, in resources.py (fields) or beside the request that uses them (pbx.py, devices.py).
 The codecs import these names; nothing else spells them. docs/wire-names.md lists the same table
 (tests/unit/test_wire_names_match.py keeps both, and the simulator's table, in step) so that an operator
 with a real PBX can confirm or correct them in one place.
@@ -25,9 +27,10 @@ WIRE_NAMES = {
         "delete": "del",
     },
     "template": {
-        # "Store Phone Config" and "Discard Phone Config" on a config template.
-        "store_phone_config": "store-phone-cfg",
-        "discard_phone_config": "discard-phone-cfg",
+        # "Store Phone Config" and "Discard Phone Config" on a config template (INFERRED: the 13r2 PbxAdminApi
+        # object properties, which equal the XML attributes).
+        "store_phone_config": "phone-config",
+        "discard_phone_config": "discard-phone-config",
         # Separator between the cn of the templates a template inherits from (in its `config`).
         "inherit_separator": ",",
     },
@@ -63,25 +66,16 @@ WIRE_NAMES = {
         "error": "error",
     },
     "devices": {
-        "app": "devices",
+        # `app` of the AppLogin: the service name of the Devices instance (INFERRED, reference 3 and 4).
+        "app": "innovaphone-devices",
+        # Messages that create, change and delete categories and device configurations: not documented; they
+        # carry the documented objects (reference 4).
         "add_category": "AddCategory",
         "update_category": "UpdateCategory",
         "delete_category": "DeleteCategory",
-        "get_device_configs": "GetDeviceConfigs",
         "add_device_config": "AddDeviceConfig",
         "update_device_config": "UpdateDeviceConfig",
         "delete_device_config": "DeleteDeviceConfig",
-        # A device configuration: {id, domainId, type, name, categoryIds, settings} in a GetDeviceConfigs page.
-        "configs_key": "configs",
-        "category_ids_key": "categoryIds",
-        "settings_key": "settings",
-        "type_phone": "PHONE",
-        "type_expert": "EXPERT",
-        # PHONE settings (the gatekeeper the phone registers to) and EXPERT settings (the update script).
-        "setting_gk_id": "gkId",
-        "setting_primary_gk": "primaryGk",
-        "setting_secondary_gk": "secondaryGk",
-        "setting_script": "script",
     },
 }
 

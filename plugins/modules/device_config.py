@@ -16,9 +16,10 @@ description:
   - Creates, updates or deletes a device configuration of a Devices domain and assigns it to categories, as the
     Step-by-Step Hot Desking how-to does with the Phone configuration ("Assign category to Phone configuration")
     and the expert configuration C(Hot Desking) ("Create Expert configuration").
-  - A configuration is identified by its type and name within the domain.
-  - Only the configuration named is written; the category assignments of other configurations stay as they are.
-    Settings of a phone configuration that this module has no option for are kept.
+  - A configuration is identified by its type and name (the description the Devices app shows) within the domain.
+  - It reads the list of the domain's configurations and the values of the named one only, and writes only the
+    named one; the category assignments of other configurations stay as they are. Values of a configuration that
+    this module has no option for are kept.
 author:
   - innovaphone.pbx maintainers (@innovaphone-pbx)
 options:
@@ -65,6 +66,21 @@ options:
       secondary:
         description: Address of the secondary gatekeeper.
         type: str
+  coder:
+    description:
+      - Preferred coder of a phone configuration (O(type=phone) only). When not given, it is left as it is.
+    type: str
+    choices: [G711A, G711u, G722, OPUS-NB, OPUS-WB]
+  protect_config:
+    description:
+      - "Protect configuration at phone" of a phone configuration (O(type=phone) only). When not given, it is
+        left as it is.
+    type: bool
+  allow_user_config:
+    description:
+      - "Allow user settings at phone" of a phone configuration (O(type=phone) only). When not given, it is left
+        as it is.
+    type: bool
   script:
     description:
       - Update script of an expert configuration (O(type=expert) only), one command per line.
@@ -135,11 +151,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-device_configs:
+device_config:
   description: The configuration as it is after the run (as it would be, in check mode); empty once deleted.
   returned: always
-  type: list
-  elements: dict
+  type: dict
   contains:
     name:
       description: Name of the configuration.
@@ -159,6 +174,21 @@ device_configs:
       type: dict
       returned: for O(type=phone)
       sample: {"id": "PBX1", "primary": "192.0.2.10", "secondary": ""}
+    coder:
+      description: Preferred coder, empty when not set (phone configurations).
+      type: str
+      returned: for O(type=phone)
+      sample: G722
+    protect_config:
+      description: Whether the configuration at the phone is protected (phone configurations).
+      type: bool
+      returned: for O(type=phone)
+      sample: false
+    allow_user_config:
+      description: Whether user settings at the phone are allowed (phone configurations).
+      type: bool
+      returned: for O(type=phone)
+      sample: true
     script:
       description: Update script (expert configurations), secret values masked.
       type: str
@@ -172,8 +202,50 @@ changes:
   sample: [{"name": "Hot Desking", "action": "update", "fields": ["categories"]}]
 """
 
-from ansible_collections.innovaphone.pbx.plugins.module_utils.devices_backend import (
-    converge_device_config, devices_module, run)
+from ansible_collections.innovaphone.pbx.plugins.module_utils.common import devices_module, run_devices, single
+from ansible_collections.innovaphone.pbx.plugins.module_utils.devices import ConfigBackend
+from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engine
+from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import (
+    TYPE_OPTIONS, check_device_config, check_device_config_options)
+
+
+def wanted_categories(have, given, categories_state):
+    """The category names a configuration should end with: at least (present), none of (absent), exactly (exact)."""
+    if categories_state == "exact":
+        return sorted(set(given))
+    if categories_state == "absent":
+        return sorted(set(have) - set(given))
+    return sorted(set(have) | set(given))
+
+
+def config_entry(params, have):
+    """The engine entry of the configuration: the options given, categories and gatekeeper completed from `have`."""
+    entry = {"name": params["name"], "type": params["type"], "state": params["state"]}
+    if params["state"] == "absent":
+        return entry
+    have = have or {}
+    if params["categories"] is not None:
+        entry["categories"] = wanted_categories(have.get("categories", []), params["categories"],
+                                                params["categories_state"])
+    for option in TYPE_OPTIONS[params["type"]]:
+        entry[option] = params[option]
+    if entry.get("gatekeeper"):
+        gatekeeper = dict(have.get("gatekeeper") or dict((option, "") for option in ("id", "primary", "secondary")))
+        gatekeeper.update((k, v) for k, v in entry["gatekeeper"].items() if v is not None)
+        entry["gatekeeper"] = gatekeeper
+    return entry
+
+
+def converge(module, devices):
+    params = module.params
+    check_device_config_options(params)
+    backend = ConfigBackend(devices, params["type"], [params["name"]])
+    engine = Engine(backend.resource, backend, module.check_mode, module._diff)
+    current = engine.read()
+    entry = config_entry(params, current.get(params["name"]))
+    result = engine.converge([entry], current, lambda _entries, current: check_device_config(
+        entry, current, backend.categories, devices.domain, module.check_mode))
+    return single(result, backend.resource.name, "device_config")
 
 
 def main():
@@ -187,10 +259,13 @@ def main():
             primary=dict(type="str"),
             secondary=dict(type="str"),
         )),
+        coder=dict(type="str", choices=["G711A", "G711u", "G722", "OPUS-NB", "OPUS-WB"]),
+        protect_config=dict(type="bool"),
+        allow_user_config=dict(type="bool"),
         script=dict(type="str", no_log=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
     ))
-    run(module, lambda devices: converge_device_config(devices, module.params, module.check_mode, module._diff))
+    run_devices(module, lambda devices: converge(module, devices))
 
 
 if __name__ == "__main__":

@@ -73,11 +73,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-categories:
+category:
   description: The category as it is after the run (as it would be, in check mode); empty once deleted.
   returned: always
-  type: list
-  elements: dict
+  type: dict
   contains:
     name:
       description: Name of the category.
@@ -95,8 +94,16 @@ changes:
   sample: [{"name": "PBX1 Hotdesking", "action": "create", "fields": ["name", "provisioning"]}]
 """
 
-from ansible_collections.innovaphone.pbx.plugins.module_utils.devices_backend import (
-    converge_category, devices_module, run)
+from ansible_collections.innovaphone.pbx.plugins.module_utils.common import devices_module, run_devices, single
+from ansible_collections.innovaphone.pbx.plugins.module_utils.devices import CategoryBackend
+from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engine
+from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import CATEGORIES
+
+
+def converge(module, devices):
+    entry = dict((name, module.params[name]) for name in ("name", "provisioning", "state"))
+    engine = Engine(CATEGORIES, CategoryBackend(devices), module.check_mode, module._diff)
+    return single(engine.converge([entry]), CATEGORIES.name, "category")
 
 
 def main():
@@ -105,7 +112,7 @@ def main():
         provisioning=dict(type="bool"),
         state=dict(type="str", default="present", choices=["present", "absent"]),
     ))
-    run(module, lambda devices: converge_category(devices, module.params, module.check_mode, module._diff))
+    run_devices(module, lambda devices: converge(module, devices))
 
 
 if __name__ == "__main__":

@@ -45,6 +45,24 @@ options:
       - Description of the device entry.
     type: str
     default: Hotdesking
+  trusted:
+    description:
+      - The device flag "registration from trusted reverse proxy allowed" (C(trusted)). The how-to says a
+        registration that passes a reverse proxy fails without it.
+      - When not given, it is left as it is (a new registration gets none).
+    type: bool
+  tls:
+    description:
+      - The device flag "only registration with verified TLS certificate, or from trusted reverse proxy allowed"
+        (C(tls)).
+      - When not given, it is left as it is (a new registration gets none).
+    type: bool
+  no_filter:
+    description:
+      - The device flag "registration allowed for endpoints not matching the registration address filter"
+        (C(no-filter)), which lets these logins pass the IP filter of the PBX.
+      - When not given, it is left as it is (a new registration gets none).
+    type: bool
   state:
     description:
       - Whether the users should have a hot-desking registration.
@@ -69,6 +87,13 @@ EXAMPLES = r"""
     users: [hot-desk-base, alice, bob]
     exclusive: true
 
+- name: Hot desking for phones that reach the PBX through a reverse proxy
+  innovaphone.pbx.hotdesk_registration:
+    url: https://pbx.example.com
+    password: "{{ pbx_admin_password }}"
+    users: [hot-desk-base, carol]
+    trusted: true
+
 - name: Take hot desking away from a user
   innovaphone.pbx.hotdesk_registration:
     url: https://pbx.example.com
@@ -88,6 +113,9 @@ registrations:
       registered: true
       app: phone
       text: Hotdesking
+      trusted: false
+      tls: false
+      no_filter: false
 changes:
   description: What was changed (would be, in check mode), one entry per user.
   returned: always
@@ -101,16 +129,16 @@ changes:
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils.common import connect, pbx_module, run
 from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engine
-from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import HotdeskBackend
+from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import DEVICE_FIELDS, HotdeskBackend
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import HOTDESK_DEFAULTS, HOTDESK_REGISTRATIONS
-from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_hotdesk
+from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_hotdesk, check_hotdesk_options
 
 
 def wanted(params, current):
     """One entry per user concerned: the listed users, and with `exclusive` every other registered user."""
     if params["state"] == "absent":
         return [{"user": name, "registered": False} for name in params["users"]]
-    entries = [{"user": name, "registered": True, "app": params["app"], "text": params["text"]}
+    entries = [dict(((field, params[field]) for field in DEVICE_FIELDS), user=name, registered=True)
                for name in params["users"]]
     if params["exclusive"]:
         listed = set(params["users"])
@@ -120,6 +148,7 @@ def wanted(params, current):
 
 
 def converge(module):
+    check_hotdesk_options(module.params)
     backend = HotdeskBackend(connect(module))
     engine = Engine(HOTDESK_REGISTRATIONS, backend, module.check_mode, module._diff)
     current = engine.read()
@@ -136,10 +165,11 @@ def main():
         app=dict(type="str", default=HOTDESK_DEFAULTS["app"]),
         text=dict(type="str", default=HOTDESK_DEFAULTS["text"]),
         state=dict(type="str", choices=["present", "absent"], default="present"),
+        trusted=dict(type="bool"),
+        tls=dict(type="bool"),
+        no_filter=dict(type="bool"),
         exclusive=dict(type="bool", default=False),
     ))
-    if module.params["exclusive"] and module.params["state"] != "present":
-        module.fail_json(msg="exclusive needs state=present")
     run(module, lambda: converge(module))
 
 

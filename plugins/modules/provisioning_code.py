@@ -123,8 +123,29 @@ device:
            "version": "13r3", "type": "PHONE", "pbxActive": false, "online": true, "uri": "http://192.0.2.30/"}
 """
 
-from ansible_collections.innovaphone.pbx.plugins.module_utils.devices_backend import (
-    devices_module, provisioning_code, run)
+from ansible_collections.innovaphone.pbx.plugins.module_utils.common import devices_module, run_devices
+from ansible_collections.innovaphone.pbx.plugins.module_utils.devices import DeviceWaitTimeout
+from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_provisioning_code
+
+
+def issue(module, devices):
+    """A new code for the category (and user); with wait_for_device, also the device that used it. Nothing is
+    sent in check mode: every call makes a new code."""
+    params = module.params
+    check_provisioning_code(params)
+    if module.check_mode:
+        return {"changed": True, "msg": "would create a provisioning code for category %s" % params["category"]}
+    answer = devices.provisioning_code(params["category"], params["sip"], params["rollout"])
+    result = {"changed": True, "code": answer.get("code"), "valid_until": answer.get("validUntil"),
+              "domain": devices.domain, "category": params["category"], "sip": params["sip"]}
+    if not result["code"]:
+        raise devices.error("GetProvisioningCode answered without a code")
+    if params["wait_for_device"]:
+        result["device"] = devices.provisioned_device(result["code"], params["wait_for_device"])
+        if result["device"] is None:
+            raise DeviceWaitTimeout("no device was provisioned with the code within %d seconds" % (
+                params["wait_for_device"]), result)
+    return result
 
 
 def main():
@@ -134,12 +155,7 @@ def main():
         rollout=dict(type="bool", default=False),
         wait_for_device=dict(type="int", default=0),
     ))
-    if module.params["wait_for_device"] < 0:
-        module.fail_json(msg="wait_for_device: must be 0 or more, not %d" % module.params["wait_for_device"])
-    if module.check_mode:
-        module.exit_json(changed=True, msg="would create a provisioning code for category %s" % (
-            module.params["category"]))
-    run(module, lambda devices: provisioning_code(devices, module.params))
+    run_devices(module, lambda devices: issue(module, devices))
 
 
 if __name__ == "__main__":

@@ -76,8 +76,8 @@ options:
   update_password:
     description:
       - V(always) compares the password of existing users and writes it when it differs. The current
-        password can be read only with O(pbx_password); without it the password is written on every run
-        and a warning says so.
+        password can be read only with the PBX key (see O(pbx_password)); without it the password is written on
+        every run and a warning says so.
       - V(on_create) sets the password only when a user is created.
     type: str
     choices: [always, on_create]
@@ -85,8 +85,14 @@ options:
   pbx_password:
     description:
       - The PBX password. With it the module decrypts the current passwords (C(pwdx)) to compare them,
-        so that an unchanged password reports no change. It is never sent to the PBX.
-      - If not set, the environment variable E(INNOVAPHONE_PBX_PASSWORD) is used.
+        so that an unchanged password reports no change, and writes passwords encrypted (as C(pwdx)) instead of in
+        clear text. It is never sent to the PBX.
+      - The module first checks it against the passwords the PBX holds (they decrypt to NUL-padded values only with
+        the right key); a password they prove wrong fails the task before anything is written.
+      - If not set, the environment variable E(INNOVAPHONE_PBX_PASSWORD) is used, and without it the connection
+        password O(password), as C(admin) logs in with the PBX password; that one is used only when the PBX's
+        passwords prove it, otherwise passwords are written in clear text and on every run, and a warning says why.
+      - A PBX without any user password yet cannot prove a key, so the first passwords go in clear text.
     type: str
 notes:
   - Changes of several users are written one by one; a failed run leaves the users written so far and can
@@ -173,15 +179,23 @@ USER_OPTIONS = dict(
 
 def converge(module):
     params = module.params
-    pbx = connect(module)
-    compare_passwords = params["update_password"] == "always" and any(
-        u["password"] is not None for u in params["users"])
-    key = pbx.key(params["pbx_password"]) if compare_passwords and params["pbx_password"] else None
-    backend = UserBackend(pbx, key, [u["name"] for u in params["users"]])
-    engine = Engine(USERS, backend, module.check_mode, module._diff, params["update_password"],
-                    unreadable_hint=" (give pbx_password to compare it)")
-    return engine.converge(params["users"], validate=lambda entries, _current: check_users(
+    # The PBX key compares and encrypts passwords: from pbx_password, else from the connection password (admin logs
+    # in with the PBX password, reference 1), which is used only when the users' pwdx prove it.
+    unlock = None
+    if any(u["password"] for u in params["users"]):
+        unlock = (params["pbx_password"], "pbx_password") if params["pbx_password"] else (
+            params["password"], "the connection password")
+    backend = UserBackend(connect(module), [u["name"] for u in params["users"]], unlock,
+                          required=bool(params["pbx_password"]))
+    engine = Engine(USERS, backend, module.check_mode, module._diff, params["update_password"])
+    current = engine.read()
+    engine.unreadable_hint = " (%sgive pbx_password to compare it)" % (backend.note + "; " if backend.note else "")
+    result = engine.converge(params["users"], current, lambda entries, _current: check_users(
         entries, backend.directory, check_mode=module.check_mode))
+    if backend.clear_text and backend.note:
+        result.setdefault("warnings", []).append("the password of %s went to the PBX in clear text, as %s" % (
+            ", ".join(backend.clear_text), backend.note))
+    return result
 
 
 def main():

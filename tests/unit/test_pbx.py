@@ -20,7 +20,14 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import H
 def test_the_hotdesk_device_is_the_one_named_like_the_user():
     user = ET.fromstring('<user cn="Alice" h323="alice"><device hw="0090331234"/>'
                          '<device hw="alice" app="phone" text="Hotdesking"/></user>')
-    assert hotdesk_record(user) == {"user": "alice", "registered": True, "app": "phone", "text": "Hotdesking"}
+    assert hotdesk_record(user) == {"user": "alice", "registered": True, "app": "phone", "text": "Hotdesking",
+                                    "trusted": False, "tls": False, "no_filter": False}
+
+
+def test_the_flags_of_the_hotdesk_device_are_read():
+    user = ET.fromstring('<user cn="Alice" h323="alice"><device hw="alice" trusted="true" no-filter="true"/></user>')
+    record = hotdesk_record(user)
+    assert (record["trusted"], record["tls"], record["no_filter"]) == (True, False, True)
 
 
 def test_a_hardware_id_matches_the_user_name_in_any_case_as_on_the_pbx():
@@ -30,7 +37,8 @@ def test_a_hardware_id_matches_the_user_name_in_any_case_as_on_the_pbx():
 
 def test_a_user_without_it_is_not_registered():
     user = ET.fromstring('<user cn="Bob" h323="bob"><device hw="0090331234" app="phone"/></user>')
-    assert hotdesk_record(user) == {"user": "bob", "registered": False, "app": "", "text": ""}
+    assert hotdesk_record(user) == {"user": "bob", "registered": False, "app": "", "text": "", "trusted": False,
+                                    "tls": False, "no_filter": False}
 
 
 def test_a_refused_write_names_the_object():
@@ -79,6 +87,11 @@ def test_a_failed_command_is_named_without_its_flag_values(answer):
     assert "Flag-Value-1" not in message and "Flag-Value-1" not in unquote(message)
 
 
+ADMIN_KEY = "00112233445566778899aabbccddeeff"
+PBX_PASSWORD = "pbx-secret"
+KEY = crypto.pbx_key(ADMIN_KEY, PBX_PASSWORD)
+
+
 class ObjectsPbx:
     """A PBX whose bulk read answers `objects` (XML text) and that keeps the Admin() commands it is sent."""
 
@@ -90,16 +103,77 @@ class ObjectsPbx:
     def objects(self):
         return self.elements
 
+    def key(self, password):
+        return crypto.pbx_key(ADMIN_KEY, password)
+
     def admin(self, command):
-        self.sent.append(soap.to_text(command))
+        self.sent.append(command)
+
+
+def user_xml(name, password=None, pwdx=None):
+    pwdx = pwdx or (crypto.encrypt_password(KEY, password) if password else None)
+    return '<user cn="%s" h323="%s"%s/>' % (name.capitalize(), name, ' pwd="********" pwdx="%s"' % pwdx if pwdx else "")
+
+
+def users_entry(**fields):
+    entry = dict((f.name, None) for f in USERS.fields)
+    entry.update(state="present", **fields)
+    return entry
 
 
 def test_only_the_passwords_of_the_listed_users_are_decrypted():
-    key = crypto.pbx_key("00112233445566778899aabbccddeeff", "pbx-secret")
-    pbx = ObjectsPbx('<user cn="Alice" h323="alice" pwd="********" pwdx="%s"/>'
-                     '<user cn="Old" h323="old" pwd="********" pwdx="%s"/>' % (
-                         crypto.encrypt_password(key, "alice-pw"), "ff" * 24))
-    entry = dict((f.name, None) for f in USERS.fields)
-    entry.update(name="alice", password="alice-pw", state="present")
-    result = Engine(USERS, UserBackend(pbx, key, ["alice"])).converge([entry])
+    pbx = ObjectsPbx(user_xml("alice", "alice-pw") + user_xml("old", pwdx="ff" * 16) + user_xml("bob", "bob-pw"))
+    backend = UserBackend(pbx, ["alice"], (PBX_PASSWORD, "pbx_password"), required=True)
+    result = Engine(USERS, backend).converge([users_entry(name="alice", password="alice-pw")])
     assert not result["changed"] and pbx.sent == []
+
+
+@pytest.mark.parametrize("required", [True, False], ids=["pbx_password", "connection password"])
+def test_a_proven_key_writes_passwords_as_pwdx_never_in_clear_text(required):
+    pbx = ObjectsPbx(user_xml("alice", "alice-pw") + user_xml("bob"))
+    backend = UserBackend(pbx, ["alice", "bob", "carol"], (PBX_PASSWORD, "the key password"), required=required)
+    entries = [users_entry(name="alice", password="new-alice-pw"), users_entry(name="bob", password="bob-pw"),
+               users_entry(name="carol", password="carol-pw")]
+    result = Engine(USERS, backend).converge(entries)
+    assert [c["action"] for c in result["changes"]] == ["update", "update", "create"]
+    assert backend.pbx_key.proven and backend.clear_text == []
+    for command, password in zip(pbx.sent, ("new-alice-pw", "bob-pw", "carol-pw")):
+        user = command.find("user")
+        assert user.get("pwd") == soap.KEEP_PASSWORD
+        assert crypto.decrypt_password(KEY, user.get("pwdx")) == password
+        assert password not in soap.to_text(command)
+
+
+def test_a_connection_password_the_users_refute_is_not_used():
+    pbx = ObjectsPbx(user_xml("alice", "alice-pw"))
+    backend = UserBackend(pbx, ["alice"], ("gateway-admin-pw", "the connection password"))
+    engine = Engine(USERS, backend)
+    result = engine.converge([users_entry(name="alice", password="alice-pw")])
+    assert result["changed"] and engine.unreadable == ["alice"]
+    assert backend.note == "the connection password is not the PBX password"
+    assert pbx.sent[0].find("user").get("pwd") == "alice-pw" and backend.clear_text == ["alice"]
+
+
+def test_a_pbx_password_the_users_refute_fails_before_any_write():
+    pbx = ObjectsPbx(user_xml("alice", "alice-pw"))
+    backend = UserBackend(pbx, ["alice"], ("wrong-pbx-pw", "pbx_password"), required=True)
+    with pytest.raises(PbxError, match="pbx_password is not the PBX password: it does not decrypt the passwords"):
+        Engine(USERS, backend).converge([users_entry(name="alice", password="alice-pw")])
+    assert pbx.sent == []
+
+
+def test_without_any_user_password_a_key_cannot_be_proven_and_the_first_password_goes_in_clear():
+    pbx = ObjectsPbx(user_xml("bob"))
+    backend = UserBackend(pbx, ["bob"], (PBX_PASSWORD, "pbx_password"), required=True)
+    Engine(USERS, backend).converge([users_entry(name="bob", password="bob-pw")])
+    assert not backend.pbx_key.proven and not backend.pbx_key.refuted
+    assert backend.note == "no user on the PBX has a password yet to prove pbx_password against"
+    assert pbx.sent[0].find("user").get("pwd") == "bob-pw" and backend.clear_text == ["bob"]
+
+
+def test_an_old_pwdx_of_a_listed_user_is_written_again_instead_of_failing():
+    pbx = ObjectsPbx(user_xml("alice", "alice-pw") + user_xml("old", pwdx="ff" * 16))
+    backend = UserBackend(pbx, ["old"], (PBX_PASSWORD, "pbx_password"), required=True)
+    engine = Engine(USERS, backend)
+    assert engine.converge([users_entry(name="old", password="old-pw")])["changed"]
+    assert engine.unreadable == ["old"]

@@ -80,9 +80,9 @@ def test_edited_clears_the_password_given_as_empty():
 
 
 def test_new_object_leaves_out_empty_values():
-    element = soap.new_object({"cn": "T", "filter": "", "store-phone-cfg": "true"},
+    element = soap.new_object({"cn": "T", "filter": "", "phone-config": "true"},
                               [soap.element("pseudo", {"type": "config"})])
-    assert soap.to_text(element) == '<user cn="T" store-phone-cfg="true"><pseudo type="config" /></user>'
+    assert soap.to_text(element) == '<user cn="T" phone-config="true"><pseudo type="config" /></user>'
 
 
 def test_delete_command():

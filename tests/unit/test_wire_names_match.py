@@ -1,7 +1,7 @@
 # Copyright: contributors to innovaphone.pbx
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The collection, the simulator and the docs page spell every ASSUMED wire name the same way."""
+"""The collection, the simulator and the docs page spell every ASSUMED or INFERRED wire name the same way."""
 
 import importlib.util
 import pathlib
@@ -17,8 +17,8 @@ SIMULATOR_NAME = {
     ("soap", "ok"): "ok_element",
     ("soap", "error"): "error_element",
     ("soap", "delete"): "delete_command",
-    ("template", "store_phone_config"): "store_phone_cfg",
-    ("template", "discard_phone_config"): "discard_phone_cfg",
+    ("template", "store_phone_config"): "store_phone_config",
+    ("template", "discard_phone_config"): "discard_phone_config",
     ("template", "inherit_separator"): "inherit_separator",
     ("hotdesk", "device_text"): "hotdesk_device_text",
     ("hotdesk", "device_app"): "hotdesk_device_app",
@@ -42,19 +42,9 @@ SIMULATOR_NAME = {
     ("devices", "add_category"): "mt_add_category",
     ("devices", "update_category"): "mt_update_category",
     ("devices", "delete_category"): "mt_delete_category",
-    ("devices", "get_device_configs"): "mt_get_device_configs",
     ("devices", "add_device_config"): "mt_add_device_config",
     ("devices", "update_device_config"): "mt_update_device_config",
     ("devices", "delete_device_config"): "mt_delete_device_config",
-    ("devices", "configs_key"): "device_configs_key",
-    ("devices", "category_ids_key"): "category_ids_key",
-    ("devices", "settings_key"): "settings_key",
-    ("devices", "type_phone"): "config_type_phone",
-    ("devices", "type_expert"): "config_type_expert",
-    ("devices", "setting_gk_id"): "setting_gk_id",
-    ("devices", "setting_primary_gk"): "setting_primary_gk",
-    ("devices", "setting_secondary_gk"): "setting_secondary_gk",
-    ("devices", "setting_script"): "setting_script",
 }
 
 

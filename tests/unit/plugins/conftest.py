@@ -32,6 +32,7 @@ class AppPeer:
         self.answer = answer or (lambda message: [])
         self.sent = []
         self.inbox = []
+        self.inbox_log = []
         self.closed = False
         self.url = self.options = None
 
@@ -42,7 +43,9 @@ class AppPeer:
     def send(self, text):
         message = json.loads(text)
         self.sent.append(message)
-        self.inbox.extend(self.reply(message))
+        answers = self.reply(message)
+        self.inbox.extend(answers)
+        self.inbox_log.extend(answers)
 
     def recv(self):
         if not self.inbox:
@@ -61,13 +64,20 @@ class AppPeer:
         if message["mt"] == "AppLogin":
             fields = [message[k] for k in ("app", "domain", "sip", "guid", "dn")]
             if message["digest"] == applogin_digest(self.password, self.challenge, *fields):
-                return [result(message, ok=True)]
+                # The instance password logs in whatever domain was sent, and the answer names the domain.
+                return [result(message, ok=True, domain=self.login_domain)]
             return [result(message, ok=False, error="login failed")]
         return self.answer(message)
 
+    login_domain = "example.com"
+
 
 class DevicesPeer(AppPeer):
-    """A Devices app with domains, categories, device configurations and codes, answering lists one item a page."""
+    """A Devices app as the 13r2 SDK documents it (reference 4): domains, categories, device configurations whose
+    list comes without values and whose values come in parts (VALUE_PART characters each), codes; lists one item
+    a page. The messages that change things are the project's wire names."""
+
+    VALUE_PART = 10
 
     def __init__(self, domains=("example.com", "other.example.com"), **kwargs):
         super(DevicesPeer, self).__init__(answer=self.devices_answer, **kwargs)
@@ -90,17 +100,33 @@ class DevicesPeer(AppPeer):
         self.categories[category["id"]] = category
         return category["id"]
 
-    def add_config(self, kind, name, category_ids=(), settings=None, domain_id=1):
-        config = {"id": self.new_id(), "domainId": domain_id, "type": kind, "name": name,
-                  "categoryIds": list(category_ids), "settings": dict(settings or {})}
+    def add_config(self, kind, desc, category_ids=(), values=None, domain_id=1):
+        config = dict(values or {}, id=self.new_id(), domainId=domain_id, type=kind, desc=desc,
+                      categories=list(category_ids))
         self.configs[config["id"]] = config
         return config["id"]
+
+    def category_names(self, config_id):
+        return sorted(self.categories[i]["name"] for i in self.configs[config_id]["categories"])
+
+    def config_object(self, config, values=True):
+        """A configuration as the app sends it: categories as objects, values only if asked for."""
+        shown = dict((k, v) for k, v in config.items() if values or k in ("id", "domainId", "desc", "type"))
+        shown["categories"] = [dict((k, self.categories[i][k]) for k in ("id", "name", "config"))
+                               for i in config["categories"]]
+        return shown
 
     @staticmethod
     def pages(message, key, items):
         items = list(items)
         pages = [result(message, **{key: [item], "last": False}) for item in items]
         return pages + [result(message, **{key: [], "last": True})]
+
+    def stored(self, fields, current):
+        """A configuration from a create or change message: omitted fields kept, categories by id."""
+        config = dict(current, **fields)
+        config["categories"] = [ref["id"] if isinstance(ref, dict) else ref for ref in config.get("categories", [])]
+        return config
 
     def devices_answer(self, message):
         mt, domain_id = message["mt"], message.get("domainId")
@@ -109,19 +135,31 @@ class DevicesPeer(AppPeer):
         if mt == "GetProvisioningCategories":
             return self.pages(message, "categories", (c for c in self.categories.values() if c["domainId"] == domain_id))
         if mt == "GetDeviceConfigs":
-            return self.pages(message, "configs", (c for c in self.configs.values() if c["domainId"] == domain_id))
+            return self.pages(message, "configs", (self.config_object(c, values=False)
+                                                   for c in self.configs.values() if c["domainId"] == domain_id))
+        if mt == "GetDeviceConfig":
+            config = self.config_object(self.configs[message["id"]])
+            script = config.pop("script", "")
+            parts = [result(dict(message, mt="GetDeviceConfigValue"), name="script", value=script[i:i + self.VALUE_PART])
+                     for i in range(0, len(script), self.VALUE_PART)]
+            return parts + [result(message, config=config)]
         if mt == "GetProvisionedDevice":
             return [result(message, code=message["code"], **self.codes[message["code"]])]
         self.writes += 1
         fields = dict((k, v) for k, v in message.items() if k not in ("mt", "src"))
-        if mt in ("AddCategory", "AddDeviceConfig"):
-            table = self.categories if mt == "AddCategory" else self.configs
+        if mt == "AddCategory":
             fields["id"] = self.new_id()
-            table[fields["id"]] = fields
+            self.categories[fields["id"]] = fields
             return [result(message, id=fields["id"])]
-        if mt in ("UpdateCategory", "UpdateDeviceConfig"):
-            table = self.categories if mt == "UpdateCategory" else self.configs
-            table[message["id"]].update(fields)
+        if mt == "AddDeviceConfig":
+            config = self.stored(fields, {"id": self.new_id()})
+            self.configs[config["id"]] = config
+            return [result(message, id=config["id"])]
+        if mt == "UpdateCategory":
+            self.categories[message["id"]].update(fields)
+            return [result(message)]
+        if mt == "UpdateDeviceConfig":
+            self.configs[message["id"]] = self.stored(fields, self.configs[message["id"]])
             return [result(message)]
         if mt in ("DeleteCategory", "DeleteDeviceConfig"):
             table = self.categories if mt == "DeleteCategory" else self.configs

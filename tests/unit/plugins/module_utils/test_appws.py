@@ -81,6 +81,30 @@ def test_answers_are_matched_by_src_and_pages_joined_until_last(app_peer):
         assert ws.wait_for("SomethingHappened", 0.1) == {"mt": "SomethingHappened", "n": 1}
 
 
+def test_part_messages_of_the_same_src_come_before_their_result(app_peer):
+    def answer(message):
+        part = dict(message, mt="GetThingValue")
+        return [app_peer.result(part, name="script", value="ab"),
+                app_peer.result(dict(part, src="someone-else"), name="script", value="not ours"),
+                {"mt": "ThingEdited", "id": 1},
+                app_peer.result(part, name="script", value="cd"),
+                app_peer.result(message, thing={"id": 1})]
+
+    app = app_peer(answer=answer)
+    with client(app) as ws:
+        answer = ws.request("GetThing", parts=("GetThingValueResult",), id=1)
+        assert [(m["mt"], m.get("value")) for m in answer] == [
+            ("GetThingValueResult", "ab"), ("GetThingValueResult", "cd"), ("GetThingResult", None)]
+        assert ws.wait_for("ThingEdited", 0.1) == {"mt": "ThingEdited", "id": 1}
+
+
+def test_the_domain_the_login_got_is_kept(app_peer):
+    app = app_peer()
+    app.login_domain = "branch.example.com"
+    with client(app, domain="") as ws:
+        assert ws.login_domain == "branch.example.com"
+
+
 def test_an_answer_without_last_is_complete(app_peer):
     app = app_peer(answer=lambda message: [app_peer.result(message, id=7), app_peer.result(message, id=8)])
     with client(app) as ws:
