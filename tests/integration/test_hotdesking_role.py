@@ -230,3 +230,29 @@ def test_users_of_a_pbx_group_get_the_hotdesking_registration(site, tmp_path):
         name for name, obj in site.objects().items()
         if any(child["tag"] == "device" and child["attrs"].get("hw") == name for child in obj["children"]))
     assert hotdesk_names == ["alice", "bob", "hot-desk-base"]
+
+
+def test_a_phone_behind_a_reverse_proxy_needs_trusted_hotdesking_registrations(site, tmp_path):
+    """The how-to: "if the registration needs to pass a reverse proxy, you will need to activate the corresponding
+    flag or the registration will fail" (the <device> flag trusted, reference 1.4)."""
+    untrusted = site_vars(site, hotdesking_issue_provisioning_code=True)
+    assert run_playbook(tmp_path, "hotdesking", untrusted)[0] == 0
+    code = site.state()["devices"]["codes"][0]["code"]
+    hw_id = "009033000888"
+    site.control("POST", "phones", {"hw_id": hw_id, "code": code, "address": "127.0.0.1", "via": "proxy"})
+    login = {"user": "alice", "password": ALICE_PASSWORD}
+    refused = site.control("POST", "phones/%s/hotdesk" % hw_id, login)
+    assert not refused["ok"]
+    assert all(reg["user"] != "alice" for reg in refused["registrations"])
+
+    trusted = site_vars(site, hotdesking_registration_trusted=True)
+    code, output = run_playbook(tmp_path, "hotdesking", trusted)
+    assert code == 0, output[-6000:]
+    assert "hotdesk_registration changed" in output
+    assert all(child["attrs"].get("trusted") == "true" for name, obj in site.objects().items()
+               if name in ("alice", "hot-desk-base") for child in obj["children"] if child["attrs"]["hw"] == name)
+    site.control("POST", "phones/%s/reboot" % hw_id)
+    accepted = site.control("POST", "phones/%s/hotdesk" % hw_id, login)
+    assert accepted["ok"], accepted
+    assert accepted["registrations"] == [{"user": "hot-desk-base", "hotdesk": False}, {"user": "alice", "hotdesk": True}]
+    assert changed_tasks(run_playbook(tmp_path, "hotdesking", trusted)[1]) == 0
