@@ -25,7 +25,7 @@ SELECTORS = ("guid", "cn", "h323", "e164")
 UNIQUE_KEYS = ("cn", "h323", "e164")
 # Attributes whose "false" means the same as absent; the PBX does not keep them.
 BOOLEAN_ATTRIBUTES = frozenset((
-    "hide", wn.STORE_PHONE_CFG, wn.DISCARD_PHONE_CFG,
+    "hide", wn.STORE_PHONE_CONFIG, wn.DISCARD_PHONE_CONFIG,
     "admin", "no-filter", "tls", "no-mob", "trusted", "dyn",
 ))
 NUMBER = re.compile(r"^[0-9*#]+$")

@@ -16,9 +16,11 @@ ERROR_ELEMENT = "error"             # <error>text</error>: refusal, state unchan
 DELETE_COMMAND = "del"              # <del><user cn="X"/></del>
 BOOLEAN_TRUE = "true"               # booleans on the wire; absent means false
 
-# --- Config template attributes (reference 1.2) -------------------------------
-STORE_PHONE_CFG = "store-phone-cfg"
-DISCARD_PHONE_CFG = "discard-phone-cfg"
+# --- Config template attributes (reference 1.2, revised) ----------------------
+# INFERRED, not shown end to end: the 13r2 PbxAdminApi lists the object properties phone-config and
+# discard-phone-config, and XML attributes equal PbxAdminApi properties. Booleans: "false" is not stored.
+STORE_PHONE_CONFIG = "phone-config"             # "Store Phone Config"
+DISCARD_PHONE_CONFIG = "discard-phone-config"   # "Discard Phone Config"
 INHERIT_SEPARATOR = ","             # between the templates a template names in `config` (up to four)
 
 # --- Hot-desking registration device (reference 1.4, contract 2) -------------

@@ -74,4 +74,16 @@ def test_wire_name_table_holds_every_constant():
     constants = {name: value for name, value in vars(wire_names).items() if name.isupper() and name != "WIRE_NAMES"}
     assert wire_names.WIRE_NAMES == {name.lower(): value for name, value in constants.items()}
     assert wire_names.WIRE_NAMES["reg_no_pwd_flag"] == "reg-no-pwd"
-    assert wire_names.WIRE_NAMES["store_phone_cfg"] == "store-phone-cfg"
+    assert wire_names.WIRE_NAMES["store_phone_config"] == "phone-config"
+    assert wire_names.WIRE_NAMES["discard_phone_config"] == "discard-phone-config"
+    assert "store_phone_cfg" not in wire_names.WIRE_NAMES and "discard_phone_cfg" not in wire_names.WIRE_NAMES
+
+
+@pytest.mark.parametrize("attribute", ["phone-config", "discard-phone-config"])
+def test_phone_config_flags_are_booleans_the_pbx_does_not_keep_when_false(attribute):
+    pbx = model.Pbx(cfg.DeviceConfig(), "pbx-pw")
+    template = [model.element("pseudo", {"type": "config"})]
+    pbx.add(model.element("user", {"cn": "on", attribute: "true"}, template))
+    pbx.add(model.element("user", {"cn": "off", attribute: "false"}, template))
+    assert pbx.show({"cn": "on"})[0]["attrs"][attribute] == "true"
+    assert attribute not in pbx.show({"cn": "off"})[0]["attrs"]

@@ -24,7 +24,7 @@ SEED_SCRIPT = (
     "config activate\n" % BASE_PASSWORD)
 HOTDESK_KEY = {"id": "0", "label": "hot-desking", "hotdesk": {"label": "log out", "pbx": True}}
 SEED_OBJECTS = [
-    '<add><user cn="Hotdesking" filter="intern" cd-filter="intern" store-phone-cfg="true">'
+    '<add><user cn="Hotdesking" filter="intern" cd-filter="intern" phone-config="true">'
     '<pseudo type="config"/></user></add>',
     '<add><user cn="Hot Desk Base" h323="hot-desk-base" e164="#10" pwd="%s" hide="true" config="Hotdesking"/></add>'
     % BASE_PASSWORD,

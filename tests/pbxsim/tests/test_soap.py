@@ -18,7 +18,7 @@ from .conftest import ADMIN_PASSWORD, PBX_PASSWORD
 
 WSDL = os.environ.get("INNOVAPHONE_WSDL", "/work/shared/reference/pbx11_00.wsdl")
 BINDING = "{http://innovaphone.com/pbx}pbxBinding"
-TEMPLATE = '<add><user cn="Hot Desk Template" filter="intern" cd-filter="intern" store-phone-cfg="true">' \
+TEMPLATE = '<add><user cn="Hot Desk Template" filter="intern" cd-filter="intern" phone-config="true">' \
            '<pseudo type="config"/></user></add>'
 BASE_USER = '<add><user cn="Hot Desk Base" h323="hot-desk-base" e164="#10" pwd="base-secret" hide="true" ' \
             'config="Hot Desk Template"><device hw="hot-desk-base" text="Hotdesking" app="phone"/></user></add>'
@@ -82,8 +82,20 @@ def test_show_by_every_key_and_config_true_gives_the_configured_object(sim):
 def test_template_carries_pseudo_config_and_its_options(sim):
     sim.admin(TEMPLATE)
     template = only_user(sim, cn="Hot Desk Template")
-    assert template.get("store-phone-cfg") == "true" and template.get("filter") == "intern"
+    assert template.get("phone-config") == "true" and template.get("filter") == "intern"
     assert [child.attrib for child in template] == [{"type": "config"}]
+
+
+def test_store_and_discard_phone_config_are_the_13r2_property_names(sim):
+    sim.admin('<add><user cn="Keep" phone-config="true" discard-phone-config="false"><pseudo type="config"/>'
+              '</user></add>')
+    template = only_user(sim, cn="Keep")
+    assert template.get("phone-config") == "true" and template.get("discard-phone-config") is None
+    guid = template.get("guid")
+    sim.admin('<modify><user guid="%s" cn="Keep" phone-config="false" discard-phone-config="true">'
+              '<pseudo type="config"/></user></modify>' % guid)
+    template = only_user(sim, cn="Keep")
+    assert template.get("phone-config") is None and template.get("discard-phone-config") == "true"
 
 
 def test_modify_replaces_the_whole_object(sim):
