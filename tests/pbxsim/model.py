@@ -278,21 +278,33 @@ class Pbx:
 
     def _store(self, new, old):
         attrs = new["attrs"]
-        attrs.pop("pwdx", None)  # derived from pwd; a client never writes it
         if old is None:
             attrs["guid"] = uuid.uuid4().hex
         else:
             attrs["guid"] = old["attrs"]["guid"]
-        password = attrs.get("pwd")
-        if password == HIDDEN_PASSWORD:
+        self._set_password(attrs, old)
+        self._check(new, old)
+        self._put(new)
+
+    def _set_password(self, attrs, old):
+        """Reference 1.3: a clear pwd sets the password and wins; else a pwdx sets it from its encrypted
+        form (revised, "method b"); else "********" keeps it; nothing at all clears it (replace semantics).
+        An empty pwd or pwdx is no attribute at all (clean() dropped it)."""
+        password, encrypted = attrs.get("pwd"), attrs.pop("pwdx", None)
+        if password is not None and password != HIDDEN_PASSWORD:
+            attrs["pwd"] = crypto.truncate_user_password(password)
+        elif encrypted is not None:
+            try:
+                attrs["pwd"] = crypto.password_from_pwdx(self.pbx_key, encrypted)
+            except ValueError as exc:
+                raise PbxError("pwdx of %s: %s" % (attrs.get("cn", "an object without cn"), exc)) from exc
+            if not attrs["pwd"]:
+                del attrs["pwd"]
+        elif password == HIDDEN_PASSWORD:
             if old is not None and "pwd" in old["attrs"]:
                 attrs["pwd"] = old["attrs"]["pwd"]
             else:
                 del attrs["pwd"]
-        elif password is not None:
-            attrs["pwd"] = crypto.truncate_user_password(password)
-        self._check(new, old)
-        self._put(new)
 
     # --- the rules ----------------------------------------------------------------------------
     def _check(self, new, old):

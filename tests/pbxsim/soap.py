@@ -17,6 +17,8 @@ INTERFACE_VERSION = 1100  # pbx11_00.wsdl
 ATTRIBUTE_ESCAPES = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
 ENVELOPE = ('<?xml version="1.0" encoding="utf-8"?>'
             '<soap:Envelope xmlns:soap="%s"><soap:Body>%%s</soap:Body></soap:Envelope>' % SOAP_NS)
+CLEAR_PASSWORDS = "clear_passwords"    # counters of /_sim/stats (see count_passwords)
+PWDX_PASSWORDS = "pwdx_passwords"
 COMMANDS = ("show", "add", "modify", wn.DELETE_COMMAND, "add-attrib", "del-attrib")
 
 
@@ -49,10 +51,25 @@ def error_answer(text):
     return "<%s>%s</%s>" % (wn.ERROR_ELEMENT, escape(text), wn.ERROR_ELEMENT)
 
 
-def admin(pbx, xml_text):
+def count_passwords(command, objects, tally):
+    """Count the passwords that arrive in add/modify: clear text (a pwd other than "" and "********") or
+    encrypted (a pwdx that sets the password, as no clear pwd comes with it). Refused commands count too."""
+    if tally is None or command.tag not in ("add", "modify"):
+        return
+    for obj in objects:
+        if obj.tag != "user":
+            continue
+        if obj.get("pwd", "") not in ("", model.HIDDEN_PASSWORD):
+            tally[CLEAR_PASSWORDS] += 1
+        elif obj.get("pwdx"):
+            tally[PWDX_PASSWORDS] += 1
+
+
+def admin(pbx, xml_text, tally=None):
     """Run one Admin() command: (answer, whether it was a write command).
 
-    The answer is `<show>…`, `<ok/>` or `<error>…`; malformed XML counts as a read.
+    The answer is `<show>…`, `<ok/>` or `<error>…`; malformed XML counts as a read. `tally`, a dict with
+    the keys CLEAR_PASSWORDS and PWDX_PASSWORDS, counts the passwords that arrive (count_passwords).
     """
     try:
         command = ET.fromstring(xml_text)
@@ -60,6 +77,7 @@ def admin(pbx, xml_text):
         return error_answer("malformed xml: %s" % exc), False
     write = command.tag != "show"
     objects = list(command)
+    count_passwords(command, objects, tally)
     if command.tag not in COMMANDS:
         return error_answer("unknown command %s" % command.tag), write
     if not objects or any(obj.tag != "user" for obj in objects):
@@ -116,10 +134,11 @@ def fault(code, text):
     return (ENVELOPE % body).encode()
 
 
-def call(pbx, identity, operation, args):
-    """(answer, whether it was a write) of one SOAP operation; identity holds the Version fields."""
+def call(pbx, identity, operation, args, tally=None):
+    """(answer, whether it was a write) of one SOAP operation; identity holds the Version fields,
+    tally counts passwords (see admin)."""
     if operation == "Admin":
-        answer, write = admin(pbx, args.get("xml", ""))
+        answer, write = admin(pbx, args.get("xml", ""), tally)
         return response("Admin", [("return", answer)]), write
     if operation == "Version":
         return response("Version", [("VersionResult", INTERFACE_VERSION)] + list(identity.items())), False

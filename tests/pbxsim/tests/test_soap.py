@@ -155,15 +155,68 @@ def test_password_is_hidden_and_pwdx_decrypts_with_the_admin_key(sim):
     assert decrypt_pwdx(admin_key, user.get("pwdx")) == "base-secret"
 
 
-def test_eight_stars_keep_the_password_and_pwdx_is_ignored(sim):
+def pbx_key_of(sim):
+    """The PBX key, as a client that knows the PBX password unlocks it from _ADMIN_ key (reference 1.3)."""
+    return crypto.rc4(crypto.pad(PBX_PASSWORD, 16), bytes.fromhex(only_user(sim, cn="_ADMIN_").get("key")))
+
+
+def test_eight_stars_without_pwdx_keep_the_password(sim):
     sim.admin('<add><user cn="bob" h323="bob" pwd="first"/></add>')
     before = only_user(sim, cn="bob")
-    sim.admin('<modify><user guid="%s" cn="bob" h323="bob" pwd="********" pwdx="00ff"/></modify>'
-              % before.get("guid"))
+    sim.admin('<modify><user guid="%s" cn="bob" h323="bob" pwd="********"/></modify>' % before.get("guid"))
     assert only_user(sim, cn="bob").get("pwdx") == before.get("pwdx")
     sim.admin('<modify><user cn="bob" h323="bob" pwd="second"/></modify>')
     key = only_user(sim, cn="_ADMIN_").get("key")
     assert decrypt_pwdx(key, only_user(sim, cn="bob").get("pwdx")) == "second"
+
+
+def test_pwdx_written_with_eight_stars_or_without_pwd_sets_the_password(sim):
+    """soapphp5 "method b": the client sends the password encrypted with the PBX key, never in clear."""
+    pbx_key = pbx_key_of(sim)
+    key = only_user(sim, cn="_ADMIN_").get("key")
+    assert sim.admin('<add><user cn="bob" h323="bob" pwdx="%s"/></add>' % crypto.pwdx(pbx_key, "first")).tag == "ok"
+    assert decrypt_pwdx(key, only_user(sim, cn="bob").get("pwdx")) == "first"
+    assert sim.admin('<modify><user cn="bob" h323="bob" pwd="********" pwdx="%s"/></modify>'
+                     % crypto.pwdx(pbx_key, "sécond")).tag == "ok"
+    assert decrypt_pwdx(key, only_user(sim, cn="bob").get("pwdx")) == "sécond"
+    user = only_user(sim, cn="bob")
+    assert user.get("pwd") == "********" and len(bytes.fromhex(user.get("pwdx"))) == 24
+    # what show answers can be written back unchanged: the password stays
+    assert sim.admin('<modify><user cn="bob" h323="bob" pwd="********" pwdx="%s"/></modify>'
+                     % user.get("pwdx")).tag == "ok"
+    assert only_user(sim, cn="bob").get("pwdx") == user.get("pwdx")
+
+
+def test_a_clear_pwd_wins_over_pwdx(sim):
+    pbx_key = pbx_key_of(sim)
+    key = only_user(sim, cn="_ADMIN_").get("key")
+    sim.admin('<add><user cn="bob" h323="bob" pwd="clear" pwdx="%s"/></add>' % crypto.pwdx(pbx_key, "encrypted"))
+    assert decrypt_pwdx(key, only_user(sim, cn="bob").get("pwdx")) == "clear"
+
+
+@pytest.mark.parametrize("pwdx", ["zz" * 24, "abc", "00 ff", "0x00ff"])
+def test_a_pwdx_that_is_not_hex_is_refused(sim, pwdx):
+    sim.admin('<add><user cn="bob" h323="bob" pwd="first"/></add>')
+    before = only_user(sim, cn="bob")
+    answer = sim.admin('<modify><user cn="bob" h323="bob" pwd="********" pwdx="%s"/></modify>' % pwdx)
+    assert answer.tag == "error" and answer.text == "pwdx of bob: %r is not hex" % pwdx
+    assert ET.tostring(only_user(sim, cn="bob")) == ET.tostring(before)
+
+
+def test_stats_count_clear_and_encrypted_passwords_that_arrive(sim):
+    pbx_key = pbx_key_of(sim)
+    sim.admin('<add><user cn="a" h323="a" pwd="clear-a"/><user cn="b" h323="b" pwd="********"/>'
+              '<user cn="c" h323="c" pwd=""/></add>')
+    sim.admin('<modify><user cn="a" h323="a" pwd="********" pwdx="%s"/></modify>' % crypto.pwdx(pbx_key, "x"))
+    sim.admin('<add><user cn="d" h323="d" pwdx="%s"/></add>' % crypto.pwdx(pbx_key, "y"))
+    sim.admin('<add><user cn="e" h323="e" pwd="clear-e" pwdx="%s"/></add>' % crypto.pwdx(pbx_key, "z"))
+    sim.admin('<add><user cn="a" h323="a" pwd="refused-but-sent"/></add>')        # cn taken: refused, still counted
+    sim.admin('<add-attrib><user cn="a" pwd="not-a-write-of-the-object"><device hw="a"/></user></add-attrib>')
+    sim.admin('<show><user cn="a" pwd="x"/></show>')
+    stats = sim.control("GET", "stats")
+    assert (stats["clear_passwords"], stats["pwdx_passwords"]) == (3, 2)
+    stats = sim.control("POST", "stats/reset")
+    assert (stats["clear_passwords"], stats["pwdx_passwords"]) == (0, 0)
 
 
 def test_the_pbx_keeps_23_bytes_of_a_user_password(sim):
