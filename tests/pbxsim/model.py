@@ -420,5 +420,14 @@ class Pbx:
     def registrations(self):
         return [dict(reg) for reg in self.regs.values()]
 
+    def registrations_of(self, name):
+        """The registrations of one user, found by h323 name, e164 number or cn (case-insensitively)."""
+        guids = [self._index[key].get(index_key(key, name)) for key in ("h323", "e164", "cn")]
+        obj = next((self.objects[guid] for guid in guids if guid and not is_template(self.objects[guid])), None)
+        if obj is None:
+            return []
+        user = obj["attrs"].get("h323") or obj["attrs"].get("e164")
+        return [dict(reg) for reg in self.regs.values() if reg["user"] == user]
+
     def drop_registrations(self):
         self.regs = {}

@@ -220,9 +220,10 @@ class PbxHttp:
 
     async def bulk(self, request):
         self.instance.stats.count("bulk", False)
-        answer = soap.bulk(self.instance.pbx, request.query)
-        if answer is None:
-            return text_response(soap.error_answer("unknown query"), 400, "text/xml")
+        try:
+            answer = soap.bulk(self.instance.pbx, request.query)
+        except soap.BulkQueryError as exc:
+            return text_response(soap.error_answer(str(exc)), 400, "text/xml")
         return text_response(answer, content_type="text/xml")
 
     async def cfg_txt(self, request):

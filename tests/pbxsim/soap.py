@@ -151,20 +151,77 @@ def call(pbx, identity, operation, args, tally=None):
     raise SoapFault("soap:Server", "not implemented: %s" % operation)
 
 
-# --- bulk reads (contract 3) ---------------------------------------------------------------------
+# --- bulk reads (reference 1 revised, contract 3) --------------------------------------------------
+# Parameters of /PBX0/ADMIN/mod_cmd_login.xml?cmd=show&… that innovaphone's own clients and public scripts
+# send [DOC, seen in public scripts]; `xsl` names a style sheet for the browser, which pbxsim cannot run:
+# it answers the XML. A parameter that is not listed for the query is refused.
+LIST_PARAMETERS = frozenset(("cmd", "user", "search", "search-loc", "search-grp", "hide", "sort", "sort-order",
+                             "xsl"))
+ONE_OBJECT_PARAMETERS = frozenset(("cmd", "user-guid", "xsl"))
+REG_PARAMETERS = frozenset(("cmd", "reg", "xsl"))
+QUERIES = (("user", LIST_PARAMETERS), ("user-guid", ONE_OBJECT_PARAMETERS), ("reg", REG_PARAMETERS))
+# search=<text> matches these attributes, as a case-insensitive substring [ASSUMED: the scripts only show
+# that a number finds its object].
+SEARCHED_ATTRIBUTES = ("cn", "h323", "e164", "dn")
+SORT_ORDERS = {"up": False, wn.SORT_ORDER_DOWN: True}   # sort-order=up is seen in public scripts
+
+
+class BulkQueryError(Exception):
+    """A bulk read pbxsim does not know: answered with HTTP 400 and an <error>."""
+
+
 def wire_bool(value):
     return wn.BOOLEAN_TRUE if value else "false"
 
 
+def reg_element(reg):
+    return model.element(wn.REG_ELEMENT, {
+        wn.REG_USER: reg["user"], wn.REG_CN: reg["cn"], wn.REG_HW: reg["hw"], wn.REG_ADDR: reg["addr"],
+        wn.REG_PWD: wire_bool(reg["pwd"]), wn.REG_HOTDESK: wire_bool(reg["hotdesk"]),
+    })
+
+
 def bulk(pbx, query):
-    """The answer of /PBX0/ADMIN/mod_cmd_login.xml, or None for a query it does not know."""
+    """The answer of /PBX0/ADMIN/mod_cmd_login.xml for the query (a mapping of parameters).
+
+    Raises BulkQueryError for a query it does not know.
+    """
     if query.get("cmd") != "show":
-        return None
-    if query.get("user") == "*":
-        return show_answer(pbx.all_objects())
-    if query.get("reg") == "*":
-        return show_answer(model.element(wn.REG_ELEMENT, {
-            wn.REG_USER: reg["user"], wn.REG_CN: reg["cn"], wn.REG_HW: reg["hw"], wn.REG_ADDR: reg["addr"],
-            wn.REG_PWD: wire_bool(reg["pwd"]), wn.REG_HOTDESK: wire_bool(reg["hotdesk"]),
-        }) for reg in pbx.registrations())
-    return None
+        raise BulkQueryError("unknown query: cmd=%s" % query.get("cmd", ""))
+    kinds = [(name, allowed) for name, allowed in QUERIES if name in query]
+    if len(kinds) != 1:
+        raise BulkQueryError("unknown query: cmd=show needs exactly one of user=*, user-guid=<guid>, reg=<name>")
+    kind, allowed = kinds[0]
+    unknown = sorted(set(query) - allowed)
+    if unknown:
+        raise BulkQueryError("unknown query: parameter %s is not supported with %s" % (", ".join(unknown), kind))
+    if kind == "user-guid":
+        guid = query.get("user-guid", "")
+        return show_answer(pbx.show({"guid": guid}) if guid else [])
+    if kind == "reg":
+        regs = pbx.registrations() if query["reg"] == "*" else pbx.registrations_of(query["reg"])
+        return show_answer(reg_element(reg) for reg in regs)
+    return show_answer(listed_objects(pbx, query))
+
+
+def listed_objects(pbx, query):
+    """cmd=show&user=*: every object, narrowed by search, search-loc, search-grp, in sort order."""
+    if query.get("user") != "*":
+        raise BulkQueryError("unknown query: user=%s (only user=* lists objects)" % query.get("user"))
+    if query.get("hide"):
+        raise BulkQueryError("unknown query: hide=%s is not supported (only an empty hide=)" % query.get("hide"))
+    order = query.get("sort-order") or "up"
+    if order not in SORT_ORDERS:
+        raise BulkQueryError("unknown query: sort-order=%s (up or %s)" % (order, wn.SORT_ORDER_DOWN))
+    text = (query.get("search") or "").casefold()
+    loc = (query.get("search-loc") or "").casefold()
+    group = (query.get("search-grp") or "").casefold()
+    objects = [obj for obj in pbx.all_objects()
+               if (not text or any(text in obj["attrs"].get(name, "").casefold() for name in SEARCHED_ATTRIBUTES))
+               and (not loc or obj["attrs"].get("loc", "").casefold() == loc)
+               and (not group or any(child["tag"] == "grp" and child["attrs"].get("name", "").casefold() == group
+                                     for child in obj["children"]))]
+    sort = query.get("sort")
+    if sort:
+        objects.sort(key=lambda obj: obj["attrs"].get(sort, "").casefold(), reverse=SORT_ORDERS[order])
+    return objects

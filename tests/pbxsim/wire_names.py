@@ -27,6 +27,10 @@ INHERIT_SEPARATOR = ","             # between the templates a template names in 
 HOTDESK_DEVICE_TEXT = "Hotdesking"
 HOTDESK_DEVICE_APP = "phone"        # default phone App name of the device entry
 
+# --- Bulk reads (reference 1 revised, contract 3) -----------------------------
+# sort-order=up is seen in public scripts; its opposite is a guess.
+SORT_ORDER_DOWN = "down"
+
 # --- Bulk registration listing (contract 3) -----------------------------------
 REG_ELEMENT = "reg"
 REG_USER = "user"

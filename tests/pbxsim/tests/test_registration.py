@@ -103,6 +103,19 @@ def test_deleting_a_user_drops_its_registrations_and_bulk_lists_the_rest(pbx):
                                                 "pwd": "true", "hotdesk": "true"}]
 
 
+def test_bulk_lists_the_registrations_of_one_user_by_name_number_or_cn(pbx):
+    pbx.register(PHONE, "hot-desk-base", "base", "10.0.0.5")
+    pbx.register("alice", "alice", "alice-pw", "10.0.0.6", hotdesk=True)
+
+    def users(name):
+        return [reg.get("user") for reg in ET.fromstring(soap.bulk(pbx, {"cmd": "show", "reg": name}))]
+    for name in ("alice", "ALICE", "201", "Alice"):
+        assert users(name) == ["alice"]
+    assert users("#10") == users("hot desk base") == ["hot-desk-base"]
+    assert users("bob") == [] and users("nobody") == [] and users("template") == []
+    assert users("*") == ["hot-desk-base", "alice"]
+
+
 def test_add_device_is_idempotent_and_refuses_a_foreign_hw_id(pbx):
     pbx.add_device("bob", {"hw": "00-90-33-99-99-99", "text": "Devices", "app": "phone"})
     pbx.add_device("bob", {"hw": "00-90-33-99-99-99", "text": "Devices", "app": "phone"})

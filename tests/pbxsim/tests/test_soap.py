@@ -262,5 +262,86 @@ def test_bulk_read_lists_every_object_like_show(sim):
     assert ET.tostring(listing[1]) == ET.tostring(only_user(sim, cn="Hot Desk Base"))
 
 
-def test_unknown_bulk_query_is_refused(sim):
-    assert sim.get("/PBX0/ADMIN/mod_cmd_login.xml?cmd=list").status_code == 400
+BULK = "/PBX0/ADMIN/mod_cmd_login.xml?"
+DIRECTORY = [
+    '<add><user cn="Sales" h323="sales"><pseudo type="config"/></user></add>',
+    '<add><user cn="Zoe Adams" h323="zoe" e164="301" dn="Zoe" loc="Berlin"><grp name="Support"/></user></add>',
+    '<add><user cn="anna Berg" h323="anna" e164="302" loc="Munich"><grp name="sales"/><grp name="Support"/>'
+    '</user></add>',
+    '<add><user cn="Max Carter" h323="max" e164="1302" dn="Maximilian" loc="berlin"/></add>',
+]
+
+
+def listed(sim, query):
+    response = sim.get(BULK + query)
+    assert response.status_code == 200, response.text
+    listing = ET.fromstring(response.content)
+    assert listing.tag == "show"
+    return [obj.get("cn") for obj in listing]
+
+
+def test_bulk_read_of_the_csv_import_script_narrows_by_location(sim):
+    for command in DIRECTORY:
+        assert sim.admin(command).tag == "ok"
+    query = "cmd=show&user=*&search=&search-loc=%s&search-grp=&hide=&xsl=pbx_objs_right.xsl"
+    assert listed(sim, query % "Berlin") == ["Zoe Adams", "Max Carter"]
+    assert listed(sim, query % "munich") == ["anna Berg"]
+    assert listed(sim, query % "") == ["Sales", "Zoe Adams", "anna Berg", "Max Carter"]
+    assert listed(sim, query % "Paris") == []
+
+
+def test_bulk_read_search_matches_cn_h323_e164_dn_case_insensitively(sim):
+    for command in DIRECTORY:
+        assert sim.admin(command).tag == "ok"
+    assert listed(sim, "cmd=show&user=*&search=302") == ["anna Berg", "Max Carter"]
+    assert listed(sim, "cmd=show&user=*&search=MAXIMILIAN") == ["Max Carter"]
+    assert listed(sim, "cmd=show&user=*&search=zo") == ["Zoe Adams"]
+    assert listed(sim, "cmd=show&user=*&search=SALES") == ["Sales"]      # a group name is not searched
+    assert listed(sim, "cmd=show&user=*&search=a&search-loc=berlin") == ["Zoe Adams", "Max Carter"]
+    assert listed(sim, "cmd=show&user=*&search=nobody") == []
+
+
+def test_bulk_read_by_group(sim):
+    for command in DIRECTORY:
+        assert sim.admin(command).tag == "ok"
+    assert listed(sim, "cmd=show&user=*&search-grp=support") == ["Zoe Adams", "anna Berg"]
+    assert listed(sim, "cmd=show&user=*&search-grp=Sales") == ["anna Berg"]
+    assert listed(sim, "cmd=show&user=*&search-grp=Support&search-loc=Munich") == ["anna Berg"]
+
+
+def test_bulk_read_sorted_like_the_licence_summary_script(sim):
+    for command in DIRECTORY:
+        assert sim.admin(command).tag == "ok"
+    assert listed(sim, "cmd=show&search=&sort=cn&sort-order=up&user=*&xsl=pbx_objs.xsl") == [
+        "anna Berg", "Max Carter", "Sales", "Zoe Adams"]
+    assert listed(sim, "cmd=show&search=&sort=cn&sort-order=down&user=*") == [
+        "Zoe Adams", "Sales", "Max Carter", "anna Berg"]
+    assert listed(sim, "cmd=show&user=*&sort=e164") == ["Sales", "Max Carter", "Zoe Adams", "anna Berg"]
+    full = ET.fromstring(sim.get(BULK + "cmd=show&user=*&sort=cn&xsl=x.xsl").content)
+    assert ET.tostring(full.find("user[@cn='Zoe Adams']")) == ET.tostring(only_user(sim, cn="Zoe Adams"))
+
+
+def test_bulk_read_of_one_object_by_guid(sim):
+    for command in DIRECTORY:
+        assert sim.admin(command).tag == "ok"
+    user = only_user(sim, cn="anna Berg")
+    response = sim.get(BULK + "cmd=show&user-guid=%s" % user.get("guid"))
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/xml")
+    listing = ET.fromstring(response.content)
+    assert [ET.tostring(obj) for obj in listing] == [ET.tostring(user)]
+    assert listed(sim, "cmd=show&user-guid=%s" % user.get("guid").upper()) == ["anna Berg"]
+    assert sim.get(BULK + "cmd=show&user-guid=" + "0" * 32).text == "<show/>"
+    assert sim.get(BULK + "cmd=show&user-guid=").text == "<show/>"
+
+
+@pytest.mark.parametrize("query", [
+    "cmd=list", "", "cmd=show", "cmd=show&user=alice", "cmd=show&user=*&hide=true",
+    "cmd=show&user=*&sort=cn&sort-order=sideways",
+    "cmd=show&user=*&reg=*", "cmd=show&user=*&frobnicate=1", "cmd=show&reg=*&search=a",
+    "cmd=show&user-guid=00&search-loc=x",
+])
+def test_unknown_bulk_query_is_refused(sim, query):
+    response = sim.get(BULK + query)
+    assert response.status_code == 400
+    answer = ET.fromstring(response.content)
+    assert answer.tag == "error" and answer.text.startswith("unknown query")
