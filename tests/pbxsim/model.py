@@ -29,6 +29,10 @@ BOOLEAN_ATTRIBUTES = frozenset((
     "admin", "no-filter", "tls", "no-mob", "trusted", "dyn",
 ))
 NUMBER = re.compile(r"^[0-9*#]+$")
+# How an endpoint reaches the PBX (Pbx.register): plain (TCP, or TLS without a verified certificate), TLS with a
+# verified certificate, or through a reverse proxy. pbxsim's own names, used by the simulated phones.
+VIA_DIRECT, VIA_TLS, VIA_PROXY = "direct", "tls", "proxy"
+VIAS = (VIA_DIRECT, VIA_TLS, VIA_PROXY)
 MAX_INHERITED = 4
 
 
@@ -371,12 +375,15 @@ class Pbx:
             raise PbxError("config template %s is used by %s and cannot be %s" % (cn, ", ".join(users[:3]), action))
 
     # --- registrations (contract 7) -----------------------------------------------------------------
-    def register(self, hw_id, user, password, address, hotdesk=False):
+    def register(self, hw_id, user, password, address, hotdesk=False, via=VIA_DIRECT):
         """Register hardware id hw_id at address as user (h323 name or e164 number).
 
-        Returns the registration; raises RegistrationRefused with the reason. A second
-        registration of the same hw id as the same user replaces the first.
+        `via` says how the endpoint reaches the PBX: VIA_DIRECT, VIA_TLS (verified certificate) or
+        VIA_PROXY (through a reverse proxy). Returns the registration; raises RegistrationRefused with
+        the reason. A second registration of the same hw id as the same user replaces the first.
         """
+        if via not in VIAS:
+            raise ValueError("via must be one of %s, not %r" % (", ".join(VIAS), via))
         obj = self._find_user_object(user)
         if obj is None:
             raise RegistrationRefused("unknown user %s" % user)
@@ -385,6 +392,14 @@ class Pbx:
         device = self._registering_device(obj, hw_id)
         if device is None:
             raise RegistrationRefused("user %s has no device %s" % (name, hw_id))
+        # Reference 1.4 (revised): trusted = "registration from trusted reverse proxy allowed"; tls = "only
+        # registration with verified TLS certificate, or from trusted reverse proxy allowed".
+        if via == VIA_PROXY and not is_true(device, "trusted"):
+            raise RegistrationRefused("registration of %s through a reverse proxy refused: device %s is not trusted"
+                                      % (name, device["hw"]))
+        if via == VIA_DIRECT and is_true(device, "tls"):
+            raise RegistrationRefused("registration of %s without a verified TLS certificate refused: device %s "
+                                      "has tls (TLS only)" % (name, device["hw"]))
         flags = self.config.active_flags(wn.PBX_MODULE)
         previous = next((reg for reg in self.regs.values() if reg["hw"] == hw_id and reg["user"] == name), None)
         if password:
@@ -400,7 +415,7 @@ class Pbx:
         if not is_true(device, "no-filter") and not cfg.address_allowed(address, flags.get(wn.IP_FILTER_FLAG)):
             raise RegistrationRefused("address %s of %s refused by the IP filter" % (address, name))
         reg = {"id": previous["id"] if previous else uuid.uuid4().hex, "user": name, "cn": attrs["cn"],
-               "hw": hw_id, "addr": address, "pwd": bool(password), "hotdesk": bool(hotdesk)}
+               "hw": hw_id, "addr": address, "pwd": bool(password), "hotdesk": bool(hotdesk), "via": via}
         self.regs[reg["id"]] = reg
         return dict(reg)
 
