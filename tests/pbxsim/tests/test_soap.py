@@ -2,8 +2,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """SOAP Admin()/Version/Echo conformance: a zeep client from the WSDL, commands, answers, passwords."""
 
+import base64
+import http.client
 import os
 import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape
 
 import pytest
 import requests
@@ -14,7 +17,7 @@ from requests.auth import HTTPDigestAuth
 
 from pbxsim import crypto
 
-from .conftest import ADMIN_PASSWORD, PBX_PASSWORD
+from .conftest import ADMIN_PASSWORD, PBX_PASSWORD, SOAP_ENVELOPE
 
 WSDL = os.environ.get("INNOVAPHONE_WSDL", "/work/shared/reference/pbx11_00.wsdl")
 BINDING = "{http://innovaphone.com/pbx}pbxBinding"
@@ -58,6 +61,39 @@ def test_zeep_client_from_the_wsdl_round_trips_admin_version_echo(sim):
 def test_zeep_sees_not_implemented_operations_as_soap_faults(sim):
     with pytest.raises(zeep.exceptions.Fault, match="not implemented"):
         zeep_service(sim).Poll(session=1)
+
+
+def test_every_soap_error_is_answered_on_a_connection_that_stays_open(pbxsim):
+    """Not implemented or unknown operations, bad envelopes and bad Admin commands get an answer, never a
+    dropped connection: one keep-alive connection carries them all, and a good call after them."""
+    sim = pbxsim("--basic")
+    connection = http.client.HTTPConnection(sim.url[len("http://"):], timeout=10)
+    auth = "Basic " + base64.b64encode(("admin:" + ADMIN_PASSWORD).encode()).decode()
+    envelope = ('<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>%s'
+                '</soap:Body></soap:Envelope>')
+    calls = [
+        (500, "not implemented: Poll", envelope % '<Poll xmlns="http://innovaphone.com/pbx"><session>1</session>'
+                                                   '</Poll>'),
+        (500, "not implemented: Frobnicate", envelope % '<Frobnicate xmlns="http://innovaphone.com/pbx"/>'),
+        (500, "is not in namespace", envelope % '<Admin xmlns="urn:other"><xml>&lt;show/&gt;</xml></Admin>'),
+        (500, "Echo needs an integer key", envelope % '<Echo xmlns="http://innovaphone.com/pbx"><key>x</key>'
+                                                       '</Echo>'),
+        (500, "malformed envelope", "<soap:Envelope"),
+        (500, "malformed envelope", ""),
+        (500, "not a SOAP 1.1 envelope", "<not-soap/>"),
+        (200, "unknown command frobnicate", SOAP_ENVELOPE % escape("<frobnicate><user cn='x'/></frobnicate>")),
+        (200, "VersionResult", envelope % '<Version xmlns="http://innovaphone.com/pbx"/>'),
+    ]
+    for status, text, body in calls:
+        connection.request("POST", "/PBX0/user.soap", body=body.encode(),
+                           headers={"Authorization": auth, "Content-Type": "text/xml; charset=utf-8"})
+        response = connection.getresponse()
+        answer = response.read().decode()
+        assert (response.status, response.getheader("Connection", "keep-alive").lower()) == (status, "keep-alive")
+        assert text in answer, answer
+        if status == 500:
+            assert "<faultcode>soap:" in answer and response.getheader("Content-Type").startswith("text/xml")
+    connection.close()
 
 
 def test_malformed_envelope_is_a_client_fault(sim):
