@@ -55,7 +55,7 @@ class Stats:
         self.requests = 0
         self.unauthorized = 0
         self.interfaces = {name: {"reads": 0, "writes": 0} for name in INTERFACES}
-        # objects written with a clear-text password / with a password set from pwdx (soap.count_passwords)
+        # add/modify objects arriving with a clear-text password / with a pwdx that sets it (soap.count_passwords)
         self.passwords = {soap.CLEAR_PASSWORDS: 0, soap.PWDX_PASSWORDS: 0}
 
     def request(self):
