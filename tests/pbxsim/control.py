@@ -12,6 +12,7 @@ import re
 from aiohttp import web
 
 from . import faults
+from . import model
 from . import phones
 
 REDACTED = "********"
@@ -70,6 +71,7 @@ class Control:
             web.post(prefix + "phones/{hw}/hotdesk", self.hotdesk),
             web.post(prefix + "phones/{hw}/logout", self.logout),
             web.post(prefix + "phones/{hw}/reboot", self.reboot_phone),
+            web.post(prefix + "phones/{hw}/via", self.phone_via),
         ]
 
     async def state(self, _request):
@@ -115,7 +117,8 @@ class Control:
     async def provision(self, request):
         body = await json_body(request)
         return self.instance.phones.provision(str(body.get("hw_id", "")), str(body.get("code", "")),
-                                              str(body.get("address", "127.0.0.1")))
+                                              str(body.get("address", "127.0.0.1")),
+                                              str(body.get("via", model.VIA_TLS)))
 
     @phone_call
     async def get_phone(self, request):
@@ -134,3 +137,8 @@ class Control:
     @phone_call
     async def reboot_phone(self, request):
         return self.instance.phones.reboot_phone(request.match_info["hw"])
+
+    @phone_call
+    async def phone_via(self, request):
+        body = await json_body(request)
+        return self.instance.phones.set_via(request.match_info["hw"], str(body.get("via", "")))

@@ -3,7 +3,9 @@
 """The PBX password scheme of the reference (section 1.3): RC4, the _ADMIN_ key and pwdx."""
 
 import functools
+import re
 
+HEX = re.compile(r"^(?:[0-9a-fA-F]{2})*$")
 ADMIN_KEY_PAD = 16      # the PBX password is NUL-padded to 16 bytes to unlock the PBX key
 PWDX_PAD = 24           # user passwords are NUL-padded to 24 bytes before encryption
 USER_PASSWORD_MAX = PWDX_PAD - 1
@@ -45,6 +47,18 @@ def admin_key_attribute(pbx_key, pbx_password):
 def pwdx(pbx_key, password):
     """The hex `pwdx` attribute: the user password encrypted with the PBX key."""
     return rc4(pbx_key, pad(password, PWDX_PAD)).hex()
+
+
+def password_from_pwdx(pbx_key, pwdx_hex):
+    """The password a written `pwdx` sets (reference 1.3 revised, soapphp5 "method b").
+
+    RC4-decrypted with the PBX key and cut at the first NUL (the padding); bytes that are not UTF-8 become
+    U+FFFD. A pwdx made with another key decrypts to garbage, which is what the PBX then stores: it cannot tell.
+    Raises ValueError if pwdx_hex is not hex digits in pairs.
+    """
+    if not HEX.match(pwdx_hex):
+        raise ValueError("%r is not hex" % pwdx_hex)
+    return rc4(pbx_key, bytes.fromhex(pwdx_hex)).partition(b"\0")[0].decode("utf-8", "replace")
 
 
 def truncate_user_password(password):

@@ -306,8 +306,12 @@ class DevicesApp:
                 "sip": grant["sip"], "password": self._user_password(grant["sip"]) if grant["sip"] else None}
 
     def _put_hw_on_user(self, h323, hw_id):
+        # Users Admin sets "TLS only" and "Reverse Proxy" on the devices it creates for provisioning
+        # (13r2 Provisioning API tutorial): tls and trusted (reference 1.4 revised).
+        device = {"hw": hw_id, "text": "Devices", "app": W.HOTDESK_DEVICE_APP,
+                  "tls": W.BOOLEAN_TRUE, "trusted": W.BOOLEAN_TRUE}
         try:
-            self.instance.pbx.add_device(h323, {"hw": hw_id, "text": "Devices", "app": W.HOTDESK_DEVICE_APP})
+            self.instance.pbx.add_device(h323, device)
         except PbxError as exc:        # e.g. the hw id belongs to another user: the code stays unused
             raise DevicesError(f"PBX refused hardware id {hw_id} on {h323}: {exc}") from exc
 

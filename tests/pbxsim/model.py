@@ -25,10 +25,14 @@ SELECTORS = ("guid", "cn", "h323", "e164")
 UNIQUE_KEYS = ("cn", "h323", "e164")
 # Attributes whose "false" means the same as absent; the PBX does not keep them.
 BOOLEAN_ATTRIBUTES = frozenset((
-    "hide", wn.STORE_PHONE_CFG, wn.DISCARD_PHONE_CFG,
+    "hide", wn.STORE_PHONE_CONFIG, wn.DISCARD_PHONE_CONFIG,
     "admin", "no-filter", "tls", "no-mob", "trusted", "dyn",
 ))
 NUMBER = re.compile(r"^[0-9*#]+$")
+# How an endpoint reaches the PBX (Pbx.register): plain (TCP, or TLS without a verified certificate), TLS with a
+# verified certificate, or through a reverse proxy. pbxsim's own names, used by the simulated phones.
+VIA_DIRECT, VIA_TLS, VIA_PROXY = "direct", "tls", "proxy"
+VIAS = (VIA_DIRECT, VIA_TLS, VIA_PROXY)
 MAX_INHERITED = 4
 
 
@@ -278,21 +282,33 @@ class Pbx:
 
     def _store(self, new, old):
         attrs = new["attrs"]
-        attrs.pop("pwdx", None)  # derived from pwd; a client never writes it
         if old is None:
             attrs["guid"] = uuid.uuid4().hex
         else:
             attrs["guid"] = old["attrs"]["guid"]
-        password = attrs.get("pwd")
-        if password == HIDDEN_PASSWORD:
+        self._set_password(attrs, old)
+        self._check(new, old)
+        self._put(new)
+
+    def _set_password(self, attrs, old):
+        """Reference 1.3: a clear pwd sets the password and wins; else a pwdx sets it from its encrypted
+        form (revised, "method b"); else "********" keeps it; nothing at all clears it (replace semantics).
+        An empty pwd or pwdx is no attribute at all (clean() dropped it)."""
+        password, encrypted = attrs.get("pwd"), attrs.pop("pwdx", None)
+        if password is not None and password != HIDDEN_PASSWORD:
+            attrs["pwd"] = crypto.truncate_user_password(password)
+        elif encrypted is not None:
+            try:
+                attrs["pwd"] = crypto.password_from_pwdx(self.pbx_key, encrypted)
+            except ValueError as exc:
+                raise PbxError("pwdx of %s: %s" % (attrs.get("cn", "an object without cn"), exc)) from exc
+            if not attrs["pwd"]:
+                del attrs["pwd"]
+        elif password == HIDDEN_PASSWORD:
             if old is not None and "pwd" in old["attrs"]:
                 attrs["pwd"] = old["attrs"]["pwd"]
             else:
                 del attrs["pwd"]
-        elif password is not None:
-            attrs["pwd"] = crypto.truncate_user_password(password)
-        self._check(new, old)
-        self._put(new)
 
     # --- the rules ----------------------------------------------------------------------------
     def _check(self, new, old):
@@ -359,12 +375,15 @@ class Pbx:
             raise PbxError("config template %s is used by %s and cannot be %s" % (cn, ", ".join(users[:3]), action))
 
     # --- registrations (contract 7) -----------------------------------------------------------------
-    def register(self, hw_id, user, password, address, hotdesk=False):
+    def register(self, hw_id, user, password, address, hotdesk=False, via=VIA_DIRECT):
         """Register hardware id hw_id at address as user (h323 name or e164 number).
 
-        Returns the registration; raises RegistrationRefused with the reason. A second
-        registration of the same hw id as the same user replaces the first.
+        `via` says how the endpoint reaches the PBX: VIA_DIRECT, VIA_TLS (verified certificate) or
+        VIA_PROXY (through a reverse proxy). Returns the registration; raises RegistrationRefused with
+        the reason. A second registration of the same hw id as the same user replaces the first.
         """
+        if via not in VIAS:
+            raise ValueError("via must be one of %s, not %r" % (", ".join(VIAS), via))
         obj = self._find_user_object(user)
         if obj is None:
             raise RegistrationRefused("unknown user %s" % user)
@@ -373,6 +392,14 @@ class Pbx:
         device = self._registering_device(obj, hw_id)
         if device is None:
             raise RegistrationRefused("user %s has no device %s" % (name, hw_id))
+        # Reference 1.4 (revised): trusted = "registration from trusted reverse proxy allowed"; tls = "only
+        # registration with verified TLS certificate, or from trusted reverse proxy allowed".
+        if via == VIA_PROXY and not is_true(device, "trusted"):
+            raise RegistrationRefused("registration of %s through a reverse proxy refused: device %s is not trusted"
+                                      % (name, device["hw"]))
+        if via == VIA_DIRECT and is_true(device, "tls"):
+            raise RegistrationRefused("registration of %s without a verified TLS certificate refused: device %s "
+                                      "has tls (TLS only)" % (name, device["hw"]))
         flags = self.config.active_flags(wn.PBX_MODULE)
         previous = next((reg for reg in self.regs.values() if reg["hw"] == hw_id and reg["user"] == name), None)
         if password:
@@ -388,7 +415,7 @@ class Pbx:
         if not is_true(device, "no-filter") and not cfg.address_allowed(address, flags.get(wn.IP_FILTER_FLAG)):
             raise RegistrationRefused("address %s of %s refused by the IP filter" % (address, name))
         reg = {"id": previous["id"] if previous else uuid.uuid4().hex, "user": name, "cn": attrs["cn"],
-               "hw": hw_id, "addr": address, "pwd": bool(password), "hotdesk": bool(hotdesk)}
+               "hw": hw_id, "addr": address, "pwd": bool(password), "hotdesk": bool(hotdesk), "via": via}
         self.regs[reg["id"]] = reg
         return dict(reg)
 
@@ -407,6 +434,15 @@ class Pbx:
 
     def registrations(self):
         return [dict(reg) for reg in self.regs.values()]
+
+    def registrations_of(self, name):
+        """The registrations of one user, found by h323 name, e164 number or cn (case-insensitively)."""
+        guids = [self._index[key].get(index_key(key, name)) for key in ("h323", "e164", "cn")]
+        obj = next((self.objects[guid] for guid in guids if guid and not is_template(self.objects[guid])), None)
+        if obj is None:
+            return []
+        user = obj["attrs"].get("h323") or obj["attrs"].get("e164")
+        return [dict(reg) for reg in self.regs.values() if reg["user"] == user]
 
     def drop_registrations(self):
         self.regs = {}

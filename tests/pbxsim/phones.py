@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 
 from . import wire_names as W
 from .devices import DevicesError
-from .model import PbxError
+from .model import VIA_TLS, VIAS, PbxError
 
 SIG = "PHONE SIG"                  # config module line holding the phone's own registration
 USER_CFG_VAR = re.compile(r"^PHONE/USER-CFG/\d+$")
@@ -32,9 +32,10 @@ class PhoneError(Exception):
     """A phone control call that cannot be done (HTTP 409 on the control API)."""
 
 
-def factory_phone(hw_id, address):
+def factory_phone(hw_id, address, via=VIA_TLS):
     return {
         "hw_id": hw_id, "address": address, "domain_id": None, "category_id": None, "device_id": None,
+        "via": via,                # how the phone reaches the PBX (model.VIAS); Devices provisions it for TLS
         # config module lines ("PHONE SIG" -> {flag: value}): changed -> written (flash) -> active
         "config": {"current": {}, "written": {}, "active": {}},
         "vars": {},                # persistent variables (vars create), e.g. PHONE/USER-CFG/00000
@@ -86,6 +87,11 @@ def command_flags(words):
     return flags
 
 
+def check_via(via):
+    if via not in VIAS:
+        raise PhoneError(f"via must be one of {', '.join(VIAS)}, not {via!r}")
+
+
 class PhoneFleet:
     def __init__(self, instance):
         self.instance = instance
@@ -100,6 +106,8 @@ class PhoneFleet:
 
     def load_dict(self, data):
         self.phones = {phone["hw_id"]: phone for phone in copy.deepcopy(data.get("phones", []))}
+        for phone in self.phones.values():
+            phone.setdefault("via", VIA_TLS)   # state files written before phones said how they reach the PBX
 
     def _phone(self, hw_id):
         phone = self.phones.get(hw_id)
@@ -116,7 +124,7 @@ class PhoneFleet:
             for reg in [phone[kind]] if reg is not None and reg["id"] in live
         ]
         return {
-            "hw_id": phone["hw_id"], "address": phone["address"],
+            "hw_id": phone["hw_id"], "address": phone["address"], "via": phone["via"],
             "category": self.instance.devices.category_name(phone["category_id"]),
             "device_id": phone["device_id"], "gatekeeper": phone["gatekeeper"],
             "registrations": registrations, "function_keys": function_keys(phone),
@@ -134,9 +142,10 @@ class PhoneFleet:
         phone["log"] = (phone["log"] + [text])[-LOG_LENGTH:]
 
     # --- control calls --------------------------------------------------------------------------
-    def provision(self, hw_id, code, address):
+    def provision(self, hw_id, code, address, via=VIA_TLS):
         if not isinstance(hw_id, str) or not hw_id.strip():
             raise PhoneError("hw_id must be a non-empty string")
+        check_via(via)
         try:
             ipaddress.ip_address(address)
         except (TypeError, ValueError) as exc:
@@ -147,7 +156,7 @@ class PhoneFleet:
             raise PhoneError(str(exc)) from exc
         if hw_id in self.phones:     # the phone was factory reset: its registrations go
             self._drop_registrations(self.phones[hw_id])
-        phone = self.phones[hw_id] = factory_phone(hw_id, address)
+        phone = self.phones[hw_id] = factory_phone(hw_id, address, via)
         phone.update(domain_id=grant["domainId"], category_id=grant["categoryId"],
                      device_id=grant["device"]["id"])
         self._log(phone, f"provisioned with code {code}")
@@ -198,6 +207,22 @@ class PhoneFleet:
         self.instance.save()
         return {"ok": True, **self._state(phone)}
 
+    def set_via(self, hw_id, via):
+        """The phone reaches the PBX another way: it registers its primary user again that way.
+
+        A hot-desk login is lost, as after a PBX restart: the phone would need the user's password again.
+        """
+        phone = self._phone(hw_id)
+        check_via(via)
+        phone["via"] = via
+        self._log(phone, f"reaches the PBX via {via}")
+        if self._alive(phone, "hotdesk"):
+            self._log(phone, f"hotdesk registration as {phone['hotdesk']['user']} lost: registering again")
+        self._drop(phone, "hotdesk")
+        self._register_primary(phone)
+        self.instance.save()
+        return self._state(phone)
+
     def reboot_phone(self, hw_id):
         phone = self._phone(hw_id)
         self._log(phone, "reboot")
@@ -242,7 +267,8 @@ class PhoneFleet:
     def _register(self, phone, hw_id, user, password, hotdesk=False):
         """Register at the PBX: the registration dict, or the refusal reason as a string."""
         try:
-            return self.instance.pbx.register(hw_id, user, password, phone["address"], hotdesk=hotdesk)
+            return self.instance.pbx.register(hw_id, user, password, phone["address"], hotdesk=hotdesk,
+                                              via=phone["via"])
         except PbxError as exc:  # RegistrationRefused and every other refusal carry the reason
             return f"registration refused: {exc}"
 

@@ -42,18 +42,21 @@ FIRMWARE = "13r3 (pbxsim)"
 
 
 class Stats:
-    """Requests per interface, split into reads and writes (contract 6)."""
+    """Requests per interface, split into reads and writes (contract 6), and the passwords that arrive."""
 
     def __init__(self):
         self.requests = 0
         self.unauthorized = 0
         self.interfaces = {}
+        self.passwords = {}
         self.reset()
 
     def reset(self):
         self.requests = 0
         self.unauthorized = 0
         self.interfaces = {name: {"reads": 0, "writes": 0} for name in INTERFACES}
+        # add/modify objects arriving with a clear-text password / with a pwdx that sets it (soap.count_passwords)
+        self.passwords = {soap.CLEAR_PASSWORDS: 0, soap.PWDX_PASSWORDS: 0}
 
     def request(self):
         self.requests += 1
@@ -68,6 +71,7 @@ class Stats:
             "writes": sum(counts["writes"] for counts in self.interfaces.values()),
             "requests": self.requests,
             "unauthorized": self.unauthorized,
+            **self.passwords,
         }
 
 
@@ -204,7 +208,7 @@ class PbxHttp:
         instance = self.instance
         try:
             operation, args = soap.parse_call(await request.read())
-            answer, write = soap.call(instance.pbx, instance.identity, operation, args)
+            answer, write = soap.call(instance.pbx, instance.identity, operation, args, instance.stats.passwords)
         except soap.SoapFault as exc:
             instance.stats.count("soap", False)
             return web.Response(status=500, body=soap.fault(exc.code, str(exc)), content_type="text/xml",
@@ -216,9 +220,10 @@ class PbxHttp:
 
     async def bulk(self, request):
         self.instance.stats.count("bulk", False)
-        answer = soap.bulk(self.instance.pbx, request.query)
-        if answer is None:
-            return text_response(soap.error_answer("unknown query"), 400, "text/xml")
+        try:
+            answer = soap.bulk(self.instance.pbx, request.query)
+        except soap.BulkQueryError as exc:
+            return text_response(soap.error_answer(str(exc)), 400, "text/xml")
         return text_response(answer, content_type="text/xml")
 
     async def cfg_txt(self, request):

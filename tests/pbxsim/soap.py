@@ -17,6 +17,8 @@ INTERFACE_VERSION = 1100  # pbx11_00.wsdl
 ATTRIBUTE_ESCAPES = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
 ENVELOPE = ('<?xml version="1.0" encoding="utf-8"?>'
             '<soap:Envelope xmlns:soap="%s"><soap:Body>%%s</soap:Body></soap:Envelope>' % SOAP_NS)
+CLEAR_PASSWORDS = "clear_passwords"    # counters of /_sim/stats (see count_passwords)
+PWDX_PASSWORDS = "pwdx_passwords"
 COMMANDS = ("show", "add", "modify", wn.DELETE_COMMAND, "add-attrib", "del-attrib")
 
 
@@ -49,10 +51,25 @@ def error_answer(text):
     return "<%s>%s</%s>" % (wn.ERROR_ELEMENT, escape(text), wn.ERROR_ELEMENT)
 
 
-def admin(pbx, xml_text):
+def count_passwords(command, objects, tally):
+    """Count the passwords that arrive in add/modify: clear text (a pwd other than "" and "********") or
+    encrypted (a pwdx that sets the password, as no clear pwd comes with it). Refused commands count too."""
+    if tally is None or command.tag not in ("add", "modify"):
+        return
+    for obj in objects:
+        if obj.tag != "user":
+            continue
+        if obj.get("pwd", "") not in ("", model.HIDDEN_PASSWORD):
+            tally[CLEAR_PASSWORDS] += 1
+        elif obj.get("pwdx"):
+            tally[PWDX_PASSWORDS] += 1
+
+
+def admin(pbx, xml_text, tally=None):
     """Run one Admin() command: (answer, whether it was a write command).
 
-    The answer is `<show>…`, `<ok/>` or `<error>…`; malformed XML counts as a read.
+    The answer is `<show>…`, `<ok/>` or `<error>…`; malformed XML counts as a read. `tally`, a dict with
+    the keys CLEAR_PASSWORDS and PWDX_PASSWORDS, counts the passwords that arrive (count_passwords).
     """
     try:
         command = ET.fromstring(xml_text)
@@ -60,6 +77,7 @@ def admin(pbx, xml_text):
         return error_answer("malformed xml: %s" % exc), False
     write = command.tag != "show"
     objects = list(command)
+    count_passwords(command, objects, tally)
     if command.tag not in COMMANDS:
         return error_answer("unknown command %s" % command.tag), write
     if not objects or any(obj.tag != "user" for obj in objects):
@@ -116,10 +134,11 @@ def fault(code, text):
     return (ENVELOPE % body).encode()
 
 
-def call(pbx, identity, operation, args):
-    """(answer, whether it was a write) of one SOAP operation; identity holds the Version fields."""
+def call(pbx, identity, operation, args, tally=None):
+    """(answer, whether it was a write) of one SOAP operation; identity holds the Version fields,
+    tally counts passwords (see admin)."""
     if operation == "Admin":
-        answer, write = admin(pbx, args.get("xml", ""))
+        answer, write = admin(pbx, args.get("xml", ""), tally)
         return response("Admin", [("return", answer)]), write
     if operation == "Version":
         return response("Version", [("VersionResult", INTERFACE_VERSION)] + list(identity.items())), False
@@ -132,20 +151,77 @@ def call(pbx, identity, operation, args):
     raise SoapFault("soap:Server", "not implemented: %s" % operation)
 
 
-# --- bulk reads (contract 3) ---------------------------------------------------------------------
+# --- bulk reads (reference 1 revised, contract 3) --------------------------------------------------
+# Parameters of /PBX0/ADMIN/mod_cmd_login.xml?cmd=show&… that innovaphone's own clients and public scripts
+# send [DOC, seen in public scripts]; `xsl` names a style sheet for the browser, which pbxsim cannot run:
+# it answers the XML. A parameter that is not listed for the query is refused.
+LIST_PARAMETERS = frozenset(("cmd", "user", "search", "search-loc", "search-grp", "hide", "sort", "sort-order",
+                             "xsl"))
+ONE_OBJECT_PARAMETERS = frozenset(("cmd", "user-guid", "xsl"))
+REG_PARAMETERS = frozenset(("cmd", "reg", "xsl"))
+QUERIES = (("user", LIST_PARAMETERS), ("user-guid", ONE_OBJECT_PARAMETERS), ("reg", REG_PARAMETERS))
+# search=<text> matches these attributes, as a case-insensitive substring [ASSUMED: the scripts only show
+# that a number finds its object].
+SEARCHED_ATTRIBUTES = ("cn", "h323", "e164", "dn")
+SORT_ORDERS = {"up": False, wn.SORT_ORDER_DOWN: True}   # sort-order=up is seen in public scripts
+
+
+class BulkQueryError(Exception):
+    """A bulk read pbxsim does not know: answered with HTTP 400 and an <error>."""
+
+
 def wire_bool(value):
     return wn.BOOLEAN_TRUE if value else "false"
 
 
+def reg_element(reg):
+    return model.element(wn.REG_ELEMENT, {
+        wn.REG_USER: reg["user"], wn.REG_CN: reg["cn"], wn.REG_HW: reg["hw"], wn.REG_ADDR: reg["addr"],
+        wn.REG_PWD: wire_bool(reg["pwd"]), wn.REG_HOTDESK: wire_bool(reg["hotdesk"]),
+    })
+
+
 def bulk(pbx, query):
-    """The answer of /PBX0/ADMIN/mod_cmd_login.xml, or None for a query it does not know."""
+    """The answer of /PBX0/ADMIN/mod_cmd_login.xml for the query (a mapping of parameters).
+
+    Raises BulkQueryError for a query it does not know.
+    """
     if query.get("cmd") != "show":
-        return None
-    if query.get("user") == "*":
-        return show_answer(pbx.all_objects())
-    if query.get("reg") == "*":
-        return show_answer(model.element(wn.REG_ELEMENT, {
-            wn.REG_USER: reg["user"], wn.REG_CN: reg["cn"], wn.REG_HW: reg["hw"], wn.REG_ADDR: reg["addr"],
-            wn.REG_PWD: wire_bool(reg["pwd"]), wn.REG_HOTDESK: wire_bool(reg["hotdesk"]),
-        }) for reg in pbx.registrations())
-    return None
+        raise BulkQueryError("unknown query: cmd=%s" % query.get("cmd", ""))
+    kinds = [(name, allowed) for name, allowed in QUERIES if name in query]
+    if len(kinds) != 1:
+        raise BulkQueryError("unknown query: cmd=show needs exactly one of user=*, user-guid=<guid>, reg=<name>")
+    kind, allowed = kinds[0]
+    unknown = sorted(set(query) - allowed)
+    if unknown:
+        raise BulkQueryError("unknown query: parameter %s is not supported with %s" % (", ".join(unknown), kind))
+    if kind == "user-guid":
+        guid = query.get("user-guid", "")
+        return show_answer(pbx.show({"guid": guid}) if guid else [])
+    if kind == "reg":
+        regs = pbx.registrations() if query["reg"] == "*" else pbx.registrations_of(query["reg"])
+        return show_answer(reg_element(reg) for reg in regs)
+    return show_answer(listed_objects(pbx, query))
+
+
+def listed_objects(pbx, query):
+    """cmd=show&user=*: every object, narrowed by search, search-loc, search-grp, in sort order."""
+    if query.get("user") != "*":
+        raise BulkQueryError("unknown query: user=%s (only user=* lists objects)" % query.get("user"))
+    if query.get("hide"):
+        raise BulkQueryError("unknown query: hide=%s is not supported (only an empty hide=)" % query.get("hide"))
+    order = query.get("sort-order") or "up"
+    if order not in SORT_ORDERS:
+        raise BulkQueryError("unknown query: sort-order=%s (up or %s)" % (order, wn.SORT_ORDER_DOWN))
+    text = (query.get("search") or "").casefold()
+    loc = (query.get("search-loc") or "").casefold()
+    group = (query.get("search-grp") or "").casefold()
+    objects = [obj for obj in pbx.all_objects()
+               if (not text or any(text in obj["attrs"].get(name, "").casefold() for name in SEARCHED_ATTRIBUTES))
+               and (not loc or obj["attrs"].get("loc", "").casefold() == loc)
+               and (not group or any(child["tag"] == "grp" and child["attrs"].get("name", "").casefold() == group
+                                     for child in obj["children"]))]
+    sort = query.get("sort")
+    if sort:
+        objects.sort(key=lambda obj: obj["attrs"].get(sort, "").casefold(), reverse=SORT_ORDERS[order])
+    return objects

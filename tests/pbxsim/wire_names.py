@@ -16,14 +16,20 @@ ERROR_ELEMENT = "error"             # <error>text</error>: refusal, state unchan
 DELETE_COMMAND = "del"              # <del><user cn="X"/></del>
 BOOLEAN_TRUE = "true"               # booleans on the wire; absent means false
 
-# --- Config template attributes (reference 1.2) -------------------------------
-STORE_PHONE_CFG = "store-phone-cfg"
-DISCARD_PHONE_CFG = "discard-phone-cfg"
+# --- Config template attributes (reference 1.2, revised) ----------------------
+# INFERRED, not shown end to end: the 13r2 PbxAdminApi lists the object properties phone-config and
+# discard-phone-config, and XML attributes equal PbxAdminApi properties. Booleans: "false" is not stored.
+STORE_PHONE_CONFIG = "phone-config"             # "Store Phone Config"
+DISCARD_PHONE_CONFIG = "discard-phone-config"   # "Discard Phone Config"
 INHERIT_SEPARATOR = ","             # between the templates a template names in `config` (up to four)
 
 # --- Hot-desking registration device (reference 1.4, contract 2) -------------
 HOTDESK_DEVICE_TEXT = "Hotdesking"
 HOTDESK_DEVICE_APP = "phone"        # default phone App name of the device entry
+
+# --- Bulk reads (reference 1 revised, contract 3) -----------------------------
+# sort-order=up is seen in public scripts; its opposite is a guess.
+SORT_ORDER_DOWN = "down"
 
 # --- Bulk registration listing (contract 3) -----------------------------------
 REG_ELEMENT = "reg"

@@ -24,7 +24,7 @@ SEED_SCRIPT = (
     "config activate\n" % BASE_PASSWORD)
 HOTDESK_KEY = {"id": "0", "label": "hot-desking", "hotdesk": {"label": "log out", "pbx": True}}
 SEED_OBJECTS = [
-    '<add><user cn="Hotdesking" filter="intern" cd-filter="intern" store-phone-cfg="true">'
+    '<add><user cn="Hotdesking" filter="intern" cd-filter="intern" phone-config="true">'
     '<pseudo type="config"/></user></add>',
     '<add><user cn="Hot Desk Base" h323="hot-desk-base" e164="#10" pwd="%s" hide="true" config="Hotdesking"/></add>'
     % BASE_PASSWORD,
@@ -71,9 +71,22 @@ class Site:
         return self.devices.call("AddDeviceConfig", domainId=1, type="EXPERT", name="Hot Desking",
                                  categoryIds=[self.category], settings={"script": script})
 
-    def provision(self, hw_id=PHONE, address="127.0.0.1"):
+    def provision(self, hw_id=PHONE, address="127.0.0.1", via=None):
         code = self.devices.call("GetProvisioningCode", category=CATEGORY, sip="temp")["code"]
-        return self.sim.control("POST", "phones", {"hw_id": hw_id, "code": code, "address": address})
+        body = {"hw_id": hw_id, "code": code, "address": address}
+        if via is not None:
+            body["via"] = via
+        return self.sim.control("POST", "phones", body)
+
+    def set_device(self, cn, hw, flags=""):
+        """Replace the user's <device hw=…> by one with these flags (e.g. ' trusted="true"')."""
+        device = '<device hw="%s" text="Hotdesking" app="phone"%s/>'
+        for command, extra in (("del-attrib", ""), ("add-attrib", flags)):
+            xml = '<%s><user cn="%s">%s</user></%s>' % (command, cn, device % (hw, extra), command)
+            assert self.sim.admin(xml).tag == "ok", xml
+
+    def via(self, via, hw_id=PHONE, expect=200):
+        return self.sim.control("POST", "phones/%s/via" % hw_id, {"via": via}, expect=expect)
 
     def hotdesk(self, user, password, hw_id=PHONE):
         return self.sim.control("POST", "phones/%s/hotdesk" % hw_id, {"user": user, "password": password})
@@ -104,13 +117,15 @@ def test_provisioned_phone_registers_as_the_hot_desk_base_with_the_key(site):
     phone = site.provision()
     assert phone["registrations"] == [{"user": "hot-desk-base", "hotdesk": False}]
     assert phone["function_keys"] == [HOTDESK_KEY]
-    assert phone["category"] == CATEGORY and phone["resets"] == 1
+    assert phone["category"] == CATEGORY and phone["resets"] == 1 and phone["via"] == "tls"
     assert phone["log"][:4] == ["provisioned with code %s" % phone["log"][0].split()[-1],
                                 "gatekeeper from the PHONE device configuration",
                                 "registered as temp", "registered as hot-desk-base"]
     assert registrations(site.sim) == [("hot-desk-base", PHONE, "false")]
     temp = site.sim.admin('<show><user cn="temp" config="true"/></show>').find("user")
-    assert [device.get("hw") for device in temp.findall("device")] == [PHONE]
+    # Users Admin marks the devices it creates for provisioning "TLS only" and "Reverse Proxy".
+    assert [device.attrib for device in temp.findall("device")] == [
+        {"hw": PHONE, "text": "Devices", "app": "phone", "tls": "true", "trusted": "true"}]
     assert site.sim.control("GET", "phones") == [site.sim.control("GET", "phones/" + PHONE)]
 
 
@@ -177,6 +192,71 @@ def test_ip_filter_blocks_a_hot_desk_login_from_a_foreign_address(provisioned):
     answer = provisioned.hotdesk("alice", "alice-pw", hw_id=foreign)
     assert answer["error"] == "registration refused: address 192.0.2.10 of alice refused by the IP filter"
     assert provisioned.hotdesk("alice", "alice-pw")["ok"] is True
+    # no-filter on Alice's hot-desking registration lets her log in from there too.
+    assert provisioned.logout()["ok"] is True
+    provisioned.set_device("Alice", "alice", ' no-filter="true"')
+    assert provisioned.hotdesk("alice", "alice-pw", hw_id=foreign)["ok"] is True
+
+
+def test_a_phone_behind_a_reverse_proxy_needs_trusted_hot_desking_devices(site):
+    site.phone_config()
+    site.expert_config()
+    phone = site.provision(via="proxy")
+    assert phone["via"] == "proxy" and phone["registrations"] == []
+    assert "registered as temp" in phone["log"]     # the device Devices made for provisioning is trusted
+    assert ("registration refused: registration of hot-desk-base through a reverse proxy refused: device "
+            "hot-desk-base is not trusted (as hot-desk-base)") in phone["log"]
+    assert site.hotdesk("alice", "alice-pw")["error"] == \
+        "hot desking works only on the primary registration, which is not registered"
+
+    site.set_device("Hot Desk Base", "hot-desk-base", ' trusted="true"')
+    phone = site.sim.control("POST", "phones/%s/reboot" % PHONE)
+    assert phone["registrations"] == [{"user": "hot-desk-base", "hotdesk": False}]
+    assert site.hotdesk("alice", "alice-pw")["error"] == (
+        "registration refused: registration of alice through a reverse proxy refused: device alice is not trusted")
+    site.set_device("Alice", "alice", ' trusted="true"')
+    answer = site.hotdesk("alice", "alice-pw")
+    assert answer["ok"] is True and answer["registrations"][-1] == {"user": "alice", "hotdesk": True}
+    assert registrations(site.sim) == [("alice", "alice", "true"), ("hot-desk-base", PHONE, "false")]
+    assert site.logout()["ok"] is True
+
+
+def test_a_tls_only_device_refuses_a_direct_phone(site):
+    site.phone_config()
+    site.expert_config()
+    phone = site.provision(via="direct")
+    assert ("registration refused: registration of temp without a verified TLS certificate refused: device %s "
+            "has tls (TLS only) (as temp)" % PHONE) in phone["log"]
+    assert phone["registrations"] == [{"user": "hot-desk-base", "hotdesk": False}]   # no tls on its device
+    assert site.hotdesk("alice", "alice-pw")["ok"] is True
+    assert site.logout()["ok"] is True
+
+    site.set_device("Alice", "alice", ' tls="true"')
+    assert site.hotdesk("alice", "alice-pw")["error"] == (
+        "registration refused: registration of alice without a verified TLS certificate refused: device alice "
+        "has tls (TLS only)")
+    phone = site.via("tls")
+    assert phone["via"] == "tls" and phone["registrations"] == [{"user": "hot-desk-base", "hotdesk": False}]
+    assert phone["log"][-2:] == ["reaches the PBX via tls", "registered as hot-desk-base"]
+    assert site.hotdesk("alice", "alice-pw")["ok"] is True
+
+    phone = site.via("direct")      # a new way to the PBX: registered again, the hot-desk login is gone
+    assert phone["registrations"] == [{"user": "hot-desk-base", "hotdesk": False}]
+    assert "hotdesk registration as alice lost: registering again" in phone["log"]
+    assert registrations(site.sim) == [("hot-desk-base", PHONE, "false")]
+
+
+def test_via_must_be_known(site):
+    site.phone_config()
+    site.expert_config()
+    code = site.devices.call("GetProvisioningCode", category=CATEGORY, sip="temp")["code"]
+    error = {"error": "via must be one of direct, tls, proxy, not 'wifi'"}
+    assert site.sim.control("POST", "phones", {"hw_id": PHONE, "code": code, "address": "127.0.0.1", "via": "wifi"},
+                            expect=409) == error
+    site.provision()
+    assert site.via("wifi", expect=409) == error
+    assert site.via("tls", hw_id="nope", expect=409) == {"error": "no phone nope"}
+    assert site.sim.control("GET", "phones/" + PHONE)["via"] == "tls"
 
 
 def test_without_phone_configuration_the_phone_cannot_register(site):

@@ -79,6 +79,56 @@ def test_ip_filter_applies_unless_the_device_says_no_filter(pbx):
     pbx.register("bob", "bob", "bob-pw", "192.168.1.9")
 
 
+def set_device(pbx, cn, hw, **flags):
+    """Replace the user's <device hw=…> by one with these flags (trusted="true", …)."""
+    pbx.del_attrib({"cn": cn}, [model.element("device", {"hw": hw})])
+    pbx.add_attrib({"cn": cn}, [model.element("device", dict(hw=hw, **flags))])
+
+
+def test_a_plain_device_takes_direct_and_tls_registrations_but_no_reverse_proxy(pbx):
+    assert pbx.register("alice", "alice", "alice-pw", "10.0.0.5")["via"] == "direct"   # the default
+    assert pbx.register("alice", "alice", "alice-pw", "10.0.0.5", via="tls")["via"] == "tls"
+    assert refused(pbx, "alice", "alice", "alice-pw", "10.0.0.5", hotdesk=True, via="proxy") == (
+        "registration of alice through a reverse proxy refused: device alice is not trusted")
+    assert refused(pbx, PHONE, "#10", "base", "10.0.0.5", via="proxy") == (
+        "registration of hot-desk-base through a reverse proxy refused: device %s is not trusted" % PHONE)
+
+
+def test_trusted_lets_a_registration_through_a_reverse_proxy(pbx):
+    set_device(pbx, "Alice", "alice", trusted="true")
+    assert pbx.register("alice", "alice", "alice-pw", "10.0.0.5", hotdesk=True, via="proxy")["via"] == "proxy"
+    pbx.register("alice", "alice", "alice-pw", "10.0.0.5", via="direct")   # trusted restricts nothing
+
+
+def test_tls_allows_only_verified_tls_or_a_trusted_reverse_proxy(pbx):
+    set_device(pbx, "Alice", "alice", tls="true")
+    assert refused(pbx, "alice", "alice", "alice-pw", "10.0.0.5") == (
+        "registration of alice without a verified TLS certificate refused: device alice has tls (TLS only)")
+    pbx.register("alice", "alice", "alice-pw", "10.0.0.5", via="tls")
+    assert "is not trusted" in refused(pbx, "alice", "alice", "alice-pw", "10.0.0.5", via="proxy")
+    set_device(pbx, "Alice", "alice", tls="true", trusted="true")
+    pbx.register("alice", "alice", "alice-pw", "10.0.0.5", via="proxy")
+    assert "without a verified TLS" in refused(pbx, "alice", "alice", "alice-pw", "10.0.0.5", via="direct")
+
+
+def test_the_flags_of_the_device_the_registration_uses_count(pbx):
+    """A hot-desk login presents the user's name as hw id: the hot-desking device's flags count."""
+    pbx.add_attrib({"cn": "Alice"}, [model.element("device", {"hw": "alices-phone", "trusted": "true"})])
+    pbx.register("alices-phone", "alice", "alice-pw", "10.0.0.5", via="proxy")
+    assert "device alice is not trusted" in refused(pbx, "alice", "alice", "alice-pw", "10.0.0.5", via="proxy")
+
+
+def test_no_filter_does_not_open_a_reverse_proxy_and_via_must_be_known(pbx):
+    activate(pbx, "config change PBX0 /reg-no-pwd 0 /ip-filter 10.0.0.0/8")
+    set_device(pbx, "Alice", "alice", **{"no-filter": "true"})
+    pbx.register("alice", "alice", "alice-pw", "192.168.1.9", via="tls")
+    assert "is not trusted" in refused(pbx, "alice", "alice", "alice-pw", "192.168.1.9", via="proxy")
+    set_device(pbx, "Alice", "alice", trusted="true")
+    assert "IP filter" in refused(pbx, "alice", "alice", "alice-pw", "192.168.1.9", via="proxy")
+    with pytest.raises(ValueError, match="via must be one of direct, tls, proxy"):
+        pbx.register("alice", "alice", "alice-pw", "10.0.0.5", via="carrier-pigeon")
+
+
 def test_only_the_active_configuration_counts(pbx):
     pbx.config.run("config change PBX0 /reg-no-pwd 0 /ip-filter 10.0.0.0/8")
     pbx.register("alice", "alice", "alice-pw", "192.168.1.9")
@@ -101,6 +151,19 @@ def test_deleting_a_user_drops_its_registrations_and_bulk_lists_the_rest(pbx):
     assert listing.tag == "show"
     assert [reg.attrib for reg in listing] == [{"user": "alice", "cn": "Alice", "hw": "alice", "addr": "10.0.0.6",
                                                 "pwd": "true", "hotdesk": "true"}]
+
+
+def test_bulk_lists_the_registrations_of_one_user_by_name_number_or_cn(pbx):
+    pbx.register(PHONE, "hot-desk-base", "base", "10.0.0.5")
+    pbx.register("alice", "alice", "alice-pw", "10.0.0.6", hotdesk=True)
+
+    def users(name):
+        return [reg.get("user") for reg in ET.fromstring(soap.bulk(pbx, {"cmd": "show", "reg": name}))]
+    for name in ("alice", "ALICE", "201", "Alice"):
+        assert users(name) == ["alice"]
+    assert users("#10") == users("hot desk base") == ["hot-desk-base"]
+    assert users("bob") == [] and users("nobody") == [] and users("template") == []
+    assert users("*") == ["hot-desk-base", "alice"]
 
 
 def test_add_device_is_idempotent_and_refuses_a_foreign_hw_id(pbx):
