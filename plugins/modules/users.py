@@ -182,7 +182,7 @@ def converge(module):
     # The PBX key compares and encrypts passwords: from pbx_password, else from the connection password (admin logs
     # in with the PBX password, reference 1), which is used only when the users' pwdx prove it.
     unlock = None
-    if any(u["password"] for u in params["users"]):
+    if any(u["password"] is not None for u in params["users"]):
         unlock = (params["pbx_password"], "pbx_password") if params["pbx_password"] else (
             params["password"], "the connection password")
     backend = UserBackend(connect(module), [u["name"] for u in params["users"]], unlock,
@@ -192,9 +192,11 @@ def converge(module):
     engine.unreadable_hint = " (%sgive pbx_password to compare it)" % (backend.note + "; " if backend.note else "")
     result = engine.converge(params["users"], current, lambda entries, _current: check_users(
         entries, backend.directory, check_mode=module.check_mode))
-    if backend.clear_text and backend.note:
+    # The users whose password cannot be read have their warning already, with the same reason.
+    clear_text = [name for name in backend.clear_text if name not in engine.unreadable]
+    if clear_text and backend.note:
         result.setdefault("warnings", []).append("the password of %s went to the PBX in clear text, as %s" % (
-            ", ".join(backend.clear_text), backend.note))
+            ", ".join(clear_text), backend.note))
     return result
 
 
