@@ -74,8 +74,8 @@ class Devices:
 
     def categories(self):
         """The categories of the domain, {name: category object}."""
-        return self.named("categories", self.app().items("GetProvisioningCategories", "categories",
-                                                       domainId=self.domain_id), "name")
+        categories = self.app().items("GetProvisioningCategories", "categories", domainId=self.domain_id)
+        return self.named("categories", categories, "name")
 
     def configs(self, wire_type):
         """The device configurations of one type in the domain, without their values."""
@@ -85,7 +85,7 @@ class Devices:
     def config(self, config_id):
         """A device configuration with its values; a value sent in parts is joined (reference 4)."""
         answer = self.app().request("GetDeviceConfig", parts=(CONFIG_VALUE_PART,), domainId=self.domain_id,
-                                 id=config_id)
+                                    id=config_id)
         config = dict(answer[-1].get("config") or {})
         values = {}
         for part in answer[:-1]:

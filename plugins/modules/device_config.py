@@ -73,13 +73,13 @@ options:
     choices: [G711A, G711u, G722, OPUS-NB, OPUS-WB]
   protect_config:
     description:
-      - "Protect configuration at phone" of a phone configuration (O(type=phone) only). When not given, it is
-        left as it is.
+      - The setting C(Protect configuration at phone) of a phone configuration (O(type=phone) only). When not
+        given, it is left as it is.
     type: bool
   allow_user_config:
     description:
-      - "Allow user settings at phone" of a phone configuration (O(type=phone) only). When not given, it is left
-        as it is.
+      - The setting C(Allow user settings at phone) of a phone configuration (O(type=phone) only). When not
+        given, it is left as it is.
     type: bool
   script:
     description:

@@ -72,12 +72,12 @@ def test_every_soap_error_is_answered_on_a_connection_that_stays_open(pbxsim):
     envelope = ('<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>%s'
                 '</soap:Body></soap:Envelope>')
     calls = [
-        (500, "not implemented: Poll", envelope % '<Poll xmlns="http://innovaphone.com/pbx"><session>1</session>'
-                                                   '</Poll>'),
+        (500, "not implemented: Poll",
+         envelope % '<Poll xmlns="http://innovaphone.com/pbx"><session>1</session></Poll>'),
         (500, "not implemented: Frobnicate", envelope % '<Frobnicate xmlns="http://innovaphone.com/pbx"/>'),
         (500, "is not in namespace", envelope % '<Admin xmlns="urn:other"><xml>&lt;show/&gt;</xml></Admin>'),
-        (500, "Echo needs an integer key", envelope % '<Echo xmlns="http://innovaphone.com/pbx"><key>x</key>'
-                                                       '</Echo>'),
+        (500, "Echo needs an integer key",
+         envelope % '<Echo xmlns="http://innovaphone.com/pbx"><key>x</key></Echo>'),
         (500, "malformed envelope", "<soap:Envelope"),
         (500, "malformed envelope", ""),
         (500, "not a SOAP 1.1 envelope", "<not-soap/>"),
