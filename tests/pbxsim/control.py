@@ -70,6 +70,8 @@ class Control:
             web.post(prefix + "phones/{hw}/hotdesk", self.hotdesk),
             web.post(prefix + "phones/{hw}/logout", self.logout),
             web.post(prefix + "phones/{hw}/reboot", self.reboot_phone),
+            web.post(prefix + "phones/{hw}/offline", self.phone_offline),
+            web.post(prefix + "phones/{hw}/online", self.phone_online),
         ]
 
     async def state(self, _request):
@@ -134,3 +136,11 @@ class Control:
     @phone_call
     async def reboot_phone(self, request):
         return self.instance.phones.reboot_phone(request.match_info["hw"])
+
+    @phone_call
+    async def phone_offline(self, request):
+        return self.instance.phones.set_online(request.match_info["hw"], False)
+
+    @phone_call
+    async def phone_online(self, request):
+        return self.instance.phones.set_online(request.match_info["hw"], True)

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from pbxsim import appws
+from pbxsim.wire_names import DEVICES_APP
 
 from .conftest import DEVICES_PASSWORD
 
@@ -60,16 +61,16 @@ class Site:
         pbx_command(sim, "config write")
         pbx_command(sim, "config activate")
         self.devices = appws.AppClient(sim.devices_url)
-        assert self.devices.login("devices", sim.devices_domain, DEVICES_PASSWORD)["ok"]
+        assert self.devices.login(DEVICES_APP, sim.devices_domain, DEVICES_PASSWORD)["ok"]
         self.category = self.devices.call("AddCategory", domainId=1, name=CATEGORY, config=True)["id"]
 
     def phone_config(self):
-        return self.devices.call("AddDeviceConfig", domainId=1, type="PHONE", name="Phone",
-                                 categoryIds=[self.category], settings={"gkId": "pbx1", "primaryGk": "127.0.0.1"})
+        return self.devices.call("AddDeviceConfig", domainId=1, type="PHONE", desc="Phone",
+                                 categories=[self.category], gkId="pbx1", gk1="127.0.0.1")
 
     def expert_config(self, script=SEED_SCRIPT):
-        return self.devices.call("AddDeviceConfig", domainId=1, type="EXPERT", name="Hot Desking",
-                                 categoryIds=[self.category], settings={"script": script})
+        return self.devices.call("AddDeviceConfig", domainId=1, type="EXPERT", desc="Hot Desking",
+                                 categories=[self.category], script=script)
 
     def provision(self, hw_id=PHONE, address="127.0.0.1"):
         code = self.devices.call("GetProvisioningCode", category=CATEGORY, sip="temp")["code"]
@@ -189,7 +190,7 @@ def test_without_phone_configuration_the_phone_cannot_register(site):
     site.phone_config()      # Devices hands the new configuration to the phone
     phone = site.sim.control("GET", "phones/" + PHONE)
     assert phone["registrations"] == [{"user": "hot-desk-base", "hotdesk": False}]
-    assert phone["gatekeeper"] == {"gkId": "pbx1", "primaryGk": "127.0.0.1"}
+    assert phone["gatekeeper"] == {"gkId": "pbx1", "gk1": "127.0.0.1"}
 
 
 def test_without_a_hot_desk_key_there_is_no_hot_desking(site):
@@ -218,7 +219,7 @@ def test_a_new_serial_runs_the_script_again_and_resets_only_as_asked(provisioned
 
     def deploy(check):
         script = SEED_SCRIPT.replace("check iresetn hot-desk", check)
-        assert "error" not in provisioned.devices.call("UpdateDeviceConfig", id=config_id, settings={"script": script})
+        assert "error" not in provisioned.devices.call("UpdateDeviceConfig", id=config_id, script=script)
         phone = provisioned.sim.control("GET", "phones/" + PHONE)
         return phone["resets"], phone["update_check"]
 
