@@ -60,8 +60,8 @@ def test_lists_come_in_pages_until_last(devices):
     assert pages[0]["categories"][0] == {"id": ids[0], "domainId": 1, "name": "Category 0", "config": True}
     domains = devices.answers("GetDomains", recvUpdates=False)
     assert domains[-1]["last"] and len(domains[0]["domains"][0]["categories"]) == 5
-    assert set(domains[0]["domains"][0]) == {"id", "name", "hasRentalProducts", "deployAdminPasswords",
-                                            "isInstanceDomain", "categories"}
+    assert set(domains[0]["domains"][0]) == {
+        "id", "name", "hasRentalProducts", "deployAdminPasswords", "isInstanceDomain", "categories"}
 
 
 def test_empty_lists_are_one_last_message(devices):
