@@ -30,17 +30,19 @@ def login_digest(app, domain, sip, guid, dn, challenge, password, info=None):
 
 
 def session_key(challenge, password):
-    """Key for encrypted fields and device passthrough, derived from the login."""
+    """Key for encrypted fields, derived from the login (the passthrough key is another: a GUID)."""
     return hashlib.sha256(f"innovaphoneAppSessionKey:{challenge}:{password}".encode("utf-8")).hexdigest()
 
 
 def new_challenge():
-    return secrets.token_hex(8)
+    """At most 16 characters, and innovaphone sends digits (reference 3): 16 decimal digits."""
+    return f"{secrets.randbelow(10 ** 16):016d}"
 
 
 def result(request, **fields):
     """The `<mt>Result` answer to `request`, `src` echoed when the request had one."""
-    answer = {"mt": f"{request.get('mt', '')}Result", **fields}
+    mt = request.get("mt")
+    answer = {"mt": f"{mt if isinstance(mt, str) else ''}Result", **fields}
     if "src" in request:
         answer["src"] = request["src"]
     return answer
@@ -75,6 +77,10 @@ def decode(text):
     if not isinstance(message.get("mt"), str) or not message["mt"]:
         return message, "message has no mt"
     return message, None
+
+
+class AppError(Exception):
+    """An answer that carries `error`."""
 
 
 class AppClient:
@@ -130,6 +136,28 @@ class AppClient:
     def listing(self, mt, key, **fields):
         """All items of a paged list answer, joined."""
         return [item for message in self.answers(mt, **fields) for item in message.get(key, [])]
+
+    def device_config_messages(self, config_id, **fields):
+        """GetDeviceConfig: every GetDeviceConfigValueResult, then the GetDeviceConfigResult."""
+        self.sources += 1
+        src = f"r{self.sources}"
+        self.send({"mt": "GetDeviceConfig", "id": config_id, **fields, "src": src})
+        messages = []
+        while not messages or messages[-1]["mt"] != "GetDeviceConfigResult":
+            messages.append(self.receive(lambda m: m.get("src") == src and m.get("mt") in (
+                "GetDeviceConfigValueResult", "GetDeviceConfigResult")))
+        return messages
+
+    def device_config(self, config_id, **fields):
+        """The device configuration object with all its values: the values of the
+        GetDeviceConfigValueResult messages concatenated per name (the SDK's rule) and merged in."""
+        messages = self.device_config_messages(config_id, **fields)
+        if "error" in messages[-1]:
+            raise AppError(messages[-1]["error"])
+        values = {}
+        for message in messages[:-1]:
+            values[message["name"]] = values.get(message["name"], "") + message["value"]
+        return {**messages[-1]["config"], **values}
 
     def login(self, app, domain, password, sip="", guid="", dn="", info=None):
         """AppChallenge + AppLogin; returns the AppLoginResult."""

@@ -72,6 +72,8 @@ class Control:
             web.post(prefix + "phones/{hw}/logout", self.logout),
             web.post(prefix + "phones/{hw}/reboot", self.reboot_phone),
             web.post(prefix + "phones/{hw}/via", self.phone_via),
+            web.post(prefix + "phones/{hw}/offline", self.phone_offline),
+            web.post(prefix + "phones/{hw}/online", self.phone_online),
         ]
 
     async def state(self, _request):
@@ -142,3 +144,11 @@ class Control:
     async def phone_via(self, request):
         body = await json_body(request)
         return self.instance.phones.set_via(request.match_info["hw"], str(body.get("via", "")))
+
+    @phone_call
+    async def phone_offline(self, request):
+        return self.instance.phones.set_online(request.match_info["hw"], False)
+
+    @phone_call
+    async def phone_online(self, request):
+        return self.instance.phones.set_online(request.match_info["hw"], True)

@@ -2,17 +2,25 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Devices app of pbxsim: one Devices instance with its domains, spoken to over AppWebsocket.
 
-Reference section 4 and contract section 5. The instance password with the instance domain logs in as
-admin over every domain; a domain password logs in to that domain only. List answers come in pages
-until `last`. Phones (phones.py) redeem provisioning codes here and fetch their device configurations.
+Reference sections 3 and 4, which follow innovaphone's SDK page doc/service/Devices.htm (13r2). The
+instance password logs in as admin over every domain (whatever `domain` the login names); a domain
+password logs in to that domain only. List answers come in pages until `last`. Device configurations
+are the documented objects: common fields plus flat fields per type; GetDeviceConfig sends the EXPERT
+script in GetDeviceConfigValueResult chunks. GetUserInfo's key opens the device passthrough (HTTP to
+a phone through Devices). Phones (phones.py) redeem provisioning codes here and fetch their device
+configurations.
 """
 
 import asyncio
+import contextlib
 import copy
+import ipaddress
 import logging
 import re
 import secrets
 import time
+import urllib.parse
+import uuid
 
 from aiohttp import WSMsgType, web
 
@@ -20,14 +28,47 @@ from . import appws, crypto, wire_names as W
 from .model import ADMIN_CN, PbxError
 
 PAGE_SIZE = 2                       # small on purpose: every client must follow `last`
+VALUE_CHUNK = 200                   # characters per GetDeviceConfigValueResult: every client must concatenate
 CODE_VALIDITY = 15 * 60             # seconds, reference 4
 ROLLOUT_CODE_VALIDITY = 7 * 24 * 3600
-PHONE_SETTINGS = (W.SETTING_GK_ID, W.SETTING_PRIMARY_GK, W.SETTING_SECONDARY_GK)
-# The value after a secret flag of an update script, e.g. /gk-pwd <secret> (the flags of contract 9).
+STATE_FORMAT = 2                    # devices part of the state file; older parts are dropped on load
+
+# --- documented names (SDK doc/service/Devices.htm) --------------------------------------------
+MT_GET_DEVICE_CONFIGS = "GetDeviceConfigs"
+MT_GET_DEVICE_CONFIG = "GetDeviceConfig"
+MT_DEVICE_CONFIG_VALUE = "GetDeviceConfigValueResult"
+CONFIGS_KEY = "configs"
+CATEGORIES_KEY = "categories"
+DESC = "desc"
+TYPE_ALARM_SERVER = "ALARM_SERVER"
+TYPE_EXPERT = "EXPERT"
+TYPE_FXS_PHONE = "FXS_PHONE"
+TYPE_MEDIA = "MEDIA"
+TYPE_NTP = "NTP"
+TYPE_PHONE = "PHONE"
+TYPE_TLS_PROFILE = "TLS_PROFILE"
+GK1 = "gk1"                         # PHONE / FXS_PHONE: primary gatekeeper
+GK2 = "gk2"                         # secondary gatekeeper
+GK_ID = "gkId"                      # gatekeeper identifier
+SCRIPT = "script"                   # EXPERT: the update script
+DEVICE_TYPES = ("VA", "GW", "PHONE", "DECT", "APP_PLATFORM")
+EV_DEVICE_CONFIG_ADDED = "DeviceConfigAdded"
+EV_DEVICE_CONFIG_EDITED = "DeviceConfigEdited"
+EV_DEVICE_CONFIG_DELETED = "DeviceConfigDeleted"
+EV_DEVICE_ADDED = "DeviceAdded"
+EV_DEVICE_UPDATE = "DeviceUpdate"
+EV_DEVICE_REMOVED = "DeviceRemoved"
+EV_DOMAIN_EDITED = "DomainEdited"
+EV_DEVICE_PROVISIONED = "DeviceProvisioned"
+PASSTHROUGH = "passthrough"         # <Devices URL>/passthrough/<hwId>/<key>/<path>
+
+# A password-like flag name (contract 9) and, in an update script, such a flag with its value.
+SECRET_FLAG = re.compile(r"pwd|pass|secret|key", re.IGNORECASE)
 SCRIPT_SECRET = re.compile(r"(/[\w-]*(?:pwd|pass|secret|key)[\w-]*)\s+\S+", re.IGNORECASE)
-CONFIG_SETTINGS = {W.CONFIG_TYPE_PHONE: PHONE_SETTINGS, W.CONFIG_TYPE_EXPERT: (W.SETTING_SCRIPT,)}
 
 LOGIN_MESSAGES = ("AppChallenge", "AppLogin")   # the only ones a session may send before its login
+ENVELOPE = ("mt", "src", "api")                  # message keys that are no configuration field
+COMMON_FIELDS = ("id", "domainId", DESC, "type", CATEGORIES_KEY)
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +77,124 @@ class DevicesError(Exception):
     """A request the Devices app refuses; the text goes into the result's error key."""
 
 
-class Session:
-    """One AppWebsocket connection: its current challenge and, after AppLogin, what it may see."""
+# --- the device configuration object --------------------------------------------------------------
+class Field:
+    """One flat field of a device configuration type: its JSON type and what values it takes."""
 
-    def __init__(self, ws):
+    def __init__(self, json_type, describe, test=None):
+        self.json_type = json_type
+        self.describe = describe
+        self.test = test
+
+    def check(self, name, value):
+        exact = isinstance(value, self.json_type) and not (self.json_type is int and isinstance(value, bool))
+        if not exact or (self.test is not None and not self.test(value)):
+            raise DevicesError(f"{name} must be {self.describe}")
+
+
+TEXT = Field(str, "a string")
+BOOLEAN = Field(bool, "true or false")
+
+
+def number(low, high):
+    return Field(int, f"a number from {low} to {high}", lambda value: low <= value <= high)
+
+
+def one_of(*choices):
+    return Field(str, "one of " + " | ".join(choices), lambda value: value in choices)
+
+
+def numeric_string(low, high):
+    return Field(str, f"a string holding a number from {low} to {high}",
+                 lambda value: re.fullmatch(r"[0-9]+", value) is not None and low <= int(value) <= high)
+
+
+HEX_BYTE = Field(str, "a string holding a hex value from 0x00 to 0xff",
+                 lambda value: re.fullmatch(r"(0[xX])?[0-9a-fA-F]{1,2}", value) is not None)
+PHONE_FIELDS = {                    # FXS_PHONE and PHONE
+    GK1: TEXT, GK2: TEXT, GK_ID: TEXT,
+    "coder": one_of("G711A", "G711u", "G722", "OPUS-NB", "OPUS-WB"),
+    "frameSize": number(20, 80),
+    "exclusive": BOOLEAN, "setRecordingUrl": BOOLEAN, "silenceComp": BOOLEAN, "noDtmfDetect": BOOLEAN,
+    "noPhysicalLocation": BOOLEAN,
+    "srtpKey": numeric_string(0, 4), "srtpCipher": numeric_string(0, 5),
+    "recordingUrl": TEXT,
+    "dialTone": number(0, 26),
+}
+JUST_PHONE_FIELDS = {name: BOOLEAN for name in (
+    "audioOnly", "noCtHookOn", "protectCfg", "allowUserCfg", "hideCompleteCfg", "hideAdminCfg")}
+CONFIG_FIELDS = {
+    TYPE_ALARM_SERVER: {"url": TEXT, "logUrl": TEXT, "logUser": TEXT, "logPassword": TEXT, "setLogUrl": BOOLEAN},
+    TYPE_EXPERT: {SCRIPT: TEXT},
+    TYPE_FXS_PHONE: {**PHONE_FIELDS, "fax": BOOLEAN},
+    TYPE_MEDIA: {
+        "stunServer": TEXT, "turnServer": TEXT, "turnUser": TEXT, "turnPassword": TEXT,
+        "tosRtp": HEX_BYTE, "tosSig": HEX_BYTE,
+        "setRtpPorts": BOOLEAN, "rtpFirst": number(2052, 65534), "rtpNum": number(128, 16384),
+        "setNatPorts": BOOLEAN, "natFirst": number(2052, 65534), "natNum": number(0, 65535),
+    },
+    TYPE_NTP: {"ntp1": TEXT, "ntp2": TEXT, "tz": TEXT},
+    TYPE_PHONE: {**PHONE_FIELDS, **JUST_PHONE_FIELDS},
+    TYPE_TLS_PROFILE: {"profile": one_of("normal", "fast", "secure", "strict")},
+}
+REQUIRED_FIELDS = {TYPE_EXPERT: (SCRIPT,), TYPE_TLS_PROFILE: ("profile",)}
+# Fields whose value travels only in GetDeviceConfigValueResult messages ("can exceed 64kb").
+VALUE_FIELDS = {TYPE_EXPERT: (SCRIPT,)}
+
+
+def redact_script(script):
+    return SCRIPT_SECRET.sub(r"\1 " + W.CFG_PASSWORD_MASK.replace("\\", "\\\\"), script)
+
+
+def is_id(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def name_list(value, what):
+    """A comma separated list of names ("a,b"); None when not given or empty."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise DevicesError(f"{what} must be a comma separated string")
+    names = [part.strip() for part in value.split(",") if part.strip()]
+    return names or None
+
+
+class Session:
+    """One AppWebsocket connection: its challenge, its login, its subscriptions and its outbox.
+
+    Every message to the client goes through the outbox, so answers and events keep their order.
+    """
+
+    def __init__(self, ws, base_url):
         self.ws = ws
+        self.base_url = base_url      # the Devices URL over http(s), for passthrough URIs
         self.challenge = None
-        self.key = None               # session key of the login
+        self.key = None               # passthrough key (GetUserInfo), valid while the session is open
         self.admin = False
         self.home_domain = None       # domain id of the login; None until logged in
+        self.config_updates = False   # GetDeviceConfigs{recvUpdates: true}
+        self.domain_updates = False   # GetDomains{recvUpdates: true}
+        self.device_filter = None     # GetDevices{recvUpdates: true}: which devices it wants events for
+        self.outbox = asyncio.Queue()
 
     @property
     def logged_in(self):
         return self.home_domain is not None
+
+    def push(self, message):
+        self.outbox.put_nowait(message)
+
+    async def write(self):
+        """Send the outbox in order until the connection ends."""
+        while True:
+            message = await self.outbox.get()
+            if self.ws.closed:
+                continue
+            try:
+                await self.ws.send_json(message)
+            except (ConnectionError, RuntimeError):   # the client went away mid-send
+                return
 
 
 class DevicesApp:
@@ -58,49 +204,59 @@ class DevicesApp:
         # Domain ids are fixed by configuration: the instance domain is 1, the others follow by name.
         others = sorted(name for name in (domain_passwords or {}) if name != domain)
         self.domains = [
-            {"id": number, "name": name, "isInstanceDomain": name == domain}
-            for number, name in enumerate([domain] + others, start=1)
+            {"id": number_, "name": name, "hasRentalProducts": False, "deployAdminPasswords": False,
+             "isInstanceDomain": name == domain}
+            for number_, name in enumerate([domain] + others, start=1)
         ]
         self.domain_passwords = dict(domain_passwords or {})
         self.clock = time.time
+        self.sessions = set()          # open AppWebsocket sessions; not persisted
+        self.keys = {}                 # passthrough key -> session
         self.code_requesters = {}      # code -> (session, src) awaiting DeviceProvisioned; not persisted
-        self.background = set()        # event sends in flight, referenced until done
+        self.handling = False          # inside a message handler: events wait for its answers
+        self.events = []               # (session, event) to push once the answers are out
         self.reset()
 
     # --- state ----------------------------------------------------------------------------------
     def reset(self):
         self.categories = {}
-        self.configs = {}
-        self.devices = {}
+        self.configs = {}              # id -> {id, domainId, desc?, type, categories: [ids], <fields>}
+        self.devices = {}              # id -> the documented device object, nothing else
+        self.device_categories = {}    # device id -> category id (pbxsim's own, beside the object)
         self.codes = {}
         self.next_id = 1
         self.code_requesters.clear()
 
     def to_dict(self):
         return copy.deepcopy({
+            "format": STATE_FORMAT,
             "categories": list(self.categories.values()),
             "configs": list(self.configs.values()),
             "devices": list(self.devices.values()),
+            "device_categories": [{"id": i, "categoryId": c} for i, c in self.device_categories.items()],
             "codes": list(self.codes.values()),
             "next_id": self.next_id,
         })
 
     def load_dict(self, data):
         self.reset()
+        if data.get("format") != STATE_FORMAT:
+            log.warning("devices: state of an older pbxsim dropped (format %r)", data.get("format"))
+            return
         data = copy.deepcopy(data)
-        self.categories = {item["id"]: item for item in data.get("categories", [])}
-        self.configs = {item["id"]: item for item in data.get("configs", [])}
-        self.devices = {item["id"]: item for item in data.get("devices", [])}
-        self.codes = {item["code"]: item for item in data.get("codes", [])}
-        self.next_id = data.get("next_id", 1)
+        self.categories = {item["id"]: item for item in data["categories"]}
+        self.configs = {item["id"]: item for item in data["configs"]}
+        self.devices = {item["id"]: item for item in data["devices"]}
+        self.device_categories = {item["id"]: item["categoryId"] for item in data["device_categories"]}
+        self.codes = {item["code"]: item for item in data["codes"]}
+        self.next_id = data["next_id"]
 
     def redacted_dict(self):
         """to_dict() for /_sim/state: the password flags inside expert scripts are hidden."""
         data = self.to_dict()
         for config in data["configs"]:
-            settings = config[W.SETTINGS_KEY]
-            if W.SETTING_SCRIPT in settings:
-                settings[W.SETTING_SCRIPT] = SCRIPT_SECRET.sub(r"\1 ********", settings[W.SETTING_SCRIPT])
+            if isinstance(config.get(SCRIPT), str):
+                config[SCRIPT] = redact_script(config[SCRIPT])
         return data
 
     def _new_id(self):
@@ -111,7 +267,9 @@ class DevicesApp:
     async def handle_websocket(self, request):
         ws = web.WebSocketResponse(heartbeat=30)
         await ws.prepare(request)
-        session = Session(ws)
+        session = Session(ws, f"{request.scheme}://{request.host}/{self.instance.domain}/devices")
+        self.sessions.add(session)
+        writer = asyncio.get_running_loop().create_task(session.write())
         try:
             async for frame in ws:
                 if frame.type == WSMsgType.TEXT:
@@ -119,8 +277,13 @@ class DevicesApp:
                 elif frame.type == WSMsgType.BINARY:     # AppWebsocket is JSON text only
                     await self._receive(session, "")
         finally:
+            self.sessions.discard(session)
+            self._logout(session)
             for code in [code for code, (owner, _src) in self.code_requesters.items() if owner is session]:
                 del self.code_requesters[code]
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
         return ws
 
     async def _receive(self, session, text):
@@ -128,6 +291,7 @@ class DevicesApp:
         message, problem = appws.decode(text)
         handler, writes = self.HANDLERS.get(message.get("mt"), (None, False))
         self.instance.stats.count("devices", write=writes)
+        self.handling = True
         try:
             if problem:
                 raise DevicesError(problem)
@@ -145,31 +309,68 @@ class DevicesApp:
         else:
             if writes:
                 self.instance.save()
+        finally:
+            self.handling = False
         for fields in answers if isinstance(answers, list) else [answers]:
-            if session.ws.closed:
-                return                 # the client left; what it asked for is done all the same
-            await session.ws.send_json(appws.result(message, **fields))
+            session.push(appws.result(message, **fields))
+        self._flush_events()
+
+    # --- events ---------------------------------------------------------------------------------
+    def _emit(self, wants, domain_id, event):
+        """Send event to every logged-in session for which wants(session) and that may see domain_id."""
+        for session in self.sessions:
+            if session.logged_in and self._sees(session, domain_id) and wants(session):
+                self.events.append((session, dict(event)))
+        if not self.handling:
+            self._flush_events()
+
+    def _flush_events(self):
+        events, self.events = self.events, []
+        for session, event in events:
+            session.push(event)
+
+    def _config_event(self, mt, config):
+        if mt == EV_DEVICE_CONFIG_DELETED:
+            event = {"mt": mt, W.DEVICE_CONFIG_DELETED_KEY: config["id"]}
+        else:
+            event = {"mt": mt, W.DEVICE_CONFIG_EVENT_KEY: self._config_object(config)}
+        self._emit(lambda session: session.config_updates, config["domainId"], event)
+
+    def _domain_event(self, domain_id):
+        domain = next(d for d in self.domains if d["id"] == domain_id)
+        self._emit(lambda session: session.domain_updates, domain_id,
+                   {"mt": EV_DOMAIN_EDITED, "domain": self._domain_object(domain)})
+
+    def _device_event(self, mt, device):
+        def wants(session):
+            return session.device_filter is not None and session.device_filter(device)
+        self._emit(wants, device["domainId"], {"mt": mt, "device": dict(device)})
 
     # --- access ---------------------------------------------------------------------------------
+    @staticmethod
+    def _sees(session, domain_id):
+        return session.admin or (domain_id is not None and domain_id == session.home_domain)
+
     def _domain(self, session, domain_id):
         """The domain a request names (default: the login's), if the session may use it."""
         if domain_id is None:
             domain_id = session.home_domain
-        domain = next((d for d in self.domains if d["id"] == domain_id), None)
-        if domain is None or not (session.admin or domain_id == session.home_domain):
+        domain = next((d for d in self.domains if is_id(domain_id) and d["id"] == domain_id), None)
+        if domain is None or not self._sees(session, domain_id):
             raise DevicesError(f"no access to domain {domain_id}")
         return domain
 
-    def _visible_domains(self, session, domain_id=None):
-        if domain_id is not None:
-            return [self._domain(session, domain_id)]
-        return [d for d in self.domains if session.admin or d["id"] == session.home_domain]
+    def _visible_domains(self, session):
+        return [d for d in self.domains if self._sees(session, d["id"])]
 
     def _owned(self, session, table, message, what):
-        """The object `message["id"]` names in `table`, if it lies in a domain the session may use."""
-        item = table.get(message.get("id"))
-        if item is None or not (session.admin or item["domainId"] == session.home_domain):
-            raise DevicesError(f"{what} {message.get('id')} not found")
+        """The object `message["id"]` names in `table`, if it lies in a domain the session may use
+        (and in the message's domainId, when it gives one)."""
+        key = message.get("id")
+        item = table.get(key) if is_id(key) else None
+        if item is None or not self._sees(session, item["domainId"]) or (
+                message.get("domainId") is not None and message["domainId"] != item["domainId"]):
+            raise DevicesError(f"{what} {key} not found")
         return item
 
     # --- login ----------------------------------------------------------------------------------
@@ -177,73 +378,176 @@ class DevicesApp:
         session.challenge = appws.new_challenge()
         return {"challenge": session.challenge}
 
+    def _logout(self, session):
+        if session.key is not None:
+            self.keys.pop(session.key, None)
+        session.key, session.home_domain, session.admin = None, None, False
+        session.config_updates = session.domain_updates = False
+        session.device_filter = None
+
     def _app_login(self, session, message):
         challenge, session.challenge = session.challenge, None   # one try per challenge
+        self._logout(session)
+        # The instance password first, whatever `domain` says; then the named domain's password.
+        candidates = [(self.instance_password, (self.domains[0]["id"], True))]
         name = message.get("domain")
-        domain = next((d for d in self.domains if d["name"] == name), None)
-        candidates = []
-        if domain is not None and domain["isInstanceDomain"]:
-            candidates.append((self.instance_password, (domain["id"], True)))
-        if domain is not None and name in self.domain_passwords:
-            candidates.append((self.domain_passwords[name], (domain["id"], False)))
+        named = next((d for d in self.domains if d["name"] == name), None)
+        if named is not None and name in self.domain_passwords:
+            candidates.append((self.domain_passwords[name], (named["id"], False)))
         match = appws.check_login(message, challenge, candidates) if message.get("app") == W.DEVICES_APP else None
         if match is None:
-            session.home_domain, session.admin, session.key = None, False, None
             return {"ok": False, "error": "login failed"}
-        password, (session.home_domain, session.admin) = match
-        session.key = appws.session_key(challenge, password)
-        return {"ok": True}
+        _password, (session.home_domain, session.admin) = match
+        session.key = str(uuid.uuid4())
+        self.keys[session.key] = session
+        home = next(d for d in self.domains if d["id"] == session.home_domain)
+        return {"ok": True, "domain": home["name"]}
 
-    def _get_login_info(self, session, _message):
+    def _get_user_info(self, session, _message):
         return {"key": session.key, "admin": session.admin}
 
-    # --- reads ----------------------------------------------------------------------------------
+    # --- objects as sent ------------------------------------------------------------------------
     @staticmethod
     def _pages(key, items):
         """Split a list answer into result messages of PAGE_SIZE items, the last one marked."""
         chunks = [items[start:start + PAGE_SIZE] for start in range(0, len(items), PAGE_SIZE)] or [[]]
-        return [{key: chunk, "last": number == len(chunks) - 1} for number, chunk in enumerate(chunks)]
+        return [{key: chunk, "last": number_ == len(chunks) - 1} for number_, chunk in enumerate(chunks)]
 
-    def _categories_in(self, domain_ids):
-        return [dict(c) for c in self.categories.values() if c["domainId"] in domain_ids]
+    def _categories_in(self, domain_id):
+        return [dict(c) for c in self.categories.values() if c["domainId"] == domain_id]
 
-    def _get_domains(self, session, _message):
-        domains = [
-            {**domain, "categories": [
-                {key: c[key] for key in ("id", "name", "config")} for c in self._categories_in({domain["id"]})]}
-            for domain in self._visible_domains(session)
-        ]
-        return self._pages("domains", domains)
+    def _short_category(self, category):
+        return {key: category[key] for key in ("id", "name", "config")}
+
+    def _domain_object(self, domain):
+        return {**domain, CATEGORIES_KEY: [self._short_category(c) for c in self._categories_in(domain["id"])]}
+
+    def _config_object(self, config, values=False):
+        """The documented configuration object; with `values`, its flat fields other than VALUE_FIELDS."""
+        obj = {"id": config["id"], "domainId": config["domainId"]}
+        if DESC in config:
+            obj[DESC] = config[DESC]
+        obj["type"] = config["type"]
+        obj[CATEGORIES_KEY] = [self._short_category(self.categories[cid])
+                               for cid in config[CATEGORIES_KEY] if cid in self.categories]
+        if values:
+            hidden = VALUE_FIELDS.get(config["type"], ())
+            obj.update((name, value) for name, value in config.items()
+                       if name in CONFIG_FIELDS[config["type"]] and name not in hidden)
+        return obj
+
+    def _uri(self, session, device):
+        """The URI under which the device is reachable during this session: its passthrough URL."""
+        return f"{session.base_url}/{PASSTHROUGH}/{device['hwId']}/{session.key}/"
+
+    # --- reads ----------------------------------------------------------------------------------
+    def _get_domains(self, session, message):
+        if message.get("recvUpdates") is True:
+            session.domain_updates = True
+        return self._pages("domains", [self._domain_object(d) for d in self._visible_domains(session)])
 
     def _get_provisioning_categories(self, session, message):
-        ids = {d["id"] for d in self._visible_domains(session, message.get("domainId"))}
-        return self._pages("categories", self._categories_in(ids))
+        domain = self._domain(session, message.get("domainId"))
+        kind = message.get("type")
+        if kind is not None and kind not in DEVICE_TYPES:
+            raise DevicesError("type must be one of " + " | ".join(DEVICE_TYPES))
+        categories = self._categories_in(domain["id"])
+        if kind == "PHONE":
+            # "suitable for phones (device configurations Phone/Analog Phone exist)"; a configuration
+            # without categories is valid for all devices, so it makes every category suitable.
+            phone_configs = [c for c in self.configs.values()
+                             if c["domainId"] == domain["id"] and c["type"] in (TYPE_PHONE, TYPE_FXS_PHONE)]
+            if not any(not c[CATEGORIES_KEY] for c in phone_configs):
+                assigned = {cid for c in phone_configs for cid in c[CATEGORIES_KEY]}
+                categories = [c for c in categories if c["id"] in assigned]
+        return self._pages(CATEGORIES_KEY, categories)
 
     def _get_device_configs(self, session, message):
-        ids = {d["id"] for d in self._visible_domains(session, message.get("domainId"))}
-        configs = [dict(c) for c in self.configs.values() if c["domainId"] in ids]
-        return self._pages(W.DEVICE_CONFIGS_KEY, configs)
+        domain = self._domain(session, message.get("domainId"))
+        if message.get("recvUpdates") is True:
+            session.config_updates = True
+        configs = [self._config_object(c) for c in self.configs.values() if c["domainId"] == domain["id"]]
+        return self._pages(CONFIGS_KEY, configs)
 
-    def _get_devices(self, session, message):
-        wanted = message.get("domainIds")
-        if wanted:
+    def _get_device_config(self, session, message):
+        domain = self._domain(session, message.get("domainId"))
+        key = message.get("id")
+        config = self.configs.get(key) if is_id(key) else None
+        if config is None or config["domainId"] != domain["id"]:
+            raise DevicesError(f"device configuration {key} not found")
+        answers = []
+        for name in VALUE_FIELDS.get(config["type"], ()):
+            value = config.get(name, "")
+            answers += [{"mt": MT_DEVICE_CONFIG_VALUE, "name": name, "value": value[start:start + VALUE_CHUNK]}
+                        for start in range(0, len(value), VALUE_CHUNK)]
+        return answers + [{"config": self._config_object(config, values=True)}]
+
+    def _device_matcher(self, session, message):
+        """GetDevices' filters (see the SDK's Note) as a test of one device object."""
+        wanted = name_list(message.get("domainIds"), "domainIds")
+        domain_ids = None
+        if wanted is not None:
             try:
-                ids = {int(part) for part in str(wanted).split(",")}
+                domain_ids = {int(part) for part in wanted}
             except ValueError as exc:
                 raise DevicesError("domainIds must be a comma separated list of ids") from exc
-            domains = [self._domain(session, domain_id) for domain_id in sorted(ids)]
-        else:
-            domains = self._visible_domains(session)
-        ids = {d["id"] for d in domains}
-        return self._pages("devices", [dict(d) for d in self.devices.values() if d["domainId"] in ids])
+            for domain_id in sorted(domain_ids):
+                self._domain(session, domain_id)
+        categories = name_list(message.get("categories"), "categories")
+        subcategories = name_list(message.get("subcategories"), "subcategories")
+        unassigned = message.get("unassigned") is True
+
+        def matches(device):
+            domain_id = device["domainId"]
+            if domain_id is None:        # not assigned to a domain (pbxsim makes none, but filters them)
+                return session.admin and (unassigned or (domain_ids is None and categories is None
+                                                         and subcategories is None))
+            if not self._sees(session, domain_id):
+                return False
+            if domain_ids is not None and domain_id not in domain_ids:
+                return False
+            if domain_ids is None and unassigned:
+                return False             # "if you just set unassigned, you will just get unassigned"
+            if categories is not None and self.category_name(self.device_categories.get(device["id"])) \
+                    not in categories:
+                return False
+            return subcategories is None  # pbxsim's devices have no subcategories
+        return matches
+
+    def _get_devices(self, session, message):
+        matches = self._device_matcher(session, message)
+        if message.get("recvUpdates") is True:
+            session.device_filter = matches
+        return self._pages("devices", [dict(d) for d in self.devices.values() if matches(d)])
+
+    def _get_filtered_devices(self, session, message):
+        domain = self._domain(session, message.get("domainId"))
+        just_fxs = message.get("justFxs", False)
+        if not isinstance(just_fxs, bool):
+            raise DevicesError("justFxs must be true or false")
+        types = message.get("types")
+        if types is not None and not (isinstance(types, list) and all(t in DEVICE_TYPES for t in types)):
+            raise DevicesError("types must be a list of " + " | ".join(DEVICE_TYPES))
+        hw_ids = name_list(message.get("hwIds"), "hwIds")
+        hw_ids = None if hw_ids is None else {hw.lower() for hw in hw_ids}
+        devices = [
+            dict(d) for d in self.devices.values()
+            if d["domainId"] == domain["id"]
+            and not just_fxs             # pbxsim's phones have no FXS interface
+            and (not types or d["type"] in types)
+            and (hw_ids is None or d["hwId"].lower() in hw_ids)
+        ]
+        return self._pages("devices", devices)
 
     def _get_provisioned_device(self, session, message):
+        domain = self._domain(session, message.get("domainId"))
         code = self.codes.get(str(message.get("code")))
-        if code is None or not (session.admin or code["domainId"] == session.home_domain):
+        if code is None or code["domainId"] != domain["id"]:
             raise DevicesError(f"unknown provisioning code {message.get('code')}")
         answer = {"code": code["code"]}
         if code.get("deviceId") in self.devices:
-            answer["device"] = dict(self.devices[code["deviceId"]])
+            device = self.devices[code["deviceId"]]
+            answer["device"] = {**device, "uri": self._uri(session, device)}
         return answer
 
     # --- provisioning codes ---------------------------------------------------------------------
@@ -294,16 +598,29 @@ class DevicesApp:
         if grant["sip"] is not None:
             self._put_hw_on_user(grant["sip"], hw_id)
         device = next((d for d in self.devices.values() if d["hwId"] == hw_id), None)
+        event = EV_DEVICE_UPDATE
         if device is None:
-            device = {"id": self._new_id(), "hwId": hw_id, "name": "", "product": "IP232",
-                      "version": "13r3 pbxsim", "type": "PHONE", "pbxActive": False}
+            event = EV_DEVICE_ADDED
+            device = {"id": self._new_id(), "hwId": hw_id, "domainId": None, "product": "IP232",
+                      "version": "13r3 pbxsim [13.0/pbxsim/0]", "type": "PHONE", "pbxActive": False,
+                      "online": True, "hasLeaseLicenses": False, "other": False, "ethIfs": []}
             self.devices[device["id"]] = device
-        device.update(domainId=grant["domainId"], online=True, uri=f"http://{address}/")
+        family = "ipv6" if ipaddress.ip_address(address).version == 6 else "ipv4"
+        device.update(domainId=grant["domainId"], online=True, ethIfs=[{"if": "ETH0", family: address}])
+        self.device_categories[device["id"]] = grant["categoryId"]
         grant["deviceId"] = device["id"]
         self._notify_provisioned(grant["code"], device)
+        self._device_event(event, device)
         self.instance.save()
         return {"device": dict(device), "domainId": grant["domainId"], "categoryId": grant["categoryId"],
                 "sip": grant["sip"], "password": self._user_password(grant["sip"]) if grant["sip"] else None}
+
+    def set_online(self, device_id, online):
+        """A device connected to or left Devices."""
+        device = self.devices.get(device_id)
+        if device is not None and device["online"] != online:
+            device["online"] = online
+            self._device_event(EV_DEVICE_UPDATE, device)
 
     def _put_hw_on_user(self, h323, hw_id):
         # Users Admin sets "TLS only" and "Reverse Proxy" on the devices it creates for provisioning
@@ -329,14 +646,14 @@ class DevicesApp:
 
     def _notify_provisioned(self, code, device):
         session, src = self.code_requesters.pop(code, (None, None))
-        if session is None or session.ws.closed:
+        if session is None or session not in self.sessions:
             return
-        event = {"mt": "DeviceProvisioned", "code": code, "device": dict(device)}
+        event = {"mt": EV_DEVICE_PROVISIONED, "code": code, "device": {**device, "uri": self._uri(session, device)}}
         if src is not None:
             event["src"] = src
-        task = asyncio.get_running_loop().create_task(session.ws.send_json(event))
-        self.background.add(task)
-        task.add_done_callback(self.background.discard)
+        self.events.append((session, event))
+        if not self.handling:
+            self._flush_events()
 
     # --- categories -----------------------------------------------------------------------------
     @staticmethod
@@ -367,6 +684,7 @@ class DevicesApp:
         self._check_category_name(domain["id"], name)
         category = {"id": self._new_id(), "domainId": domain["id"], "name": name, "config": config}
         self.categories[category["id"]] = category
+        self._domain_event(domain["id"])
         return {"id": category["id"]}
 
     def _update_category(self, session, message):
@@ -374,89 +692,201 @@ class DevicesApp:
         name = self._text(message, "name", category["name"])
         config = self._flag(message, "config", category["config"])
         self._check_category_name(category["domainId"], name, category["id"])
+        changed = (name, config) != (category["name"], category["config"])
         category.update(name=name, config=config)
+        if changed:
+            self._domain_event(category["domainId"])
+            for device_config in self._configs_with(category["id"]):
+                self._config_event(EV_DEVICE_CONFIG_EDITED, device_config)
         return {}
 
     def _delete_category(self, session, message):
         category = self._owned(session, self.categories, message, "category")
         del self.categories[category["id"]]
-        for config in self.configs.values():
-            if category["id"] in config[W.CATEGORY_IDS_KEY]:
-                config[W.CATEGORY_IDS_KEY].remove(category["id"])
+        self._domain_event(category["domainId"])
+        for config in self._configs_with(category["id"]):
+            config[CATEGORIES_KEY].remove(category["id"])
+            self._config_event(EV_DEVICE_CONFIG_EDITED, config)
         return {}
 
+    def _configs_with(self, category_id):
+        return [c for c in self.configs.values() if category_id in c[CATEGORIES_KEY]]
+
     # --- device configurations ------------------------------------------------------------------
-    def _checked_config(self, domain_id, message, current):
-        """The complete device configuration `message` asks for, validated; `current` supplies omissions."""
-        kind = message.get("type", current.get("type"))
-        if kind not in CONFIG_SETTINGS:
-            raise DevicesError(f"type must be {W.CONFIG_TYPE_PHONE} or {W.CONFIG_TYPE_EXPERT}")
-        name = self._text(message, "name", current.get("name"))
-        category_ids = message.get(W.CATEGORY_IDS_KEY, current.get(W.CATEGORY_IDS_KEY, []))
-        if not isinstance(category_ids, list) or not all(isinstance(i, int) for i in category_ids):
-            raise DevicesError(f"{W.CATEGORY_IDS_KEY} must be a list of category ids")
-        for category_id in category_ids:
+    def _category_ids(self, domain_id, value):
+        """`categories` of a message: category objects ({id, …}) or bare ids, each of the domain."""
+        if not isinstance(value, list):
+            raise DevicesError("categories must be a list of category objects or ids")
+        ids = []
+        for item in value:
+            category_id = item.get("id") if isinstance(item, dict) else item
+            if not is_id(category_id):
+                raise DevicesError("categories must be a list of category objects or ids")
             category = self.categories.get(category_id)
             if category is None or category["domainId"] != domain_id:
                 raise DevicesError(f"no category {category_id} in domain {domain_id}")
-        settings = message.get(W.SETTINGS_KEY, current.get(W.SETTINGS_KEY))
-        allowed = CONFIG_SETTINGS[kind]
-        if not isinstance(settings, dict):
-            raise DevicesError(f"{W.SETTINGS_KEY} must be an object")
-        unknown = sorted(set(settings) - set(allowed))
+            ids.append(category_id)
+        return sorted(set(ids))
+
+    @staticmethod
+    def _field_changes(kind, message):
+        """The flat fields a message gives, checked: {name: value}, None meaning "remove the field"."""
+        fields = {name: value for name, value in message.items() if name not in ENVELOPE + COMMON_FIELDS}
+        allowed = CONFIG_FIELDS[kind]
+        unknown = sorted(set(fields) - set(allowed))
         if unknown:
-            raise DevicesError(f"{kind} settings take only {', '.join(allowed)}, not {', '.join(unknown)}")
-        if not all(isinstance(value, str) for value in settings.values()):
-            raise DevicesError(f"{kind} settings must be strings")
-        if kind == W.CONFIG_TYPE_EXPERT and W.SETTING_SCRIPT not in settings:
-            raise DevicesError(f"{W.CONFIG_TYPE_EXPERT} settings need {W.SETTING_SCRIPT}")
-        return {"domainId": domain_id, "type": kind, "name": name,
-                W.CATEGORY_IDS_KEY: sorted(set(category_ids)), W.SETTINGS_KEY: dict(settings)}
+            raise DevicesError(f"{kind} configurations have no field {', '.join(unknown)}")
+        changes = {}
+        for name, value in fields.items():
+            if value is None or (value == "" and allowed[name].json_type is str):
+                changes[name] = None
+            else:
+                allowed[name].check(name, value)
+                changes[name] = value
+        return changes
+
+    @staticmethod
+    def _desc(message, current=None):
+        if DESC not in message:
+            return current
+        value = message[DESC]
+        if value is not None and not isinstance(value, str):
+            raise DevicesError(f"{DESC} must be a string")
+        return value or None
+
+    @staticmethod
+    def _check_whole(config):
+        kind = config["type"]
+        missing = [name for name in REQUIRED_FIELDS.get(kind, ()) if name not in config]
+        if missing:
+            raise DevicesError(f"{kind} configurations need {', '.join(missing)}")
+        if kind == TYPE_MEDIA and all(name in config for name in ("rtpFirst", "rtpNum", "natFirst", "natNum")):
+            rtp = range(config["rtpFirst"], config["rtpFirst"] + config["rtpNum"])
+            nat = range(config["natFirst"], config["natFirst"] + config["natNum"])
+            if rtp and nat and rtp.start < nat.stop and nat.start < rtp.stop:
+                raise DevicesError("the RTP and NAT port ranges overlap")
+
+    @staticmethod
+    def _assemble(config_id, domain_id, desc, kind, category_ids, fields):
+        """A stored configuration: the common fields in the documented order, then the flat ones."""
+        config = {"id": config_id, "domainId": domain_id}
+        if desc is not None:
+            config[DESC] = desc
+        config.update({"type": kind, CATEGORIES_KEY: category_ids})
+        config.update(fields)
+        return config
 
     def _add_device_config(self, session, message):
         if "domainId" not in message:
             raise DevicesError("domainId missing")
+        if "id" in message:
+            raise DevicesError("id is given by Devices, not by AddDeviceConfig")
         domain = self._domain(session, message["domainId"])
-        config = {"id": self._new_id(), **self._checked_config(domain["id"], message, {})}
+        kind = message.get("type")
+        if kind not in CONFIG_FIELDS:
+            raise DevicesError("type must be one of " + " | ".join(sorted(CONFIG_FIELDS)))
+        if CATEGORIES_KEY not in message:
+            raise DevicesError("categories missing (an empty list means all devices)")
+        category_ids = self._category_ids(domain["id"], message[CATEGORIES_KEY])
+        fields = {name: value for name, value in self._field_changes(kind, message).items() if value is not None}
+        config = self._assemble(None, domain["id"], self._desc(message), kind, category_ids, fields)
+        self._check_whole(config)
+        config["id"] = self._new_id()
         self.configs[config["id"]] = config
-        self._push_configs(config[W.CATEGORY_IDS_KEY])
+        self._config_event(EV_DEVICE_CONFIG_ADDED, config)
+        self._push_configs(config["domainId"], config[CATEGORIES_KEY])
         return {"id": config["id"]}
 
     def _update_device_config(self, session, message):
+        """Fields omitted are kept, fields given as null (or "" for a string) are removed."""
         config = self._owned(session, self.configs, message, "device configuration")
-        before = set(config[W.CATEGORY_IDS_KEY])
-        config.update(self._checked_config(config["domainId"], message, config))
-        self._push_configs(before | set(config[W.CATEGORY_IDS_KEY]))
+        kind = config["type"]
+        if "type" in message and message["type"] != kind:
+            raise DevicesError("the type of a device configuration cannot change")
+        category_ids = config[CATEGORIES_KEY]
+        if CATEGORIES_KEY in message:
+            category_ids = self._category_ids(config["domainId"], message[CATEGORIES_KEY])
+        fields = {name: value for name, value in config.items() if name not in COMMON_FIELDS}
+        for name, value in self._field_changes(kind, message).items():
+            if value is None:
+                fields.pop(name, None)
+            else:
+                fields[name] = value
+        new = self._assemble(config["id"], config["domainId"], self._desc(message, config.get(DESC)), kind,
+                             category_ids, fields)
+        self._check_whole(new)
+        before = config[CATEGORIES_KEY]
+        self.configs[config["id"]] = new
+        self._config_event(EV_DEVICE_CONFIG_EDITED, new)
+        self._push_configs(new["domainId"], before, new[CATEGORIES_KEY])
         return {}
 
     def _delete_device_config(self, session, message):
         config = self._owned(session, self.configs, message, "device configuration")
         del self.configs[config["id"]]
+        self._config_event(EV_DEVICE_CONFIG_DELETED, config)
         return {}
 
-    def configs_for(self, category_id):
-        """Device configurations a device of `category_id` receives, oldest first."""
-        return [dict(c) for c in sorted(self.configs.values(), key=lambda c: c["id"])
-                if category_id in c[W.CATEGORY_IDS_KEY]]
+    def configs_for(self, domain_id, category_id):
+        """Device configurations a device of `category_id` in `domain_id` receives, oldest first:
+        those of its category and those without categories ("valid for all devices")."""
+        return [copy.deepcopy(c) for c in sorted(self.configs.values(), key=lambda c: c["id"])
+                if c["domainId"] == domain_id and (not c[CATEGORIES_KEY] or category_id in c[CATEGORIES_KEY])]
 
     def category_name(self, category_id):
         category = self.categories.get(category_id)
         return None if category is None else category["name"]
 
-    def _push_configs(self, category_ids):
-        """Devices hands changed device configurations to the online devices of those categories."""
-        self.instance.phones.on_device_configs_changed(set(category_ids))
+    def _push_configs(self, domain_id, *category_lists):
+        """Devices hands changed device configurations to the online devices they are valid for."""
+        every = any(not ids for ids in category_lists)
+        self.instance.phones.on_device_configs_changed(
+            domain_id, None if every else {cid for ids in category_lists for cid in ids})
+
+    # --- device passthrough (SDK "Communication with connected Sysclients") ------------------------
+    def passthrough_prefix(self):
+        return f"/{self.instance.domain}/devices/{PASSTHROUGH}/"
+
+    async def handle_passthrough(self, request):
+        """GET <Devices URL>/passthrough/<hwId>/<key>/<path>: the request goes to the device as /<path>."""
+        raw = request.raw_path.partition("?")[0][len(self.passthrough_prefix()):]
+        parts = raw.split("/", 2)
+        if len(parts) < 3:
+            return web.Response(status=W.PASSTHROUGH_NO_DEVICE_STATUS, text="no such device")
+        hw_id, key, path = (urllib.parse.unquote(part) for part in parts)
+        session = self.keys.get(key)
+        if session is None or session not in self.sessions:
+            self.instance.stats.unauthorized += 1
+            return web.Response(status=W.PASSTHROUGH_BAD_KEY_STATUS, text="unknown or expired session key")
+        device = next((d for d in self.devices.values() if d["hwId"].lower() == hw_id.lower()), None)
+        phones = self.instance.phones
+        if device is None or not self._sees(session, device["domainId"]) or not phones.exists(device["hwId"]):
+            return web.Response(status=W.PASSTHROUGH_NO_DEVICE_STATUS, text=f"no device {hw_id}")
+        if not phones.is_online(device["hwId"]):
+            return web.Response(status=W.PASSTHROUGH_OFFLINE_STATUS, text=f"device {hw_id} is offline")
+        if path.startswith("!"):
+            self.instance.stats.count("passthrough", True)
+            answer = phones.http_command(device["hwId"], path[1:])
+            self.instance.save()
+            return web.Response(text=answer, content_type="text/plain", charset="utf-8")
+        self.instance.stats.count("passthrough", False)
+        if path == "cfg.txt":
+            return web.Response(text=phones.cfg_text(device["hwId"]), content_type="text/plain", charset="utf-8")
+        return web.Response(status=404, text=f"the device has no page /{path}")
 
     HANDLERS = {
         "AppChallenge": (_app_challenge, False),
         "AppLogin": (_app_login, False),
-        "GetLoginInfo": (_get_login_info, False),
+        "GetUserInfo": (_get_user_info, False),
+        "GetLoginInfo": (_get_user_info, False),     # the 13r1 name
         "GetDomains": (_get_domains, False),
         "GetProvisioningCategories": (_get_provisioning_categories, False),
         "GetProvisioningCode": (_get_provisioning_code, True),
         "GetProvisionedDevice": (_get_provisioned_device, False),
         "GetDevices": (_get_devices, False),
-        W.MT_GET_DEVICE_CONFIGS: (_get_device_configs, False),
+        "GetFilteredDevices": (_get_filtered_devices, False),
+        MT_GET_DEVICE_CONFIGS: (_get_device_configs, False),
+        MT_GET_DEVICE_CONFIG: (_get_device_config, False),
         W.MT_ADD_CATEGORY: (_add_category, True),
         W.MT_UPDATE_CATEGORY: (_update_category, True),
         W.MT_DELETE_CATEGORY: (_delete_category, True),

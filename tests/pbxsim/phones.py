@@ -4,10 +4,10 @@
 
 A factory-reset phone enters a provisioning code: Devices makes it a device of the code's category and
 puts its hardware id on the code's user, whom the phone registers as. At every boot the phone applies
-the category's device configurations: PHONE gives the gatekeeper, EXPERT is an update script run line
-by line (reference section 5). The script's function keys offer hot desking: an additional
+the device configurations valid for it: PHONE gives the gatekeeper (gk1), EXPERT is an update script run
+line by line (reference section 5). The script's function keys offer hot desking: an additional
 registration as another user, which the PBX accepts or refuses (contract section 7) and which a reboot
-of the phone loses.
+of the phone loses. Through the Devices passthrough a phone serves /cfg.txt and runs /!<command>.
 """
 
 import copy
@@ -16,14 +16,17 @@ import re
 import urllib.parse
 import xml.etree.ElementTree as ET
 
-from . import wire_names as W
-from .devices import DevicesError
+from . import cfg, wire_names as W
+from .devices import GK1, GK2, GK_ID, SCRIPT, SECRET_FLAG, TYPE_EXPERT, TYPE_PHONE, DevicesError
 from .model import VIA_TLS, VIAS, PbxError
 
 SIG = "PHONE SIG"                  # config module line holding the phone's own registration
 USER_CFG_VAR = re.compile(r"^PHONE/USER-CFG/\d+$")
-RESETTING = {"reset", "ireset", "resetn", "iresetn"}   # final commands of `check`; "ser" is a no-op
-ALWAYS_RESETTING = {"reset", "ireset"}                 # the -n forms reset only if the script changed something
+# Reset commands (reference 5): `reset` now, `ireset` when idle (a pbxsim phone always is), the -n forms only
+# if a reset is required. Standalone lines or the final command of `mod cmd UP1 check`; "ser" is a no-op there.
+RESETTING = {"reset", "ireset", "resetn", "iresetn"}
+ALWAYS_RESETTING = {"reset", "ireset"}
+GATEKEEPER_FIELDS = (GK1, GK2, GK_ID)   # what a phone takes from a PHONE device configuration
 LOG_LENGTH = 100
 MAX_RESETS_PER_EVENT = 3           # a script whose check serials alternate would reset forever
 
@@ -39,8 +42,10 @@ def factory_phone(hw_id, address, via=VIA_TLS):
         # config module lines ("PHONE SIG" -> {flag: value}): changed -> written (flash) -> active
         "config": {"current": {}, "written": {}, "active": {}},
         "vars": {},                # persistent variables (vars create), e.g. PHONE/USER-CFG/00000
+        "var_flags": {},           # the flags each variable was created with (e.g. "p")
+        "online": True,            # connected to Devices; offline it keeps its state but is unreachable
         "update_check": "",        # UPDATE/CHECK: serial of the last completed `check`
-        "gatekeeper": None,        # settings of the PHONE device configuration
+        "gatekeeper": None,        # gk1/gk2/gkId of the PHONE device configuration
         "primary": None,           # {"id", "user"} of the registration at the PBX
         "hotdesk": None,           # {"id", "user"} of the hot-desk login
         "resets": 0,
@@ -92,6 +97,26 @@ def check_via(via):
         raise PhoneError(f"via must be one of {', '.join(VIAS)}, not {via!r}")
 
 
+def config_words(line):
+    """The words of a command line; double quotes group a value with blanks (as /cfg.txt writes it)."""
+    try:
+        return cfg.tokenize(line)
+    except cfg.ConfigError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def cfg_text(phone):
+    """The phone's /cfg.txt: one `config change` line per config line of the current configuration,
+    every password-like flag masked, then one `vars create` line per variable."""
+    lines = []
+    for line, flags in phone["config"]["current"].items():
+        shown = {flag: W.CFG_PASSWORD_MASK if SECRET_FLAG.search(flag) else value for flag, value in flags.items()}
+        lines.append(f"config change {line} {cfg.format_flags(shown)}".rstrip())
+    for name in sorted(phone["vars"]):
+        lines.append(f"vars create {name} {phone['var_flags'].get(name, 'p')} {phone['vars'][name]}")
+    return "".join(line + "\n" for line in lines)
+
+
 class PhoneFleet:
     def __init__(self, instance):
         self.instance = instance
@@ -106,8 +131,10 @@ class PhoneFleet:
 
     def load_dict(self, data):
         self.phones = {phone["hw_id"]: phone for phone in copy.deepcopy(data.get("phones", []))}
-        for phone in self.phones.values():
-            phone.setdefault("via", VIA_TLS)   # state files written before phones said how they reach the PBX
+        for phone in self.phones.values():     # state of an older pbxsim
+            phone.setdefault("via", VIA_TLS)
+            phone.setdefault("online", True)
+            phone.setdefault("var_flags", {})
 
     def _phone(self, hw_id):
         phone = self.phones.get(hw_id)
@@ -126,7 +153,7 @@ class PhoneFleet:
         return {
             "hw_id": phone["hw_id"], "address": phone["address"], "via": phone["via"],
             "category": self.instance.devices.category_name(phone["category_id"]),
-            "device_id": phone["device_id"], "gatekeeper": phone["gatekeeper"],
+            "device_id": phone["device_id"], "online": phone["online"], "gatekeeper": phone["gatekeeper"],
             "registrations": registrations, "function_keys": function_keys(phone),
             "resets": phone["resets"], "update_check": phone["update_check"], "log": list(phone["log"]),
         }
@@ -243,12 +270,73 @@ class PhoneFleet:
             self._register_primary(phone)
         self.instance.save()
 
-    def on_device_configs_changed(self, category_ids):
-        """Devices pushed changed device configurations: the phones of those categories apply them."""
+    def set_online(self, hw_id, online):
+        """The phone loses or regains its connection to Devices. Offline it keeps its state (and its
+        registrations) but cannot be reached; back online it applies its device configurations."""
+        phone = self._phone(hw_id)
+        if phone["online"] != online:
+            phone["online"] = online
+            self._log(phone, "online" if online else "offline")
+            self.instance.devices.set_online(phone["device_id"], online)
+            if online:
+                self._apply_device_configs(phone, resets_left=MAX_RESETS_PER_EVENT)
+            self.instance.save()
+        return self._state(phone)
+
+    def on_device_configs_changed(self, domain_id, category_ids):
+        """Devices pushed changed device configurations: the online phones of those categories (None: of
+        every category) of that domain apply them."""
         for phone in self.phones.values():
-            if phone["category_id"] in category_ids:
+            if phone["online"] and phone["domain_id"] == domain_id and (
+                    category_ids is None or phone["category_id"] in category_ids):
                 self._log(phone, "device configurations changed")
                 self._apply_device_configs(phone, resets_left=MAX_RESETS_PER_EVENT)
+
+    # --- HTTP through the Devices passthrough ---------------------------------------------------
+    def exists(self, hw_id):
+        return hw_id in self.phones
+
+    def is_online(self, hw_id):
+        return self._phone(hw_id)["online"]
+
+    def cfg_text(self, hw_id):
+        return cfg_text(self._phone(hw_id))
+
+    def http_command(self, hw_id, command):
+        """GET /!<command>: the answer body, `ok` or `error <text>`."""
+        phone = self._phone(hw_id)
+        words = command.split()
+        self._log(phone, f"http command {self._redacted(command)}")
+        try:
+            if len(words) == 1 and words[0] in RESETTING:
+                self._http_reset(phone, words[0])
+            elif words[:4] == ["mod", "cmd", "UP1", "check"] and len(words) == 6:
+                if words[5] != phone["update_check"]:
+                    phone["update_check"] = words[5]
+                    if words[4] in RESETTING:
+                        self._http_reset(phone, words[4])
+            else:
+                self._script_command(phone, words, command)
+        except ValueError as exc:
+            return f"{W.COMMAND_ERROR} {exc}"
+        return W.COMMAND_OK
+
+    @staticmethod
+    def _redacted(command):
+        words = command.split()
+        return " ".join(W.CFG_PASSWORD_MASK if index and words[index - 1].startswith("/")
+                        and SECRET_FLAG.search(words[index - 1]) else word for index, word in enumerate(words))
+
+    def _http_reset(self, phone, command):
+        """A reset command over HTTP: the -n forms only if a reset is required (flash differs from what
+        is active)."""
+        layers = phone["config"]
+        if command in ALWAYS_RESETTING or layers["written"] != layers["active"]:
+            phone["resets"] += 1
+            self._log(phone, f"reset ({command})")
+            self._boot(phone)
+        else:
+            self._log(phone, f"{command}: no reset required")
 
     # --- registrations --------------------------------------------------------------------------
     def _alive(self, phone, kind):
@@ -279,7 +367,7 @@ class PhoneFleet:
         if not sig.get("h323"):
             self._log(phone, "no user configured: not registered")
             return
-        if not (phone["gatekeeper"] or {}).get(W.SETTING_PRIMARY_GK):
+        if not (phone["gatekeeper"] or {}).get(GK1):
             self._log(phone, f"cannot register as {sig['h323']}: no gatekeeper configured")
             return
         registration = self._register(phone, phone["hw_id"], sig["h323"], sig.get("gk-pwd") or None)
@@ -300,11 +388,11 @@ class PhoneFleet:
 
     def _apply_device_configs(self, phone, resets_left, booting=False):
         """PHONE configurations first (gatekeeper, then the phone registers), then EXPERT scripts."""
-        configs = self.instance.devices.configs_for(phone["category_id"])
+        configs = self.instance.devices.configs_for(phone["domain_id"], phone["category_id"])
         gatekeeper = phone["gatekeeper"]
         for config in configs:
-            if config["type"] == W.CONFIG_TYPE_PHONE:
-                gatekeeper = dict(config[W.SETTINGS_KEY])
+            if config["type"] == TYPE_PHONE:
+                gatekeeper = {name: config[name] for name in GATEKEEPER_FIELDS if name in config}
         changed = gatekeeper != phone["gatekeeper"]
         if changed:
             phone["gatekeeper"] = gatekeeper
@@ -312,9 +400,9 @@ class PhoneFleet:
         if booting or changed:
             self._register_primary(phone)
         for config in configs:
-            if config["type"] != W.CONFIG_TYPE_EXPERT:
+            if config["type"] != TYPE_EXPERT:
                 continue
-            final = self._run_script(phone, config["name"], config[W.SETTINGS_KEY][W.SETTING_SCRIPT])
+            final = self._run_script(phone, config.get("desc") or f"configuration {config['id']}", config[SCRIPT])
             if final and resets_left <= 0:
                 self._log(phone, "reset skipped: the update script keeps asking for resets")
             elif final:
@@ -324,9 +412,15 @@ class PhoneFleet:
                 return
 
     def _run_script(self, phone, name, script):
-        """Execute an update script line by line; returns the final command when it asks for a reset."""
+        """Execute an update script line by line; returns the reset command when it asks for a reset.
+
+        A reset is done after the script: `reset`/`ireset` always, `resetn`/`iresetn` only if the script
+        changed the flash configuration or a variable. They come as standalone lines or as the final
+        command of `mod cmd UP1 check <final> <serial>`, which also skips the rest of the script once
+        <serial> is done.
+        """
         before = copy.deepcopy((phone["config"]["written"], phone["vars"]))
-        check = None
+        check, resets = None, []
         for number, line in enumerate(script.splitlines(), start=1):
             words = line.split()
             if not words:
@@ -336,26 +430,36 @@ class PhoneFleet:
                     break          # serial done already: the rest of the script is skipped
                 check = (words[4], words[5])
                 continue
+            if len(words) == 1 and words[0] in RESETTING:
+                resets.append(words[0])
+                continue
             try:
-                self._script_command(phone, words)
+                self._script_command(phone, words, line)
             except ValueError as exc:
                 self._log(phone, f"script error in {name!r} line {number}: {exc}")
-        if check is None:
-            return None
-        final, phone["update_check"] = check
+        if check is not None:
+            final, phone["update_check"] = check
+            resets.append(final)
         changed = before != (phone["config"]["written"], phone["vars"])
-        if final in ALWAYS_RESETTING or (final in RESETTING and changed):
-            return final
-        return None
+        return next((final for final in resets if final in ALWAYS_RESETTING), None) or next(
+            (final for final in resets if final in RESETTING and changed), None)
 
-    def _script_command(self, phone, words):
+    def _script_command(self, phone, words, line):
+        """One command of an update script or of /!<command> (reset commands aside); ValueError if refused."""
         layers = phone["config"]
         if words[:2] in (["config", "add"], ["config", "change"]) and len(words) > 2:
-            rest = words[2:]
+            rest = config_words(line)[2:]
             first_flag = next((i for i, word in enumerate(rest) if word.startswith("/")), len(rest))
-            line, flags = " ".join(rest[:first_flag]), command_flags(rest[first_flag:])
-            base = layers["current"].get(line, {}) if words[1] == "add" else {}
-            layers["current"][line] = {**base, **flags}
+            name, flags = " ".join(rest[:first_flag]), command_flags(rest[first_flag:])
+            if not name:
+                raise ValueError("config line name missing")
+            current = layers["current"].get(name, {})
+            for flag, value in flags.items():
+                if value == W.CFG_PASSWORD_MASK and SECRET_FLAG.search(flag):
+                    if flag not in current:
+                        raise ValueError(f"/{flag} {value} keeps a value, but {name} has none")
+                    flags[flag] = current[flag]      # the mask /cfg.txt shows keeps the value
+            layers["current"][name] = {**current, **flags} if words[1] == "add" else flags
         elif words == ["config", "write"]:
             layers["written"] = copy.deepcopy(layers["current"])
         elif words == ["config", "activate"]:
@@ -370,5 +474,8 @@ class PhoneFleet:
                 except ET.ParseError as exc:
                     raise ValueError(f"{words[2]} is not valid XML: {exc}") from exc
             phone["vars"][words[2]] = words[4]
+            phone["var_flags"][words[2]] = words[3]
+        elif words == ["mod", "cmd", "UP1", "poll"]:
+            pass                   # poll the update server now: pbxsim's phones have none to poll
         else:
             raise ValueError(f"unknown command {' '.join(words[:4])}")

@@ -32,7 +32,7 @@ from . import soap
 from . import wire_names as wn
 
 LOG = logging.getLogger("pbxsim")
-INTERFACES = ("soap", "bulk", "config", "cfgtxt", "devices")
+INTERFACES = ("soap", "bulk", "config", "cfgtxt", "devices", "passthrough")
 # /cfg.txt?layer=<value> -> configuration layer (contract 4); no parameter shows the current one.
 CFG_LAYERS = {None: "current", wn.CFG_LAYER_WRITTEN: "written", wn.CFG_LAYER_ACTIVE: "active"}
 HTTP_USER = "admin"
@@ -160,6 +160,9 @@ class PbxHttp:
         app.router.add_get("/cfg.txt", self.authenticated(self.cfg_txt))
         app.router.add_get("/{command:!.*}", self.authenticated(self.command))
         app.router.add_get("/%s/devices" % self.instance.domain, self.instance.devices.handle_websocket)
+        # Device passthrough: no digest auth, the session key in the path authenticates.
+        app.router.add_get(self.instance.devices.passthrough_prefix() + "{rest:.*}",
+                           self.instance.devices.handle_passthrough)
         app.router.add_routes(control.Control(self.instance).routes(CONTROL_PREFIX))
         return app
 

@@ -1,12 +1,12 @@
 # Copyright (c) innovaphone.pbx contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Every ASSUMED wire name pbxsim speaks, in one table.
+"""Every wire name and behaviour pbxsim has to guess, in one table.
 
-The values come from the interface reference (sections marked ASSUMED) and from
-docs/design/contract.md. No other pbxsim module spells these strings; they import
-them from here. The collection keeps the same values in
-plugins/module_utils/wire_names.py and a unit test compares both tables, so an
-operator with a real PBX corrects a name in one place on each side.
+The values come from the interface reference (facts marked ASSUMED or INFERRED) and from
+docs/design/contract.md. No other pbxsim module spells these; they import them from here. Names
+innovaphone documents (e.g. GetDeviceConfigs, gk1) are not guesses and live where they are used. The
+collection keeps the same values in plugins/module_utils/wire_names.py and a unit test compares both
+tables, so an operator with a real PBX corrects a name in one place on each side.
 """
 
 # --- SOAP Admin() answers (contract 2) ---------------------------------------
@@ -52,28 +52,35 @@ CFG_LAYER_ACTIVE = "active"
 COMMAND_OK = "ok"                   # body of a successful /!config command
 COMMAND_ERROR = "error"             # body "error <text>"
 
-# --- Devices app (reference 4, contract 5) -----------------------------------
-DEVICES_APP = "devices"             # `app` of AppLogin
-MT_ADD_CATEGORY = "AddCategory"
+# --- Devices app (reference 3 and 4) ------------------------------------------
+# Documented names (GetDeviceConfigs, gk1, script, desc, the event names, …) are written in devices.py;
+# only what innovaphone does not document is here.
+DEVICES_APP = "innovaphone-devices"  # `app` of AppLogin: the service name (INFERRED, reference 3)
+MT_ADD_CATEGORY = "AddCategory"     # ASSUMED: create, change, delete a category
 MT_UPDATE_CATEGORY = "UpdateCategory"
 MT_DELETE_CATEGORY = "DeleteCategory"
-MT_GET_DEVICE_CONFIGS = "GetDeviceConfigs"
-MT_ADD_DEVICE_CONFIG = "AddDeviceConfig"
-MT_UPDATE_DEVICE_CONFIG = "UpdateDeviceConfig"
+MT_ADD_DEVICE_CONFIG = "AddDeviceConfig"        # ASSUMED: create, change, delete a device configuration;
+MT_UPDATE_DEVICE_CONFIG = "UpdateDeviceConfig"  # they carry the documented configuration object
 MT_DELETE_DEVICE_CONFIG = "DeleteDeviceConfig"
-DEVICE_CONFIGS_KEY = "configs"
-CONFIG_TYPE_PHONE = "PHONE"
-CONFIG_TYPE_EXPERT = "EXPERT"
-CATEGORY_IDS_KEY = "categoryIds"
-SETTINGS_KEY = "settings"
-SETTING_GK_ID = "gkId"
-SETTING_PRIMARY_GK = "primaryGk"
-SETTING_SECONDARY_GK = "secondaryGk"
-SETTING_SCRIPT = "script"
 DEVICES_ERROR_KEY = "error"
+# Payload of the documented events DeviceConfigAdded / DeviceConfigEdited ({config: <object without
+# values>}) and DeviceConfigDeleted ({id}): the SDK names the events but not their fields (ASSUMED).
+DEVICE_CONFIG_EVENT_KEY = "config"
+DEVICE_CONFIG_DELETED_KEY = "id"
+
+# --- Device passthrough and the simulated phones (reference 4 and 5) ----------
+# HTTP status of a passthrough request that cannot reach a device (ASSUMED; the SDK only says the key
+# is valid while the AppWebsocket session is open).
+PASSTHROUGH_BAD_KEY_STATUS = 403     # unknown key, or its session closed
+PASSTHROUGH_NO_DEVICE_STATUS = 404   # hw id not a device in a domain the key's session may see
+PASSTHROUGH_OFFLINE_STATUS = 504     # the device is not connected
+# A phone's /cfg.txt shows every password-like flag (/gk-pwd, …pwd|pass|secret|key…) as this mask; a
+# `config add|change` that gives the mask as such a flag's value keeps the value the line has (ASSUMED,
+# after the PBX's rule for pwd="********", reference 1.3).
+CFG_PASSWORD_MASK = "********"
 
 # One dict of every name above, for the cross-check with the collection's table.
 WIRE_NAMES = {
     name.lower(): value for name, value in sorted(globals().items())
-    if name.isupper() and isinstance(value, str)
+    if name.isupper() and isinstance(value, (str, int))
 }

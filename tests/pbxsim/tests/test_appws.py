@@ -3,11 +3,14 @@
 """AppWebsocket on the Devices URL: the reference's digest vectors, login, scopes and message framing."""
 
 import json
+import re
 import time
+import uuid
 
 import pytest
 
 from pbxsim import appws
+from pbxsim.wire_names import DEVICES_APP
 
 from .conftest import DEVICES_PASSWORD
 
@@ -40,32 +43,63 @@ def connect(sim):
     return appws.AppClient(sim.devices_url)
 
 
+def test_the_app_is_the_service_name():
+    assert DEVICES_APP == "innovaphone-devices"
+
+
 def test_login_with_the_instance_password_is_admin(sim):
     with connect(sim) as client:
         challenge = client.call("AppChallenge")["challenge"]
-        assert len(challenge) == 16 and int(challenge, 16) >= 0
-        fields = {"app": "devices", "domain": sim.devices_domain, "sip": "", "guid": "", "dn": ""}
+        assert re.fullmatch("[0-9]{16}", challenge), challenge    # at most 16 characters, digits
+        fields = {"app": DEVICES_APP, "domain": sim.devices_domain, "sip": "", "guid": "", "dn": ""}
         digest = appws.login_digest(*fields.values(), challenge, DEVICES_PASSWORD)
-        assert client.call("AppLogin", **fields, digest=digest) == {"mt": "AppLoginResult", "ok": True, "src": "r2"}
-        info = client.call("GetLoginInfo")
-        assert info["admin"] is True
-        assert info["key"] == appws.session_key(challenge, DEVICES_PASSWORD)
+        assert client.call("AppLogin", **fields, digest=digest) == {
+            "mt": "AppLoginResult", "ok": True, "domain": sim.devices_domain, "src": "r2"}
+        info = client.call("GetUserInfo")
+        assert set(info) == {"mt", "key", "admin", "src"} and info["admin"] is True
+        assert str(uuid.UUID(info["key"])) == info["key"]        # a GUID, 0e6ff4c7-7a88-40c4-98eb-8c91903933e6
+        assert client.call("GetLoginInfo") == {**info, "mt": "GetLoginInfoResult", "src": "r4"}
+
+
+@pytest.mark.parametrize("domain", ["", "branch.example.com", "no-such-domain.example.com"])
+def test_the_instance_password_logs_in_whatever_domain_says(pbxsim, domain):
+    """innovaphone's PHP client sends domain "": the instance password is checked first."""
+    sim = pbxsim("--domain-password", "branch.example.com=branch-secret")
+    with connect(sim) as client:
+        answer = client.login(DEVICES_APP, domain, DEVICES_PASSWORD)
+        assert (answer["ok"], answer["domain"]) == (True, sim.devices_domain)
+        assert client.call("GetUserInfo")["admin"] is True
+        assert [d["name"] for d in client.listing("GetDomains", "domains")] == [
+            sim.devices_domain, "branch.example.com"]
+        # the home domain is the instance domain: requests without domainId go there
+        assert client.call("AddCategory", domainId=1, name="Home", config=True)["id"]
+        assert [c["domainId"] for c in client.listing("GetProvisioningCategories", "categories")] == [1]
+
+
+def test_each_login_gets_its_own_key(sim):
+    with connect(sim) as first, connect(sim) as second:
+        first.login(DEVICES_APP, "", DEVICES_PASSWORD)
+        second.login(DEVICES_APP, "", DEVICES_PASSWORD)
+        key = first.call("GetUserInfo")["key"]
+        assert key != second.call("GetUserInfo")["key"]
+        first.login(DEVICES_APP, "", DEVICES_PASSWORD)
+        assert first.call("GetUserInfo")["key"] != key
 
 
 def test_login_with_an_info_object_covers_it_in_the_digest(sim):
     with connect(sim) as client:
-        assert client.login("devices", sim.devices_domain, DEVICES_PASSWORD, info={"cn": "Test User"})["ok"]
+        assert client.login(DEVICES_APP, sim.devices_domain, DEVICES_PASSWORD, info={"cn": "Test User"})["ok"]
     with connect(sim) as client:
         challenge = client.call("AppChallenge")["challenge"]
-        digest = appws.login_digest("devices", sim.devices_domain, "", "", "", challenge, DEVICES_PASSWORD)
-        answer = client.call("AppLogin", app="devices", domain=sim.devices_domain, sip="", guid="", dn="",
+        digest = appws.login_digest(DEVICES_APP, sim.devices_domain, "", "", "", challenge, DEVICES_PASSWORD)
+        answer = client.call("AppLogin", app=DEVICES_APP, domain=sim.devices_domain, sip="", guid="", dn="",
                              info={"cn": "Test User"}, digest=digest)
         assert answer["ok"] is False
 
 
 @pytest.mark.parametrize("app, domain, password", [
-    ("devices", None, "wrong"),
-    ("devices", "other.example.com", DEVICES_PASSWORD),
+    (DEVICES_APP, None, "wrong"),
+    ("devices", None, DEVICES_PASSWORD),        # the project's old guess of the app name
     ("pbxadminapi", None, DEVICES_PASSWORD),
 ])
 def test_failed_login_answers_not_ok_and_keeps_the_session_closed(sim, app, domain, password):
@@ -74,13 +108,13 @@ def test_failed_login_answers_not_ok_and_keeps_the_session_closed(sim, app, doma
         assert answer["ok"] is False and answer["error"]
         refused = client.call("GetDomains")
         assert refused["error"] == "not logged in" and "domains" not in refused
-        assert client.login("devices", sim.devices_domain, DEVICES_PASSWORD)["ok"] is True
+        assert client.login(DEVICES_APP, sim.devices_domain, DEVICES_PASSWORD)["ok"] is True
 
 
 def test_a_challenge_serves_one_login_only(sim):
     with connect(sim) as client:
         challenge = client.call("AppChallenge")["challenge"]
-        fields = {"app": "devices", "domain": sim.devices_domain, "sip": "", "guid": "", "dn": ""}
+        fields = {"app": DEVICES_APP, "domain": sim.devices_domain, "sip": "", "guid": "", "dn": ""}
         digest = appws.login_digest(*fields.values(), challenge, DEVICES_PASSWORD)
         assert client.call("AppLogin", **fields, digest=digest)["ok"] is True
         assert client.call("AppLogin", **fields, digest=digest)["ok"] is False
@@ -90,7 +124,7 @@ def test_a_challenge_serves_one_login_only(sim):
 
 def test_messages_before_login_get_an_error_result_with_src(sim):
     with connect(sim) as client:
-        for mt in ("GetLoginInfo", "GetProvisioningCategories", "AddCategory"):
+        for mt in ("GetUserInfo", "GetLoginInfo", "GetProvisioningCategories", "AddCategory"):
             client.send({"mt": mt, "src": "before", "domainId": 1, "name": "x"})
             answer = client.receive(lambda m: m.get("src") == "before")
             assert answer == {"mt": mt + "Result", "error": "not logged in", "src": "before"}
@@ -98,7 +132,7 @@ def test_messages_before_login_get_an_error_result_with_src(sim):
 
 def test_unknown_and_malformed_messages_get_errors_and_the_connection_stays(sim):
     with connect(sim) as client:
-        assert client.login("devices", sim.devices_domain, DEVICES_PASSWORD)["ok"]
+        assert client.login(DEVICES_APP, sim.devices_domain, DEVICES_PASSWORD)["ok"]
         assert client.call("NoSuchMessage", x=1) == {
             "mt": "NoSuchMessageResult", "error": "unknown message type NoSuchMessage", "src": "r3"}
         client.send("this is not json")
@@ -107,12 +141,16 @@ def test_unknown_and_malformed_messages_get_errors_and_the_connection_stays(sim)
         assert client.receive(lambda m: True)["error"] == "message is not a JSON object"
         client.send({"src": "no-mt"})
         assert client.receive(lambda m: True) == {"mt": "Result", "error": "message has no mt", "src": "no-mt"}
-        assert client.call("GetLoginInfo")["admin"] is True
+        client.send({"mt": 7, "src": "bad-mt"})
+        assert client.receive(lambda m: True) == {"mt": "Result", "error": "message has no mt", "src": "bad-mt"}
+        for mt in ("SetDeviceConfig", "GetServices", "GetDomain"):   # not implemented here
+            assert client.call(mt)["error"] == "unknown message type " + mt
+        assert client.call("GetUserInfo")["admin"] is True
 
 
 def test_every_message_is_counted_in_stats(sim):
     with connect(sim) as client:
-        client.login("devices", sim.devices_domain, DEVICES_PASSWORD)
+        client.login(DEVICES_APP, sim.devices_domain, DEVICES_PASSWORD)
         client.call("GetDomains")
         client.call("AddCategory", domainId=1, name="Counted", config=True)
         client.call("NoSuchMessage")
@@ -124,7 +162,7 @@ def test_domain_password_gives_that_domain_only(pbxsim):
     sim = pbxsim("--domain-password", "branch.example.com=branch-secret",
                  "--domain-password", "other.example.com=other-secret")
     with connect(sim) as admin:
-        assert admin.login("devices", sim.devices_domain, DEVICES_PASSWORD)["ok"]
+        assert admin.login(DEVICES_APP, sim.devices_domain, DEVICES_PASSWORD)["ok"]
         domains = admin.listing("GetDomains", "domains")
         assert [(d["name"], d["isInstanceDomain"]) for d in domains] == [
             (sim.devices_domain, True), ("branch.example.com", False), ("other.example.com", False)]
@@ -132,8 +170,9 @@ def test_domain_password_gives_that_domain_only(pbxsim):
         for name, domain_id in ids.items():
             assert "id" in admin.call("AddCategory", domainId=domain_id, name="Cat " + name, config=True)
     with connect(sim) as branch:
-        assert branch.login("devices", "branch.example.com", "branch-secret")["ok"]
-        assert branch.call("GetLoginInfo")["admin"] is False
+        assert branch.login(DEVICES_APP, "branch.example.com", "branch-secret") == {
+            "mt": "AppLoginResult", "ok": True, "domain": "branch.example.com", "src": "r2"}
+        assert branch.call("GetUserInfo")["admin"] is False
         assert [d["name"] for d in branch.listing("GetDomains", "domains")] == ["branch.example.com"]
         assert [c["name"] for c in branch.listing("GetProvisioningCategories", "categories")] == [
             "Cat branch.example.com"]
@@ -143,26 +182,29 @@ def test_domain_password_gives_that_domain_only(pbxsim):
         assert "error" in refused
     with connect(sim) as wrong_scope:
         # A domain password is no key to the instance domain, nor to another domain.
-        assert wrong_scope.login("devices", sim.devices_domain, "branch-secret")["ok"] is False
-        assert wrong_scope.login("devices", "other.example.com", "branch-secret")["ok"] is False
-        assert wrong_scope.login("devices", "branch.example.com", DEVICES_PASSWORD)["ok"] is False
+        assert wrong_scope.login(DEVICES_APP, sim.devices_domain, "branch-secret")["ok"] is False
+        assert wrong_scope.login(DEVICES_APP, "other.example.com", "branch-secret")["ok"] is False
+        assert wrong_scope.login(DEVICES_APP, "", "branch-secret")["ok"] is False
+        # The instance password opens everything, whatever domain the login names.
+        assert wrong_scope.login(DEVICES_APP, "branch.example.com", DEVICES_PASSWORD)["domain"] == sim.devices_domain
 
 
 def test_wss_with_the_throwaway_ca(pbxsim):
     sim = pbxsim("--tls")
     with appws.AppClient(sim.devices_url, sslopt={"ca_certs": sim.ca}) as client:
-        assert client.login("devices", sim.devices_domain, DEVICES_PASSWORD)["ok"]
+        assert client.login(DEVICES_APP, sim.devices_domain, DEVICES_PASSWORD)["ok"]
 
 
 def test_each_pbx_of_count_has_its_own_devices_app(pbxsim):
     sim = pbxsim("--count", "2")
     first, second = sim.ready["pbxs"]
     with appws.AppClient(second["devices_url"]) as client:
-        assert client.login("devices", first["devices_domain"], DEVICES_PASSWORD)["ok"] is False
-        assert client.login("devices", second["devices_domain"], DEVICES_PASSWORD)["ok"]
+        # The instance password wins whatever the domain: the login lands in the second PBX's domain.
+        assert client.login(DEVICES_APP, first["devices_domain"], DEVICES_PASSWORD)["domain"] == \
+            second["devices_domain"]
         client.call("AddCategory", domainId=1, name="Only on the second", config=True)
     with appws.AppClient(first["devices_url"]) as client:
-        assert client.login("devices", first["devices_domain"], DEVICES_PASSWORD)["ok"]
+        assert client.login(DEVICES_APP, first["devices_domain"], DEVICES_PASSWORD)["ok"]
         assert client.listing("GetProvisioningCategories", "categories") == []
 
 
@@ -170,6 +212,6 @@ def test_latency_applies_to_every_message(pbxsim):
     sim = pbxsim("--latency-ms", "100")
     with connect(sim) as client:
         started = time.monotonic()
-        client.login("devices", sim.devices_domain, DEVICES_PASSWORD)
+        client.login(DEVICES_APP, sim.devices_domain, DEVICES_PASSWORD)
         client.call("NoSuchMessage")
         assert time.monotonic() - started >= 0.3

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from pbxsim import appws
+from pbxsim.wire_names import DEVICES_APP
 
 from .conftest import DEVICES_PASSWORD
 
@@ -60,16 +61,16 @@ class Site:
         pbx_command(sim, "config write")
         pbx_command(sim, "config activate")
         self.devices = appws.AppClient(sim.devices_url)
-        assert self.devices.login("devices", sim.devices_domain, DEVICES_PASSWORD)["ok"]
+        assert self.devices.login(DEVICES_APP, sim.devices_domain, DEVICES_PASSWORD)["ok"]
         self.category = self.devices.call("AddCategory", domainId=1, name=CATEGORY, config=True)["id"]
 
     def phone_config(self):
-        return self.devices.call("AddDeviceConfig", domainId=1, type="PHONE", name="Phone",
-                                 categoryIds=[self.category], settings={"gkId": "pbx1", "primaryGk": "127.0.0.1"})
+        return self.devices.call("AddDeviceConfig", domainId=1, type="PHONE", desc="Phone",
+                                 categories=[self.category], gkId="pbx1", gk1="127.0.0.1")
 
     def expert_config(self, script=SEED_SCRIPT):
-        return self.devices.call("AddDeviceConfig", domainId=1, type="EXPERT", name="Hot Desking",
-                                 categoryIds=[self.category], settings={"script": script})
+        return self.devices.call("AddDeviceConfig", domainId=1, type="EXPERT", desc="Hot Desking",
+                                 categories=[self.category], script=script)
 
     def provision(self, hw_id=PHONE, address="127.0.0.1", via=None):
         code = self.devices.call("GetProvisioningCode", category=CATEGORY, sip="temp")["code"]
@@ -269,7 +270,7 @@ def test_without_phone_configuration_the_phone_cannot_register(site):
     site.phone_config()      # Devices hands the new configuration to the phone
     phone = site.sim.control("GET", "phones/" + PHONE)
     assert phone["registrations"] == [{"user": "hot-desk-base", "hotdesk": False}]
-    assert phone["gatekeeper"] == {"gkId": "pbx1", "primaryGk": "127.0.0.1"}
+    assert phone["gatekeeper"] == {"gkId": "pbx1", "gk1": "127.0.0.1"}
 
 
 def test_without_a_hot_desk_key_there_is_no_hot_desking(site):
@@ -298,7 +299,7 @@ def test_a_new_serial_runs_the_script_again_and_resets_only_as_asked(provisioned
 
     def deploy(check):
         script = SEED_SCRIPT.replace("check iresetn hot-desk", check)
-        assert "error" not in provisioned.devices.call("UpdateDeviceConfig", id=config_id, settings={"script": script})
+        assert "error" not in provisioned.devices.call("UpdateDeviceConfig", id=config_id, script=script)
         phone = provisioned.sim.control("GET", "phones/" + PHONE)
         return phone["resets"], phone["update_check"]
 
@@ -352,3 +353,59 @@ def test_unknown_phone(sim):
     assert sim.control("GET", "phones/nope", expect=409) == {"error": "no phone nope"}
     assert sim.control("POST", "phones/nope/hotdesk", {"user": "a", "password": "b"}, expect=409) == {
         "error": "no phone nope"}
+
+
+UPDATE_SERVER_SCRIPT = (      # the commands innovaphone's php-update-server sends, with a standalone iresetn
+    "config add UP1 /url http://update.example.com/update.php?mac=#m /poll 1\n"
+    "mod cmd UP1 poll\n"
+    "mod cmd UP1 check ser sig-1\n"
+    "config change PHONE SIG /h323 hot-desk-base /gk-pwd %s /name \"Desk one\"\n"
+    "vars create PHONE/USER-CFG/00000 p %%3cuser%%3e%%3cf+id='0'+label='hot-desking'%%3e"
+    "%%3chotdesk+label='log+out'+pbx='1'/%%3e%%3c/f%%3e%%3c/user%%3e\n"
+    "config write\n"
+    "config activate\n"
+    "iresetn\n" % BASE_PASSWORD)
+
+
+def test_a_standalone_iresetn_resets_only_when_the_script_changed_something(site):
+    site.phone_config()
+    site.expert_config(UPDATE_SERVER_SCRIPT)
+    phone = site.provision()
+    assert not [line for line in phone["log"] if line.startswith("script error")]
+    assert phone["resets"] == 1 and "reset (iresetn)" in phone["log"]
+    assert phone["update_check"] == "sig-1"
+    assert phone["registrations"] == [{"user": "hot-desk-base", "hotdesk": False}]
+    assert phone["function_keys"] == [HOTDESK_KEY]
+    rebooted = site.sim.control("POST", "phones/%s/reboot" % PHONE)
+    assert rebooted["resets"] == 1, "the script changes nothing the second time, so iresetn does not reset"
+
+
+@pytest.mark.parametrize("command, resets", [("reset", 3), ("ireset", 3), ("resetn", 1), ("iresetn", 1)])
+def test_standalone_reset_commands(site, command, resets):
+    site.phone_config()
+    site.expert_config(SEED_SCRIPT.replace("mod cmd UP1 check iresetn hot-desk\n", "") + command + "\n")
+    phone = site.provision()
+    # reset/ireset ask again at every boot: the loop guard stops them after three resets
+    assert phone["resets"] == resets
+    assert ("reset skipped: the update script keeps asking for resets" in phone["log"]) == (resets == 3)
+    assert phone["registrations"] == [{"user": "hot-desk-base", "hotdesk": False}]
+
+
+def test_a_configuration_without_categories_is_for_every_phone(site):
+    assert "id" in site.devices.call("AddDeviceConfig", domainId=1, type="PHONE", categories=[], gk1="127.0.0.1")
+    site.expert_config()
+    phone = site.provision()
+    assert phone["gatekeeper"] == {"gk1": "127.0.0.1"}
+    assert phone["registrations"] == [{"user": "hot-desk-base", "hotdesk": False}]
+
+
+def test_an_offline_phone_gets_changed_configurations_when_back_online(site):
+    site.expert_config()
+    site.provision()
+    offline = site.sim.control("POST", "phones/%s/offline" % PHONE)
+    assert offline["online"] is False and offline["log"][-1] == "offline"
+    site.phone_config()
+    assert site.sim.control("GET", "phones/" + PHONE)["registrations"] == []
+    online = site.sim.control("POST", "phones/%s/online" % PHONE)
+    assert online["online"] is True and online["gatekeeper"] == {"gkId": "pbx1", "gk1": "127.0.0.1"}
+    assert online["registrations"] == [{"user": "hot-desk-base", "hotdesk": False}]
