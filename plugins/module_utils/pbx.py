@@ -156,11 +156,15 @@ class ObjectBackend:
     def create(self, record):
         self.pbx.admin(soap.command("add", self.new_element(record)))
 
+    def attributes(self, key, record):
+        """The wire attributes of (some fields of) the record of object `key`."""
+        return self.resource.encode(record)
+
     def new_element(self, record):
-        return soap.new_object(self.resource.encode(record))
+        return soap.new_object(self.attributes(record[self.resource.key], record))
 
     def update(self, key, changes):
-        self.pbx.admin(soap.command("modify", soap.edited(self.elements()[key], self.resource.encode(changes))))
+        self.pbx.admin(soap.command("modify", soap.edited(self.elements()[key], self.attributes(key, changes))))
 
     def delete(self, key):
         self.pbx.admin(soap.delete(self.elements()[key].get("cn")))
@@ -171,7 +175,7 @@ class TemplateBackend(ObjectBackend):
     kind = "templates"
 
     def new_element(self, record):
-        return soap.new_object(self.resource.encode(record), [soap.element("pseudo", {"type": "config"})])
+        return soap.new_object(self.attributes(record["name"], record), [soap.element("pseudo", {"type": "config"})])
 
 
 # How many users' pwdx prove a PBX key right or wrong (reference 1.3): a wrong key pads a password of n bytes
@@ -252,24 +256,18 @@ class UserBackend(ObjectBackend):
         except crypto.CryptoError:
             return UNKNOWN  # an old or non-UTF-8 password: written again, and the warning names the user
 
-    def attributes(self, name, record):
-        """The wire attributes of a record; a password as pwdx with a proven key (the PBX keeps `********`)."""
+    def attributes(self, key, record):
+        """A password goes as pwdx with a proven key (pwd `********` tells the PBX so), else in clear text."""
         attributes = self.resource.encode(record)
         if attributes.get("pwd"):
             if self.pbx_key is not None and self.pbx_key.proven:
                 attributes.update(pwd=soap.KEEP_PASSWORD, pwdx=crypto.encrypt_password(self.pbx_key.key,
                                                                                        attributes["pwd"]))
             else:
-                self.clear_text.append(name)
+                self.clear_text.append(key)
+        if key not in self.elements():
+            attributes.setdefault("cn", key)  # a new user's long name defaults to its name
         return attributes
-
-    def new_element(self, record):
-        attributes = self.attributes(record["name"], record)
-        attributes.setdefault("cn", record["name"])
-        return soap.new_object(attributes)
-
-    def update(self, key, changes):
-        self.pbx.admin(soap.command("modify", soap.edited(self.elements()[key], self.attributes(key, changes))))
 
 
 # The fields of a hot-desking registration stored on its <device>.

@@ -108,7 +108,7 @@ def check_users(entries, directory, list_name="users", check_mode=False):
             errors.missing(where(list_name, index, "template"), "no config template %r on the PBX" % template)
         long_name = entry.get("long_name")
         if not long_name and directory.owner("h323", entry["name"]) is None:
-            long_name = entry["name"]  # what a new user without a long name gets (UserBackend.new_element)
+            long_name = entry["name"]  # what a new user without a long name gets (UserBackend.attributes)
         for field, value, attribute, what in (("name", entry["name"], "h323", "username"),
                                               ("long_name", long_name, "cn", "long name"),
                                               ("extension", extension, "e164", "extension")):
