@@ -258,7 +258,7 @@ def test_provisioning_code_for_a_user(peer, capsys):
     request = next(m for m in peer.sent if m["mt"] == "GetProvisioningCode")
     assert request == {"mt": "GetProvisioningCode", "src": request["src"], "domainId": 1,
                        "category": "PBX1 Hotdesking", "sip": "temp"}
-    result.pop("invocation")
+    result.pop("invocation", None)  # ansible-core 2.21 leaves it out
     assert result == {"changed": True, "code": "4711000000", "valid_until": 1767225600 + 900,
                       "domain": "example.com", "category": "PBX1 Hotdesking", "sip": "temp"}
 
