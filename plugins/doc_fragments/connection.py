@@ -34,6 +34,15 @@ options:
       - If not set, the environment variable E(INNOVAPHONE_TIMEOUT) is used.
     type: int
     default: 30
+  wire_names:
+    description:
+      - Names on the wire that innovaphone does not document, spelt as your PBX or Devices app spells them, laid
+        over the collection's defaults. A dict with the nested keys of the table in C(docs/wire-names.md), section
+        then entry, for example C(config) then C(registrations_without_password) with the value V(no-pwd-regs).
+      - An unknown section or key fails the task before any request. Playbook C(innovaphone.pbx.probe) suggests
+        the overrides a PBX contradicts.
+      - If not set, the environment variable E(INNOVAPHONE_WIRE_NAMES) (JSON) is used.
+    type: dict
 """
 
     # Where a PBX module connects to, and the action group that sets it once.

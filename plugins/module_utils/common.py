@@ -12,9 +12,11 @@ __metaclass__ = type
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 from ansible.module_utils.six.moves.urllib.parse import urlparse
 
+from ansible_collections.innovaphone.pbx.plugins.module_utils import wire_names
 from ansible_collections.innovaphone.pbx.plugins.module_utils.appws import (
     HAS_WEBSOCKET, WEBSOCKET_IMPORT_ERROR, AppWebsocket)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.devices import Devices
+from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import NotKept
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import Pbx
 from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, HttpClient, PbxError)
@@ -34,6 +36,7 @@ CONNECTION_ARGUMENT_SPEC = dict(
     ca_path=dict(type="path", fallback=_env("CA_PATH")),
     timeout=dict(type="int", default=30, fallback=_env("TIMEOUT")),
     force_basic_auth=dict(type="bool", default=False, fallback=_env("FORCE_BASIC_AUTH")),
+    wire_names=dict(type="dict", fallback=_env("WIRE_NAMES")),
 )
 
 
@@ -44,7 +47,8 @@ DEVICES_ARGUMENT_SPEC = dict(
     domain=dict(type="str"),
 )
 # TLS and timeout options mean the same for the Devices app as for the PBX, with the same env fallbacks.
-DEVICES_ARGUMENT_SPEC.update((name, CONNECTION_ARGUMENT_SPEC[name]) for name in ("validate_certs", "ca_path", "timeout"))
+DEVICES_ARGUMENT_SPEC.update((name, CONNECTION_ARGUMENT_SPEC[name])
+                             for name in ("validate_certs", "ca_path", "timeout", "wire_names"))
 
 
 def pbx_password_option():
@@ -52,11 +56,21 @@ def pbx_password_option():
     return dict(type="str", no_log=True, fallback=_env("PBX_PASSWORD"))
 
 
-def pbx_module(argument_spec, **kwargs):
-    """An AnsibleModule with the connection options added; every PBX module supports check mode."""
-    spec = dict(CONNECTION_ARGUMENT_SPEC)
+def module_with(connection_spec, argument_spec, **kwargs):
+    """An AnsibleModule with connection options added, in check mode too, speaking the operator's wire names."""
+    spec = dict(connection_spec)
     spec.update(argument_spec)
-    return AnsibleModule(argument_spec=spec, supports_check_mode=True, **kwargs)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **kwargs)
+    try:
+        wire_names.use(module.params["wire_names"])
+    except wire_names.WireNameError as exc:
+        module.fail_json(msg=str(exc))
+    return module
+
+
+def pbx_module(argument_spec, **kwargs):
+    """An AnsibleModule with the PBX connection options added."""
+    return module_with(CONNECTION_ARGUMENT_SPEC, argument_spec, **kwargs)
 
 
 def connect(module):
@@ -71,10 +85,8 @@ def connect(module):
 
 
 def devices_module(argument_spec, **kwargs):
-    """An AnsibleModule with the Devices connection options added; every Devices module supports check mode."""
-    spec = dict(DEVICES_ARGUMENT_SPEC)
-    spec.update(argument_spec)
-    return AnsibleModule(argument_spec=spec, supports_check_mode=True, **kwargs)
+    """An AnsibleModule with the Devices connection options added."""
+    return module_with(DEVICES_ARGUMENT_SPEC, argument_spec, **kwargs)
 
 
 def login_domain(params):
@@ -101,7 +113,7 @@ def run(module, converge):
     of a PBX or input error (and the partial result the error carries, if any)."""
     try:
         result = converge()
-    except (PbxError, ValidationError) as exc:
+    except (PbxError, ValidationError, NotKept) as exc:
         module.fail_json(msg=str(exc), **getattr(exc, "result", {}))
     for warning in result.pop("warnings", []):
         module.warn(warning)

@@ -17,7 +17,8 @@ import time
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import CATEGORIES, CONFIG_TYPES, DEVICE_CONFIGS
 from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import PbxError
-from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import DEVICES
+from ansible_collections.innovaphone.pbx.plugins.module_utils.appws import AppWsError
+from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import WireName, named, see_docs
 
 # GetDeviceConfig answers its long values (an expert script) in parts before GetDeviceConfigResult.
 CONFIG_VALUE_PART = "GetDeviceConfigValueResult"
@@ -59,6 +60,15 @@ class Devices:
     def request(self, mt, **fields):
         """The (single) answer message of a request."""
         return self.app().request(mt, **fields)[-1]
+
+    def write(self, key, **fields):
+        """The answer to a message of the wire-name table (one that creates, changes or deletes): not documented,
+        so a refusal or silence names the wire name it used."""
+        mt = WireName("devices", key)
+        try:
+            return self.request(mt.value, **fields)
+        except AppWsError as exc:
+            raise self.error("%s (the message is %s%s)" % (exc, named(mt), see_docs(mt)))
 
     @property
     def domain_id(self):
@@ -126,6 +136,9 @@ class Devices:
 
 class CategoryBackend:
     resource = CATEGORIES
+    peer = "the Devices app"
+
+    deleted_by = WireName("devices", "delete_category")
 
     def __init__(self, devices):
         self.devices = devices
@@ -136,15 +149,15 @@ class CategoryBackend:
         return dict((name, self.resource.decode(item)) for name, item in self.current.items())
 
     def create(self, record):
-        self.devices.request(DEVICES["add_category"], domainId=self.devices.domain_id, **self.resource.encode(record))
+        self.devices.write("add_category", domainId=self.devices.domain_id, **self.resource.encode(record))
 
     def update(self, key, changes):
         # The complete object: the app need not keep what a message leaves out.
         fields = self.resource.encode(dict(self.resource.decode(self.current[key]), **changes))
-        self.devices.request(DEVICES["update_category"], id=self.current[key]["id"], **fields)
+        self.devices.write("update_category", id=self.current[key]["id"], **fields)
 
     def delete(self, key):
-        self.devices.request(DEVICES["delete_category"], id=self.current[key]["id"])
+        self.devices.write("delete_category", id=self.current[key]["id"])
 
 
 class ConfigBackend:
@@ -154,6 +167,9 @@ class ConfigBackend:
 
     # Fields of a configuration object that no message of ours sends back.
     READ_ONLY = ("id", "domainId")
+    peer = "the Devices app"
+
+    deleted_by = WireName("devices", "delete_device_config")
 
     def __init__(self, devices, kind, names):
         self.devices = devices
@@ -178,7 +194,7 @@ class ConfigBackend:
         return fields
 
     def create(self, record):
-        self.devices.request(DEVICES["add_device_config"], domainId=self.devices.domain_id,
+        self.devices.write("add_device_config", domainId=self.devices.domain_id,
                              **self.message(self.resource.encode(record)))
 
     def update(self, key, changes):
@@ -186,7 +202,7 @@ class ConfigBackend:
         item = self.current[key]
         fields = dict((k, v) for k, v in item.items() if k not in self.READ_ONLY)
         fields.update(self.message(self.resource.encode(changes)))
-        self.devices.request(DEVICES["update_device_config"], id=item["id"], **fields)
+        self.devices.write("update_device_config", id=item["id"], **fields)
 
     def delete(self, key):
-        self.devices.request(DEVICES["delete_device_config"], id=self.current[key]["id"])
+        self.devices.write("delete_device_config", id=self.current[key]["id"])

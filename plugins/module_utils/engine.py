@@ -19,6 +19,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import Group, State
+from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import named, see_docs
+
 CREATE = "create"
 UPDATE = "update"
 DELETE = "delete"
@@ -39,6 +42,11 @@ class _Unknown:
 
 # A current value the backend cannot read (a password while the PBX key is unknown).
 UNKNOWN = _Unknown()
+
+
+class NotKept(Exception):
+    """The re-read after a write lacks what was written: the PBX or app dropped it, as it does with a name it does
+    not know. The message names the object, the field and the wire name."""
 
 
 class Change:
@@ -79,6 +87,7 @@ class Engine:
             for change in changes:
                 self.apply(change)
             current = self.read()
+            self.verify(changes, current)
         else:
             current = self.predict(current, changes)
         keys = [entry[self.resource.key] for entry in entries]
@@ -131,6 +140,33 @@ class Engine:
             self.backend.update(change.key, dict((name, change.after[name]) for name in change.fields))
         else:
             self.backend.delete(change.key)
+
+    def verify(self, changes, current):
+        """Every value written reads back; else NotKept, instead of reporting a success the PBX did not keep."""
+        what, peer = self.resource.name, getattr(self.backend, "peer", "the PBX")
+        for change in changes:
+            have = current.get(change.key)
+            if change.action == DELETE:
+                if have is not None:
+                    deleted_by = self.backend.deleted_by
+                    raise NotKept("%s %r is still there after %s deleted it with %s%s" % (
+                        what, change.key, peer, named(deleted_by), see_docs(deleted_by)))
+            elif have is None:
+                raise NotKept("%s %r is not there after %s was asked to create it" % (what, change.key, peer))
+            else:
+                for name in change.fields:
+                    if have.get(name) is not UNKNOWN and have.get(name) != change.after[name]:
+                        raise NotKept(self.not_kept(change.key, name, have.get(name), change.after[name], peer))
+
+    def not_kept(self, key, name, have, want, peer):
+        field = self.resource.field(name)
+        where = "%s %r, field %s" % (self.resource.name, key, name)
+        if isinstance(field, State):
+            return "%s: %s did not keep what was written (%s)" % (where, peer, field.meaning)
+        wires = field.wire_refs
+        if isinstance(field, Group):  # the wire names of the suboptions that differ
+            wires = [wire for option, wire in field.wires if (have or {}).get(option) != want.get(option)]
+        return "%s: %s was not kept by %s%s" % (where, ", ".join(named(w) for w in wires), peer, see_docs(*wires))
 
     @staticmethod
     def predict(current, changes):

@@ -13,7 +13,8 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils import cfgtxt, cry
 from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import UNKNOWN
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import (
     HOTDESK_REGISTRATIONS, PBX_SETTINGS, TEMPLATES, USERS)
-from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import REGISTRATION
+from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import PbxError
+from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import REGISTRATION, WireName, named, see_docs
 
 SETTINGS_MODULE = "PBX0"
 
@@ -39,8 +40,12 @@ class Pbx:
         except soap.SoapError as exc:
             raise self.client.error("%s %r: %s" % (command.tag, command[0].get("cn"), exc))
 
+    def read_xml(self, path, what):
+        """The XML a GET of `path` answers, as it is."""
+        return self._checked(soap.parse_xml, self.client.get(path), what)
+
     def _bulk(self, path):
-        return self._checked(lambda text: soap.checked(soap.parse_xml(text, "the bulk read")), self.client.get(path))
+        return self._checked(soap.checked, self.read_xml(path, "the bulk read"))
 
     def objects(self):
         """Every PBX object (users and templates) in one request."""
@@ -134,6 +139,7 @@ class ObjectBackend:
 
     resource = None
     kind = None
+    peer = "the PBX"
 
     def __init__(self, pbx):
         self.pbx = pbx
@@ -166,8 +172,14 @@ class ObjectBackend:
     def update(self, key, changes):
         self.pbx.admin(soap.command("modify", soap.edited(self.elements()[key], self.attributes(key, changes))))
 
+    deleted_by = WireName("soap", "delete")
+
     def delete(self, key):
-        self.pbx.admin(soap.delete(self.elements()[key].get("cn")))
+        try:
+            self.pbx.admin(soap.delete(self.elements()[key].get("cn")))
+        except PbxError as exc:  # the delete command is a guess: say which
+            raise self.pbx.client.error("%s (the command is %s%s)" % (exc, named(self.deleted_by),
+                                                                     see_docs(self.deleted_by)))
 
 
 class TemplateBackend(ObjectBackend):
@@ -335,6 +347,7 @@ class SettingsBackend:
     value, `config write` when the written layer does, `config activate` when the active layer does."""
 
     resource = PBX_SETTINGS
+    peer = "the PBX"
 
     def __init__(self, pbx, wanted):
         self.pbx = pbx

@@ -15,7 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils.redact import PLACEHOLDER, masked_script
-from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import CONFIG, HOTDESK, TEMPLATE
+from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import WireName
 
 
 def _same(value):
@@ -39,7 +39,8 @@ INT = Codec(lambda wire: int(wire) if wire else 0, str)
 
 
 def separated(separator):
-    return Codec(lambda wire: wire.split(separator) if wire else [], separator.join)
+    """A list joined by `separator` (a wire_names.WireName, read when used)."""
+    return Codec(lambda wire: wire.split(separator.value) if wire else [], lambda value: separator.value.join(value))
 
 
 def _decode_ip_filter(wire):
@@ -82,14 +83,24 @@ class Field:
 
     def __init__(self, name, wire, codec=TEXT, secret=False, shown=None):
         self.name = name
-        self.wire = wire
+        self._wire = wire
         self.codec = codec
         self.secret = secret
         self.shown = shown
 
     @property
+    def wire(self):
+        """The wire name: a documented one, or the current value of a wire_names.WireName."""
+        return self._wire.value if isinstance(self._wire, WireName) else self._wire
+
+    @property
     def wire_names(self):
         return (self.wire,)
+
+    @property
+    def wire_refs(self):
+        """The wire names as declared: documented strings, or wire_names.WireName for the guesses."""
+        return (self._wire,)
 
     @property
     def readable(self):
@@ -118,6 +129,10 @@ class Group(Field):
     def wire_names(self):
         return tuple(wire for _option, wire in self.wires)
 
+    @property
+    def wire_refs(self):
+        return self.wire_names
+
     def read(self, wire_values):
         return dict((option, self.codec.decode(wire_values.get(wire))) for option, wire in self.wires)
 
@@ -134,6 +149,7 @@ class State(Field):
         self.meaning = meaning
 
     wire_names = ()
+    wire_refs = ()
     readable = False
 
     def write(self, value):
@@ -198,8 +214,8 @@ TEMPLATES = Resource("templates", "name", [
     Field("name", "cn"),
     Field("call_filter", "filter"),
     Field("call_forward_filter", "cd-filter"),
-    Field("store_phone_config", TEMPLATE["store_phone_config"], BOOL),
-    Field("inherit", "config", separated(TEMPLATE["inherit_separator"])),
+    Field("store_phone_config", WireName("template", "store_phone_config"), BOOL),
+    Field("inherit", "config", separated(WireName("template", "inherit_separator"))),
 ])
 
 USERS = Resource("users", "name", [
@@ -223,12 +239,11 @@ HOTDESK_REGISTRATIONS = Resource("registrations", "user", [
     Field("tls", "tls", BOOL),
     Field("no_filter", "no-filter", BOOL),
 ])
-HOTDESK_DEFAULTS = {"app": HOTDESK["device_app"], "text": HOTDESK["device_text"]}
 
 PBX_SETTINGS = Resource("settings", "module", [
     State("module", TEXT, "the cfg.txt module line the flags are on (PBX0)"),
-    Field("registrations_without_password", CONFIG["registrations_without_password"], INT),
-    Field("ip_filter", CONFIG["ip_filter"], IP_FILTER),
+    Field("registrations_without_password", WireName("config", "registrations_without_password"), INT),
+    Field("ip_filter", WireName("config", "ip_filter"), IP_FILTER),
     State("unwritten", BOOL, "the written layer lacks a wanted value (contract 4)"),
     State("inactive", BOOL, "the active layer lacks a wanted value (contract 4)"),
 ])

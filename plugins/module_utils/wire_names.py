@@ -16,7 +16,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-WIRE_NAMES = {
+import copy
+
+# Where an operator reads what each entry is and how to confirm it on a PBX (errors point there).
+DOCS_PAGE = "docs/wire-names.md"
+
+DEFAULTS = {
     "soap": {
         # Root element of a `show` answer and of the bulk read.
         "show_root": "show",
@@ -78,6 +83,66 @@ WIRE_NAMES = {
         "delete_device_config": "DeleteDeviceConfig",
     },
 }
+
+# The names in use: the defaults, with an operator's overrides laid over them by use(). The sections are the same
+# dicts for the whole run, so that every `SOAP["delete"]` and the like reads the current name.
+WIRE_NAMES = copy.deepcopy(DEFAULTS)
+
+
+class WireNameError(ValueError):
+    """Overrides that do not fit the table; the message names every key at fault."""
+
+
+def use(overrides):
+    """Lay `overrides` ({section: {key: name}}, the nested keys of the table) over the defaults."""
+    overrides = overrides or {}
+    problems = []
+    if not isinstance(overrides, dict):
+        raise WireNameError("wire_names: must be a dict of sections, not %r" % (overrides,))
+    for section, names in sorted(overrides.items()):
+        if section not in DEFAULTS:
+            problems.append("unknown section %r (known: %s)" % (section, ", ".join(sorted(DEFAULTS))))
+        elif not isinstance(names, dict):
+            problems.append("%s must be a dict of names" % section)
+        else:
+            for key, value in sorted(names.items()):
+                if key not in DEFAULTS[section]:
+                    problems.append("unknown key %s.%s (known in %s: %s)" % (
+                        section, key, section, ", ".join(sorted(DEFAULTS[section]))))
+                elif not isinstance(value, str) or not value:
+                    problems.append("%s.%s must be a non-empty string" % (section, key))
+    if problems:
+        raise WireNameError("wire_names: " + "; ".join(problems))
+    for section, names in WIRE_NAMES.items():
+        names.clear()
+        names.update(DEFAULTS[section], **overrides.get(section, {}))
+
+
+class WireName:
+    """A name of the table as a field declares it: read when used, so that an override counts."""
+
+    def __init__(self, section, key):
+        if key not in DEFAULTS[section]:
+            raise KeyError("no wire name %s.%s" % (section, key))
+        self.section = section
+        self.key = key
+
+    @property
+    def value(self):
+        return WIRE_NAMES[self.section][self.key]
+
+
+def named(name):
+    """How a message names a wire name (a WireName, or a documented name as a string)."""
+    if isinstance(name, WireName):
+        return "wire name %r (%s.%s)" % (name.value, name.section, name.key)
+    return "wire name %r" % name
+
+
+def see_docs(*names):
+    """The pointer to the docs page an error ends with when it concerns one of the guessed names."""
+    return ": see %s" % DOCS_PAGE if any(isinstance(name, WireName) for name in names) else ""
+
 
 SOAP = WIRE_NAMES["soap"]
 TEMPLATE = WIRE_NAMES["template"]

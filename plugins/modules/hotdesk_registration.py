@@ -38,13 +38,13 @@ options:
   app:
     description:
       - The phone app of the registration.
+      - When not given, the one Users Admin writes, V(phone) (the wire-name entry C(hotdesk.device_app)).
     type: str
-    default: phone
   text:
     description:
       - Description of the device entry.
+      - When not given, the one Users Admin writes, V(Hotdesking) (the wire-name entry C(hotdesk.device_text)).
     type: str
-    default: Hotdesking
   trusted:
     description:
       - The device flag "registration from trusted reverse proxy allowed" (C(trusted)). The how-to says a
@@ -130,16 +130,19 @@ changes:
 from ansible_collections.innovaphone.pbx.plugins.module_utils.common import connect, pbx_module, run
 from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engine
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import DEVICE_FIELDS, HotdeskBackend
-from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import HOTDESK_DEFAULTS, HOTDESK_REGISTRATIONS
+from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import HOTDESK_REGISTRATIONS
 from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_hotdesk, check_hotdesk_options
+from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import HOTDESK
 
 
 def wanted(params, current):
     """One entry per user concerned: the listed users, and with `exclusive` every other registered user."""
     if params["state"] == "absent":
         return [{"user": name, "registered": False} for name in params["users"]]
-    entries = [dict(((field, params[field]) for field in DEVICE_FIELDS), user=name, registered=True)
-               for name in params["users"]]
+    device = dict((field, params[field]) for field in DEVICE_FIELDS)
+    device["app"] = device["app"] or HOTDESK["device_app"]
+    device["text"] = device["text"] or HOTDESK["device_text"]
+    entries = [dict(device, user=name, registered=True) for name in params["users"]]
     if params["exclusive"]:
         listed = set(params["users"])
         entries.extend({"user": name, "registered": False} for name in sorted(current)
@@ -162,8 +165,8 @@ def converge(module):
 def main():
     module = pbx_module(dict(
         users=dict(type="list", elements="str", required=True),
-        app=dict(type="str", default=HOTDESK_DEFAULTS["app"]),
-        text=dict(type="str", default=HOTDESK_DEFAULTS["text"]),
+        app=dict(type="str"),
+        text=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         trusted=dict(type="bool"),
         tls=dict(type="bool"),

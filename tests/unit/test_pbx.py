@@ -3,6 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """PBX objects as the modules see them (hot-desking registrations, user passwords), and failed writes."""
 
+import copy
 import xml.etree.ElementTree as ET
 from urllib.parse import unquote
 from xml.sax.saxutils import escape
@@ -107,7 +108,13 @@ class ObjectsPbx:
         return crypto.pbx_key(ADMIN_KEY, password)
 
     def admin(self, command):
+        """Keep the command and apply it as a PBX would: a clear password comes back as its pwdx."""
         self.sent.append(command)
+        user = copy.deepcopy(command.find("user"))
+        if user.get("pwd") not in (None, soap.KEEP_PASSWORD):
+            user.set("pwdx", crypto.encrypt_password(KEY, user.get("pwd")))
+        user.set("pwd", soap.KEEP_PASSWORD)
+        self.elements = [e for e in self.elements if e.get("cn") != user.get("cn")] + [user]
 
 
 def user_xml(name, password=None, pwdx=None):

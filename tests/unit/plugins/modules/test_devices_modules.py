@@ -11,7 +11,7 @@ import pytest
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.innovaphone.pbx.plugins.module_utils import appws, common, devices
+from ansible_collections.innovaphone.pbx.plugins.module_utils import appws, common, devices, wire_names
 from ansible_collections.innovaphone.pbx.plugins.module_utils.redact import PLACEHOLDER
 from ansible_collections.innovaphone.pbx.plugins.modules import device_config, devices_category, provisioning_code
 
@@ -296,3 +296,24 @@ def test_provisioning_code_refuses_a_negative_wait_before_asking_for_a_code(peer
     result, _out = run_module(provisioning_code, capsys, category="PBX1 Hotdesking", wait_for_device=-1)
     assert result["failed"] and result["msg"] == "invalid input: wait_for_device: must be 0 or more, not -1"
     assert peer.sent == [] and peer.codes == {}
+
+
+# --- wire names --------------------------------------------------------------------------------------------
+@pytest.fixture
+def default_wire_names():
+    yield
+    wire_names.use({})
+
+
+def test_an_unknown_wire_name_key_fails_before_any_request(peer, capsys, default_wire_names):
+    result, _out = run_module(devices_category, capsys, name="X", wire_names={"devices": {"add_categry": "Add"}})
+    assert result["failed"] and "wire_names: unknown key devices.add_categry" in result["msg"]
+    assert peer.sent == []
+
+
+def test_a_message_the_app_does_not_know_names_its_wire_name(peer, capsys, monkeypatch, default_wire_names):
+    monkeypatch.setenv("INNOVAPHONE_WIRE_NAMES", '{"devices": {"add_category": "NewCategory"}}')
+    result, _out = run_module(devices_category, capsys, name="X")
+    assert result["failed"] and [m["mt"] for m in peer.sent][-1] == "NewCategory"
+    assert result["msg"].endswith("refused NewCategory: unknown message NewCategory (the message is wire name "
+                                  "'NewCategory' (devices.add_category): see docs/wire-names.md)")
