@@ -195,7 +195,7 @@ class ConfigBackend:
 
     def create(self, record):
         self.devices.write("add_device_config", domainId=self.devices.domain_id,
-                             **self.message(self.resource.encode(record)))
+                           **self.message(self.resource.encode(record)))
 
     def update(self, key, changes):
         # The complete object, values the module does not manage included, with the changes laid over.

@@ -178,8 +178,8 @@ class ObjectBackend:
         try:
             self.pbx.admin(soap.delete(self.elements()[key].get("cn")))
         except PbxError as exc:  # the delete command is a guess: say which
-            raise self.pbx.client.error("%s (the command is %s%s)" % (exc, named(self.deleted_by),
-                                                                     see_docs(self.deleted_by)))
+            used = self.deleted_by
+            raise self.pbx.client.error("%s (the command is %s%s)" % (exc, named(used), see_docs(used)))
 
 
 class TemplateBackend(ObjectBackend):

@@ -40,7 +40,10 @@ INT = Codec(lambda wire: int(wire) if wire else 0, str)
 
 def separated(separator):
     """A list joined by `separator` (a wire_names.WireName, read when used)."""
-    return Codec(lambda wire: wire.split(separator.value) if wire else [], lambda value: separator.value.join(value))
+    def join(value):
+        return separator.value.join(value)
+
+    return Codec(lambda wire: wire.split(separator.value) if wire else [], join)
 
 
 def _decode_ip_filter(wire):

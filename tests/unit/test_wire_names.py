@@ -61,8 +61,8 @@ class Dropping:
 
     def stored(self, record):
         wire = dict((k, v) for k, v in self.resource.encode(record).items() if k not in self.drops)
-        return dict(self.resource.decode(wire), **dict((f.name, record[f.name]) for f in self.resource.fields
-                                                        if f.name in record and not f.readable))
+        derived = dict((f.name, record[f.name]) for f in self.resource.fields if f.name in record and not f.readable)
+        return dict(self.resource.decode(wire), **derived)
 
     def create(self, record):
         self.records[record[self.resource.key]] = self.stored(record)
