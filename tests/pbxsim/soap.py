@@ -174,7 +174,6 @@ def sort_orders():
     return {"up": False, wn.SORT_ORDER_DOWN: True}
 
 
-
 class BulkQueryError(Exception):
     """A bulk read pbxsim does not know: answered with HTTP 400 and an <error>."""
 

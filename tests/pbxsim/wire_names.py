@@ -85,7 +85,6 @@ PASSTHROUGH_OFFLINE_STATUS = 504     # the device is not connected
 CFG_PASSWORD_MASK = "********"
 
 
-
 def _constants():
     return {name: value for name, value in sorted(globals().items())
             if name.isupper() and isinstance(value, (str, int)) and not isinstance(value, bool)}
