@@ -15,6 +15,11 @@ from . import wire_names as wn
 LAYERS = ("current", "written", "active")
 FACTORY_REG_NO_PWD = "4"  # not 0, so that the seed's "set it to 0" is a visible change
 FACTORY_FILTERS = ("intern", "normal", "international")
+# A real PBX0 line has more flags than the two the collection manages (reference 2: a client must repeat the
+# flags it keeps); their names are not public. pbxsim knows these two stand-ins for them, so that a test can
+# give the line flags a client does not manage and check that they survive (tests/integration/targets/
+# pbx_settings does); pbxsim gives them no meaning. Every other flag of the PBX0 line is dropped.
+PBX0_STAND_IN_FLAGS = ("name", "trace")
 
 
 class ConfigError(Exception):
@@ -89,8 +94,9 @@ def address_allowed(address, ip_filter):
 
 
 def known_pbx_flags():
-    """The flags of the PBX0 line pbxsim's PBX knows: the security settings, as the wire name table spells them."""
-    return (wn.REG_NO_PWD_FLAG, wn.IP_FILTER_FLAG)
+    """The flags of the PBX0 line pbxsim's PBX knows: the security settings, as the wire name table spells them,
+    and the stand-ins for the flags the collection does not manage."""
+    return (wn.REG_NO_PWD_FLAG, wn.IP_FILTER_FLAG) + PBX0_STAND_IN_FLAGS
 
 
 def check_pbx_flags(flags):

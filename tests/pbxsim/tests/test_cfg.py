@@ -81,6 +81,10 @@ def test_pbx0_drops_the_flags_it_does_not_know_and_answers_ok(sim):
     assert command(sim, 'config change PBX0 /reg-no-pwd 0 /text "two words" /flag /ip-filter 10.0.0.0/8') == "ok"
     assert pbx0(sim, "current") == {"reg-no-pwd": "0", "ip-filter": "10.0.0.0/8"}
     assert sim.get("/cfg.txt").text.splitlines()[0] == "config change PBX0 /reg-no-pwd 0 /ip-filter 10.0.0.0/8"
+    # The stand-ins for the PBX0 flags a client does not manage are known, with or without a value.
+    assert command(sim, 'config change PBX0 /reg-no-pwd 1 /name "main pbx" /trace /noreg') == "ok"
+    assert pbx0(sim, "current") == {"reg-no-pwd": "1", "name": "main pbx", "trace": None}
+    assert sim.get("/cfg.txt").text.splitlines()[0] == 'config change PBX0 /reg-no-pwd 1 /name "main pbx" /trace'
     # Nothing it knows: the line is replaced by an empty one, and still answered ok.
     assert command(sim, "config change PBX0 /reg-no-pwds 0") == "ok"
     assert pbx0(sim, "current") == {}
