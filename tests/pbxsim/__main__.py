@@ -8,7 +8,7 @@ import logging
 import os
 import secrets
 
-from . import server
+from . import devices, server, wire_names
 
 DEMO_PASSWORDS = {"admin": "pbxsim-admin", "pbx": "pbxsim-pbx", "devices": "pbxsim-devices"}
 
@@ -42,6 +42,9 @@ def parser():
                       metavar="DOMAIN=PASSWORD", help="a Devices domain and its domain password (repeatable)")
     args.add_argument("--basic", action="store_true", help="also accept HTTP basic authentication")
     args.add_argument("--nonce-ttl", type=float, default=300.0, help="digest nonce lifetime in seconds")
+    args.add_argument("--wire-names", metavar="PATH",
+                      help="JSON file {section: {key: name}} with the collection's wire name keys: pbxsim speaks "
+                           "those names instead of its defaults (every PBX of --count)")
     args.add_argument("--verbose", action="store_true", help="log at INFO level")
     return args
 
@@ -51,6 +54,12 @@ def main():
     options = args.parse_args()
     if options.count < 1:
         args.error("--count must be at least 1")
+    if options.wire_names:
+        try:
+            wire_names.load_overrides(options.wire_names)
+            devices.DevicesApp.check_message_names()
+        except ValueError as exc:       # WireNamesError is one; argparse's error() exits with status 2
+            args.error("--wire-names %s: %s" % (options.wire_names, exc))
     if options.control:
         options.control_token = options.control_token or secrets.token_hex(16)
     else:

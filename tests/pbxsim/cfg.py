@@ -15,6 +15,11 @@ from . import wire_names as wn
 LAYERS = ("current", "written", "active")
 FACTORY_REG_NO_PWD = "4"  # not 0, so that the seed's "set it to 0" is a visible change
 FACTORY_FILTERS = ("intern", "normal", "international")
+# A real PBX0 line has more flags than the two the collection manages (reference 2: a client must repeat the
+# flags it keeps); their names are not public. pbxsim knows these two stand-ins for them, so that a test can
+# give the line flags a client does not manage and check that they survive (tests/integration/targets/
+# pbx_settings does); pbxsim gives them no meaning. Every other flag of the PBX0 line is dropped.
+PBX0_STAND_IN_FLAGS = ("name", "trace")
 
 
 class ConfigError(Exception):
@@ -88,6 +93,12 @@ def address_allowed(address, ip_filter):
     return not networks or any(ipaddress.ip_address(address) in net for net in networks)
 
 
+def known_pbx_flags():
+    """The flags of the PBX0 line pbxsim's PBX knows: the security settings, as the wire name table spells them,
+    and the stand-ins for the flags the collection does not manage."""
+    return (wn.REG_NO_PWD_FLAG, wn.IP_FILTER_FLAG) + PBX0_STAND_IN_FLAGS
+
+
 def check_pbx_flags(flags):
     reg_no_pwd = flags.get(wn.REG_NO_PWD_FLAG)
     if reg_no_pwd is not None and not reg_no_pwd.isdigit():
@@ -114,7 +125,7 @@ class DeviceConfig:
     def text(self, layer="current"):
         """The configuration as /cfg.txt shows it: one line per module, then one per filter."""
         config = self.layers[layer]
-        lines = ["config change %s %s" % (module, format_flags(flags))
+        lines = [" ".join(["config change", module] + ([format_flags(flags)] if flags else []))
                  for module, flags in config["modules"].items()]
         lines += ["config add %s %s /%s %s" % (wn.PBX_MODULE, wn.FILTER_KIND, wn.FILTER_NAME_FLAG, name)
                   for name in config["filters"]]
@@ -153,6 +164,10 @@ class DeviceConfig:
         if module not in modules:
             raise ConfigError("unknown module %s" % module)
         if module == wn.PBX_MODULE:
+            # A device silently drops a flag it does not know (the command still answers ok): only what
+            # /cfg.txt shows afterwards tells. Other modules' lines keep every flag.
+            known = known_pbx_flags()
+            flags = {name: value for name, value in flags.items() if name in known}
             check_pbx_flags(flags)
         modules[module] = flags  # replaces the whole line (reference 2)
 

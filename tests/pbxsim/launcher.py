@@ -13,7 +13,7 @@ In a Python process (pytest fixtures, benchmarks, demo):
 of its own (a Ctrl-C of the caller does not reach it) and any later process stops it through the pid file;
 that is what molecule needs, whose create and destroy steps are separate processes:
 
-    PYTHONPATH=tests python -m pbxsim.launcher start DIR [--count N]   # also writes DIR/inventory.yml
+    PYTHONPATH=tests python -m pbxsim.launcher start DIR [--count N] [--wire-names FILE]  # writes DIR/inventory.yml
     PYTHONPATH=tests python -m pbxsim.launcher stop DIR
 """
 
@@ -34,7 +34,15 @@ STOP_TIMEOUT = 10.0
 
 
 class PbxsimError(Exception):
-    """pbxsim did not start, or a control call got another status than expected."""
+    """pbxsim did not start, or a control call got another status than expected.
+
+    `returncode`: pbxsim's exit status when it ended before it was ready (2: refused its command line,
+    e.g. a bad --wire-names file), else None.
+    """
+
+    def __init__(self, message, returncode=None):
+        super().__init__(message)
+        self.returncode = returncode
 
 
 def _ready_value(key):
@@ -67,9 +75,11 @@ class Pbxsim:
             self.pid_file.write_text("%d\n" % self.process.pid, encoding="utf-8")
         deadline = time.monotonic() + START_TIMEOUT
         while not self.ready_file.exists():
-            if self.process.poll() is not None or time.monotonic() > deadline:
+            returncode = self.process.poll()
+            if returncode is not None or time.monotonic() > deadline:
                 self.stop()
-                raise PbxsimError("pbxsim did not start:\n" + self.log())
+                ended = "" if returncode is None else " (exit status %d)" % returncode
+                raise PbxsimError("pbxsim did not start%s:\n%s" % (ended, self.log()), returncode)
             time.sleep(0.02)
         self.ready = json.loads(self.ready_file.read_text(encoding="utf-8"))
         return self
@@ -157,9 +167,11 @@ def site_vars(pbx):
     }
 
 
-def start_sites(directory, count=1):
-    """Start pbxsim detached with `count` PBXs; DIR/inventory.yml points hosts site1..siteN at them."""
-    sim = Pbxsim(directory, ["--count", str(count)]).start(detached=True)
+def start_sites(directory, count=1, wire_names=None):
+    """Start pbxsim detached with `count` PBXs (all speaking the spelling of the `wire_names` file, if given);
+    DIR/inventory.yml points hosts site1..siteN at them."""
+    args = ["--count", str(count)] + (["--wire-names", str(Path(wire_names).resolve())] if wire_names else [])
+    sim = Pbxsim(directory, args).start(detached=True)
     inventory = {"all": {"hosts": {"site%d" % number: site_vars(pbx)
                                    for number, pbx in enumerate(sim.ready["pbxs"], start=1)}}}
     # JSON is YAML: Ansible's yaml inventory plugin reads it.
@@ -172,12 +184,13 @@ def main():
     parser.add_argument("action", choices=["start", "stop"])
     parser.add_argument("directory")
     parser.add_argument("--count", type=int, default=1)
+    parser.add_argument("--wire-names", help="pbxsim's --wire-names file (start)")
     options = parser.parse_args()
     if options.action == "stop":
         Pbxsim(options.directory).stop()
         return
     try:
-        sim = start_sites(options.directory, options.count)
+        sim = start_sites(options.directory, options.count, options.wire_names)
     except PbxsimError as exc:
         sys.exit(str(exc))
     print(" ".join(pbx["url"] for pbx in sim.ready["pbxs"]))

@@ -23,11 +23,31 @@ ADMIN_CN = "_ADMIN_"
 HIDDEN_PASSWORD = "********"
 SELECTORS = ("guid", "cn", "h323", "e164")
 UNIQUE_KEYS = ("cn", "h323", "e164")
-# Attributes whose "false" means the same as absent; the PBX does not keep them.
-BOOLEAN_ATTRIBUTES = frozenset((
-    "hide", wn.STORE_PHONE_CONFIG, wn.DISCARD_PHONE_CONFIG,
-    "admin", "no-filter", "tls", "no-mob", "trusted", "dyn",
+# The attributes of a <user> object the PBX knows (a real PBX silently drops what it does not know, so pbxsim
+# does too; a client can only tell by reading the object back). DOC: reference 1.1 (the user object, XML
+# attributes = PbxAdminApi properties, and pwdx of 1.3); the object properties of PbxAdminApi UpdateObject /
+# GetObjectResult on the 13r1 SDK page (doc/appwebsocket/PbxAdminApi.htm) and those the 13r2 page adds
+# (reference 6: no-dev, h323-email). Arrays of that API (devices, grp, presence, cds, 13r2 emails) are child
+# elements, pseudo and phone too; copyPwd is an instruction of UpdateObject, not a property. The template
+# flags Store / Discard Phone Config (13r2 properties, reference 1.2) are known in the spelling of the wire
+# name table: see known_user_attributes().
+DOCUMENTED_USER_ATTRIBUTES = frozenset((
+    # reference 1.1 and 1.3
+    "cn", "dn", "h323", "e164", "pwd", "pwdx", "hide", "config", "filter", "cd-filter", "node", "loc", "text",
+    "email", "guid",
+    # PbxAdminApi 13r1 object properties
+    "apps", "push", "messages", "cfnr", "colr", "uclic", "voicemail", "fax", "mobility", "mypbx", "video",
+    "app-sharing", "reporting",
+    # PbxAdminApi 13r2 additions
+    "no-dev", "h323-email",
 ))
+# Attributes of the child elements the PBX knows (DOC: reference 1.1 and 1.2, the PbxAdminApi objects device,
+# group and pseudo). Other child elements (e.g. <cd>, <presence>) are kept as they come.
+KNOWN_CHILD_ATTRIBUTES = {
+    "device": frozenset(("hw", "text", "app", "admin", "no-filter", "tls", "no-mob", "trusted")),
+    "grp": frozenset(("name", "mode", "dyn")),
+    "pseudo": frozenset(("type",)),
+}
 NUMBER = re.compile(r"^[0-9*#]+$")
 # How an endpoint reaches the PBX (Pbx.register): plain (TCP, or TLS without a verified certificate), TLS with a
 # verified certificate, or through a reverse proxy. pbxsim's own names, used by the simulated phones.
@@ -62,10 +82,51 @@ def index_key(key, value):
     return value if key == "e164" else value.casefold()
 
 
+def boolean_attributes():
+    """Attributes whose "false" means the same as absent; the PBX does not keep them."""
+    return frozenset(("hide", wn.STORE_PHONE_CONFIG, wn.DISCARD_PHONE_CONFIG,
+                      "admin", "no-filter", "tls", "no-mob", "trusted", "dyn"))
+
+
+def known_user_attributes():
+    """The <user> attributes the PBX knows: the documented ones and the template flags as the table spells them."""
+    return DOCUMENTED_USER_ATTRIBUTES | {wn.STORE_PHONE_CONFIG, wn.DISCARD_PHONE_CONFIG}
+
+
+def _known_names(elem, known, like):
+    """`known` plus what `like` (elements the PBX shows, of the same tag) carry: what it shows it accepts back."""
+    return known.union(*(other["attrs"] for other in like if other["tag"] == elem["tag"]))
+
+
+def known_child(child, old_children=()):
+    """A child element without the attributes the PBX does not know (its descendants as they are)."""
+    known = KNOWN_CHILD_ATTRIBUTES.get(child["tag"])
+    if known is None:
+        return child
+    names = _known_names(child, known, old_children)
+    return element(child["tag"], {name: value for name, value in child["attrs"].items() if name in names},
+                   child["children"])
+
+
+def known_only(obj, old=None):
+    """An object as the PBX takes it in: the attributes it does not know are dropped, silently.
+
+    `old`, the stored object a modify replaces: what it carries is what `show` reported, and is always
+    accepted back (matters only for a state loaded from a file written with another spelling).
+    """
+    if obj["tag"] != "user":
+        return obj
+    old_children = old["children"] if old is not None else ()
+    names = _known_names(obj, known_user_attributes(), [old] if old is not None else [])
+    return element(obj["tag"], {name: value for name, value in obj["attrs"].items() if name in names},
+                   [known_child(child, old_children) for child in obj["children"]])
+
+
 def clean(elem):
     """The element as the PBX stores it: no empty attributes, no false booleans."""
+    booleans = boolean_attributes()
     attrs = {name: value for name, value in elem["attrs"].items()
-             if value != "" and not (name in BOOLEAN_ATTRIBUTES and value == "false")}
+             if value != "" and not (name in booleans and value == "false")}
     return element(elem["tag"], attrs, [clean(child) for child in elem["children"]])
 
 
@@ -239,14 +300,15 @@ class Pbx:
 
     # --- writing ---------------------------------------------------------------------------------
     def add(self, obj):
-        self._store(clean(obj), None)
+        """Create an object; attributes the PBX does not know are not stored (known_only)."""
+        self._store(clean(known_only(obj)), None)
 
     def modify(self, obj):
-        """Replace an object (found by guid, else cn) with the complete new one."""
+        """Replace an object (found by guid, else cn) with the complete new one (without what it does not know)."""
         new = clean(obj)
         key = "guid" if new["attrs"].get("guid") else "cn"
         old = self._existing({key: new["attrs"].get(key, "")})
-        self._store(new, old)
+        self._store(clean(known_only(obj, old)), old)
 
     def delete(self, criteria):
         obj = self._existing(criteria)
@@ -257,9 +319,10 @@ class Pbx:
             self.regs = {rid: reg for rid, reg in self.regs.items() if reg["user"] != user}
 
     def add_attrib(self, criteria, children):
-        """Append child elements (no duplicate check, like the PBX)."""
+        """Append child elements (no duplicate check, like the PBX), without the attributes it does not know."""
         old = self._existing(criteria)
-        self._store(element(old["tag"], old["attrs"], old["children"] + [clean(c) for c in children]), old)
+        added = [clean(known_child(child, old["children"])) for child in children]
+        self._store(element(old["tag"], old["attrs"], old["children"] + added), old)
 
     def del_attrib(self, criteria, children):
         """Remove every child that has the tag and all attributes of one of `children`."""

@@ -33,12 +33,16 @@ from . import wire_names as wn
 
 LOG = logging.getLogger("pbxsim")
 INTERFACES = ("soap", "bulk", "config", "cfgtxt", "devices", "passthrough")
-# /cfg.txt?layer=<value> -> configuration layer (contract 4); no parameter shows the current one.
-CFG_LAYERS = {None: "current", wn.CFG_LAYER_WRITTEN: "written", wn.CFG_LAYER_ACTIVE: "active"}
 HTTP_USER = "admin"
 REALM = "pbxsim"
 CONTROL_PREFIX = "/_sim/"
 FIRMWARE = "13r3 (pbxsim)"
+
+
+def cfg_layer(value):
+    """/cfg.txt?layer=<value> -> configuration layer (contract 4); no parameter shows the current one, an
+    unknown value None."""
+    return {None: "current", wn.CFG_LAYER_WRITTEN: "written", wn.CFG_LAYER_ACTIVE: "active"}.get(value)
 
 
 class Stats:
@@ -230,7 +234,7 @@ class PbxHttp:
         return text_response(answer, content_type="text/xml")
 
     async def cfg_txt(self, request):
-        layer = CFG_LAYERS.get(request.query.get(wn.CFG_LAYER_PARAMETER))
+        layer = cfg_layer(request.query.get(wn.CFG_LAYER_PARAMETER))
         if layer is None:
             return text_response("unknown layer", 400)
         self.instance.stats.count("cfgtxt", False)

@@ -19,7 +19,11 @@ ENVELOPE = ('<?xml version="1.0" encoding="utf-8"?>'
             '<soap:Envelope xmlns:soap="%s"><soap:Body>%%s</soap:Body></soap:Envelope>' % SOAP_NS)
 CLEAR_PASSWORDS = "clear_passwords"    # counters of /_sim/stats (see count_passwords)
 PWDX_PASSWORDS = "pwdx_passwords"
-COMMANDS = ("show", "add", "modify", wn.DELETE_COMMAND, "add-attrib", "del-attrib")
+
+
+def commands():
+    """The Admin() commands (the delete command as the wire name table spells it)."""
+    return ("show", "add", "modify", wn.DELETE_COMMAND, "add-attrib", "del-attrib")
 
 
 class SoapFault(Exception):
@@ -78,7 +82,7 @@ def admin(pbx, xml_text, tally=None):
     write = command.tag != "show"
     objects = list(command)
     count_passwords(command, objects, tally)
-    if command.tag not in COMMANDS:
+    if command.tag not in commands():
         return error_answer("unknown command %s" % command.tag), write
     if not objects or any(obj.tag != "user" for obj in objects):
         return error_answer("%s needs one or more <user> elements" % command.tag), write
@@ -163,7 +167,11 @@ QUERIES = (("user", LIST_PARAMETERS), ("user-guid", ONE_OBJECT_PARAMETERS), ("re
 # search=<text> matches these attributes, as a case-insensitive substring [ASSUMED: the scripts only show
 # that a number finds its object].
 SEARCHED_ATTRIBUTES = ("cn", "h323", "e164", "dn")
-SORT_ORDERS = {"up": False, wn.SORT_ORDER_DOWN: True}   # sort-order=up is seen in public scripts
+
+
+def sort_orders():
+    """sort-order value -> descending; sort-order=up is seen in public scripts, its opposite is a guess."""
+    return {"up": False, wn.SORT_ORDER_DOWN: True}
 
 
 class BulkQueryError(Exception):
@@ -211,7 +219,7 @@ def listed_objects(pbx, query):
     if query.get("hide"):
         raise BulkQueryError("unknown query: hide=%s is not supported (only an empty hide=)" % query.get("hide"))
     order = query.get("sort-order") or "up"
-    if order not in SORT_ORDERS:
+    if order not in sort_orders():
         raise BulkQueryError("unknown query: sort-order=%s (up or %s)" % (order, wn.SORT_ORDER_DOWN))
     text = (query.get("search") or "").casefold()
     loc = (query.get("search-loc") or "").casefold()
@@ -223,5 +231,5 @@ def listed_objects(pbx, query):
                                      for child in obj["children"]))]
     sort = query.get("sort")
     if sort:
-        objects.sort(key=lambda obj: obj["attrs"].get(sort, "").casefold(), reverse=SORT_ORDERS[order])
+        objects.sort(key=lambda obj: obj["attrs"].get(sort, "").casefold(), reverse=sort_orders()[order])
     return objects

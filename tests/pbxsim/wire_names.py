@@ -3,11 +3,16 @@
 """Every wire name and behaviour pbxsim has to guess, in one table.
 
 The values come from the interface reference (facts marked ASSUMED or INFERRED) and from
-docs/design/contract.md. No other pbxsim module spells these; they import them from here. Names
-innovaphone documents (e.g. GetDeviceConfigs, gk1) are not guesses and live where they are used. The
-collection keeps the same values in plugins/module_utils/wire_names.py and a unit test compares both
-tables, so an operator with a real PBX corrects a name in one place on each side.
+docs/design/contract.md. No other pbxsim module spells these; they read them from here, as
+`wire_names.NAME` at the moment they use them (never `from .wire_names import NAME`, never a set or dict
+built from them at import), so that `--wire-names FILE` (apply_overrides) can respell them at start-up.
+Names innovaphone documents (e.g. GetDeviceConfigs, gk1) are not guesses and live where they are used. The
+collection keeps the same values in plugins/module_utils/wire_names.py; COLLECTION_KEYS maps its
+(section, key) entries to the constants here, and a unit test compares both tables, so an operator with a
+real PBX corrects a name in one place on each side.
 """
+
+import json
 
 # --- SOAP Admin() answers (contract 2) ---------------------------------------
 SHOW_ROOT = "show"                  # root element of a show answer and of bulk reads
@@ -79,8 +84,107 @@ PASSTHROUGH_OFFLINE_STATUS = 504     # the device is not connected
 # after the PBX's rule for pwd="********", reference 1.3).
 CFG_PASSWORD_MASK = "********"
 
-# One dict of every name above, for the cross-check with the collection's table.
-WIRE_NAMES = {
-    name.lower(): value for name, value in sorted(globals().items())
-    if name.isupper() and isinstance(value, (str, int))
+
+def _constants():
+    return {name: value for name, value in sorted(globals().items())
+            if name.isupper() and isinstance(value, (str, int)) and not isinstance(value, bool)}
+
+
+# One dict of every name above (lower-cased), for the cross-check with the collection's table; kept in
+# step by apply_overrides.
+WIRE_NAMES = {name.lower(): value for name, value in _constants().items()}
+DEFAULTS = dict(_constants())       # the spelling pbxsim starts with, for reset()
+
+# The collection's table (plugins/module_utils/wire_names.py, WIRE_NAMES[section][key]) -> the constant here
+# that holds the same name. Every entry of the collection's table is here (tests/unit/test_wire_names_match.py
+# checks it), and these are the keys a --wire-names file may respell.
+COLLECTION_KEYS = {
+    ("soap", "show_root"): "SHOW_ROOT",
+    ("soap", "ok"): "OK_ELEMENT",
+    ("soap", "error"): "ERROR_ELEMENT",
+    ("soap", "delete"): "DELETE_COMMAND",
+    ("template", "store_phone_config"): "STORE_PHONE_CONFIG",
+    ("template", "discard_phone_config"): "DISCARD_PHONE_CONFIG",
+    ("template", "inherit_separator"): "INHERIT_SEPARATOR",
+    ("hotdesk", "device_text"): "HOTDESK_DEVICE_TEXT",
+    ("hotdesk", "device_app"): "HOTDESK_DEVICE_APP",
+    ("registration", "element"): "REG_ELEMENT",
+    ("registration", "user"): "REG_USER",
+    ("registration", "long_name"): "REG_CN",
+    ("registration", "hw"): "REG_HW",
+    ("registration", "address"): "REG_ADDR",
+    ("registration", "with_password"): "REG_PWD",
+    ("registration", "hotdesk"): "REG_HOTDESK",
+    ("config", "registrations_without_password"): "REG_NO_PWD_FLAG",
+    ("config", "ip_filter"): "IP_FILTER_FLAG",
+    ("config", "filter_object"): "FILTER_KIND",
+    ("config", "filter_name"): "FILTER_NAME_FLAG",
+    ("config", "layer_parameter"): "CFG_LAYER_PARAMETER",
+    ("config", "layer_written"): "CFG_LAYER_WRITTEN",
+    ("config", "layer_active"): "CFG_LAYER_ACTIVE",
+    ("config", "ok"): "COMMAND_OK",
+    ("config", "error"): "COMMAND_ERROR",
+    ("devices", "app"): "DEVICES_APP",
+    ("devices", "add_category"): "MT_ADD_CATEGORY",
+    ("devices", "update_category"): "MT_UPDATE_CATEGORY",
+    ("devices", "delete_category"): "MT_DELETE_CATEGORY",
+    ("devices", "add_device_config"): "MT_ADD_DEVICE_CONFIG",
+    ("devices", "update_device_config"): "MT_UPDATE_DEVICE_CONFIG",
+    ("devices", "delete_device_config"): "MT_DELETE_DEVICE_CONFIG",
 }
+
+
+class WireNamesError(ValueError):
+    """A --wire-names file pbxsim cannot use; the message names the file's offending key."""
+
+
+def check_overrides(overrides):
+    """{(section, key): value} of a --wire-names document ({section: {key: value}}, the collection's keys).
+
+    Raises WireNamesError naming the first section or key that is unknown, or whose value is not a
+    non-empty string.
+    """
+    if not isinstance(overrides, dict):
+        raise WireNamesError("expected a JSON object {section: {key: name}}")
+    sections = {section for section, _key in COLLECTION_KEYS}
+    checked = {}
+    for section, names in overrides.items():
+        if section not in sections:
+            raise WireNamesError("unknown section %r (known: %s)" % (section, ", ".join(sorted(sections))))
+        if not isinstance(names, dict):
+            raise WireNamesError("section %r must be an object {key: name}" % section)
+        for key, value in names.items():
+            if (section, key) not in COLLECTION_KEYS:
+                raise WireNamesError("unknown key %s.%s" % (section, key))
+            if not isinstance(value, str) or not value:
+                raise WireNamesError("%s.%s must be a non-empty string, not %s" % (section, key, json.dumps(value)))
+            checked[(section, key)] = value
+    return checked
+
+
+def apply_overrides(overrides):
+    """Respell the names a --wire-names document gives (see check_overrides); the others keep their spelling.
+
+    Returns {constant: new value} of what it set. Checks the whole document before it changes anything.
+    """
+    applied = {COLLECTION_KEYS[entry]: value for entry, value in check_overrides(overrides).items()}
+    globals().update(applied)
+    WIRE_NAMES.update((name.lower(), value) for name, value in applied.items())
+    return applied
+
+
+def load_overrides(path):
+    """apply_overrides() of the JSON file at `path`; WireNamesError if it cannot be read or used."""
+    try:
+        with open(path, encoding="utf-8") as stream:
+            document = json.load(stream)
+    except (OSError, ValueError) as exc:
+        raise WireNamesError("cannot read %s: %s" % (path, exc)) from exc
+    return apply_overrides(document)
+
+
+def reset():
+    """Back to the default spelling (in-process tests that respelt names)."""
+    globals().update(DEFAULTS)
+    WIRE_NAMES.clear()
+    WIRE_NAMES.update((name.lower(), value) for name, value in DEFAULTS.items())

@@ -73,8 +73,36 @@ def test_change_replaces_the_whole_module_line(sim):
 
 
 def test_values_with_blanks_are_quoted(sim):
-    assert command(sim, 'config change PBX0 /reg-no-pwd 0 /text "two words" /flag') == "ok"
-    assert 'config change PBX0 /reg-no-pwd 0 /text "two words" /flag\n' in sim.get("/cfg.txt").text
+    assert command(sim, 'config change PBX0 /reg-no-pwd 0 /ip-filter "10.0.0.0/8, 10.1.0.0/16"') == "ok"
+    assert 'config change PBX0 /reg-no-pwd 0 /ip-filter "10.0.0.0/8, 10.1.0.0/16"\n' in sim.get("/cfg.txt").text
+
+
+def test_pbx0_drops_the_flags_it_does_not_know_and_answers_ok(sim):
+    assert command(sim, 'config change PBX0 /reg-no-pwd 0 /text "two words" /flag /ip-filter 10.0.0.0/8') == "ok"
+    assert pbx0(sim, "current") == {"reg-no-pwd": "0", "ip-filter": "10.0.0.0/8"}
+    assert sim.get("/cfg.txt").text.splitlines()[0] == "config change PBX0 /reg-no-pwd 0 /ip-filter 10.0.0.0/8"
+    # The stand-ins for the PBX0 flags a client does not manage are known, with or without a value.
+    assert command(sim, 'config change PBX0 /reg-no-pwd 1 /name "main pbx" /trace /noreg') == "ok"
+    assert pbx0(sim, "current") == {"reg-no-pwd": "1", "name": "main pbx", "trace": None}
+    assert sim.get("/cfg.txt").text.splitlines()[0] == 'config change PBX0 /reg-no-pwd 1 /name "main pbx" /trace'
+    # Nothing it knows: the line is replaced by an empty one, and still answered ok.
+    assert command(sim, "config change PBX0 /reg-no-pwds 0") == "ok"
+    assert pbx0(sim, "current") == {}
+    assert sim.get("/cfg.txt").text.splitlines()[0] == "config change PBX0"
+
+
+def test_a_dropped_flag_is_not_checked_either():
+    config = cfg.DeviceConfig()
+    config.run("config change PBX0 /reg-no-pwd 1 /reg-no-pwd-x many")
+    assert config.layers["current"]["modules"]["PBX0"] == {"reg-no-pwd": "1"}
+
+
+def test_other_module_lines_keep_every_flag():
+    config = cfg.DeviceConfig()
+    config.layers["current"]["modules"]["UP1"] = {}   # pbxsim's PBX has no other module; a state file may
+    config.run('config change UP1 /url http://x/ /text "two words" /flag')
+    assert config.layers["current"]["modules"]["UP1"] == {"url": "http://x/", "text": "two words", "flag": None}
+    assert 'config change UP1 /url http://x/ /text "two words" /flag\n' in config.text()
 
 
 @pytest.mark.parametrize("line, error", [
