@@ -82,3 +82,32 @@ attributes:
     membership:
       - innovaphone.pbx.pbx
 """
+
+    # The PBX of a Devices module that also reads it (registrations); without url the module reads no PBX.
+    PBX_OPTIONAL = r"""
+options:
+  url:
+    description:
+      - Base URL of the PBX whose registrations the module reads, for example V(https://pbx.example.com).
+      - If not set, the environment variable E(INNOVAPHONE_URL) is used.
+    type: str
+  username:
+    description:
+      - HTTP user of the PBX administration.
+      - If not set, the environment variable E(INNOVAPHONE_USERNAME) is used.
+    type: str
+    default: admin
+  password:
+    description:
+      - Password of O(username), the admin password or the PBX password; needed with O(url).
+      - If not set, the environment variable E(INNOVAPHONE_PASSWORD) is used.
+    type: str
+  force_basic_auth:
+    description:
+      - Use HTTP basic authentication instead of digest; only for a PBX configured to allow it.
+      - If not set, the environment variable E(INNOVAPHONE_FORCE_BASIC_AUTH) is used.
+    type: bool
+    default: false
+requirements:
+  - requests
+"""

@@ -9,6 +9,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+import traceback
+
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 from ansible.module_utils.six.moves.urllib.parse import urlparse
 
@@ -22,6 +25,15 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, HttpClient, PbxError)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import ValidationError
 from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import DEVICES
+
+
+try:
+    import jmespath
+    HAS_JMESPATH = True
+    JMESPATH_IMPORT_ERROR = None
+except ImportError:
+    HAS_JMESPATH = False
+    JMESPATH_IMPORT_ERROR = traceback.format_exc()
 
 
 def _env(name):
@@ -49,6 +61,11 @@ DEVICES_ARGUMENT_SPEC = dict(
 # TLS and timeout options mean the same for the Devices app as for the PBX, with the same env fallbacks.
 DEVICES_ARGUMENT_SPEC.update((name, CONNECTION_ARGUMENT_SPEC[name])
                              for name in ("validate_certs", "ca_path", "timeout", "wire_names"))
+
+
+# The PBX connection of a Devices module that also reads the PBX, where the PBX is optional.
+OPTIONAL_PBX_ARGUMENT_SPEC = dict((name, dict(CONNECTION_ARGUMENT_SPEC[name], required=False))
+                                  for name in ("url", "username", "password", "force_basic_auth"))
 
 
 def pbx_password_option():
@@ -105,7 +122,34 @@ def connect_devices(module):
     ws = AppWebsocket(params["devices_url"], params["devices_password"], login_domain(params), DEVICES["app"],
                       validate_certs=params["validate_certs"], ca_path=params["ca_path"], timeout=params["timeout"],
                       secrets=module.no_log_values)
-    return Devices(ws, params["domain"] or params["devices_domain"])
+    http = None
+    if HAS_REQUESTS:
+        # Device passthrough: the Devices URL over http(s) (reference 4, INFERRED); the session key authenticates.
+        base = re.sub(r"^ws", "http", params["devices_url"].rstrip("/"), flags=re.IGNORECASE)
+        http = HttpClient(base, "", "", validate_certs=params["validate_certs"], ca_path=params["ca_path"],
+                          timeout=params["timeout"], secrets=module.no_log_values)
+    return Devices(ws, params["domain"] or params["devices_domain"], http)
+
+
+def connect_optional_pbx(module):
+    """The PBX of OPTIONAL_PBX_ARGUMENT_SPEC, or None when no url is given."""
+    if not module.params["url"]:
+        return None
+    if not module.params["password"]:
+        module.fail_json(msg="password: needed with url")
+    return connect(module)
+
+
+def queried(module, info):
+    """An _info module's result: `info`, and with the option `query` its JMESPath value as query_result."""
+    if module.params["query"]:
+        if not HAS_JMESPATH:
+            module.fail_json(msg=missing_required_lib("jmespath"), exception=JMESPATH_IMPORT_ERROR)
+        try:
+            info["query_result"] = jmespath.search(module.params["query"], info)
+        except jmespath.exceptions.JMESPathError as exc:
+            module.fail_json(msg="query: %s" % exc)
+    return dict(info, changed=False)
 
 
 def run(module, converge):

@@ -15,6 +15,8 @@ __metaclass__ = type
 
 import time
 
+from ansible.module_utils.six.moves.urllib.parse import quote
+
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import CATEGORIES, CONFIG_TYPES, DEVICE_CONFIGS
 from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import PbxError
 from ansible_collections.innovaphone.pbx.plugins.module_utils.appws import AppWsError
@@ -38,10 +40,12 @@ class Devices:
     """One Devices app over a logged-in AppWebsocket, and the domain (by name) the module works in: the one
     given, else the domain the login got."""
 
-    def __init__(self, ws, domain=None):
+    def __init__(self, ws, domain=None, http=None):
         self.ws = ws
         self._domain = domain
         self._domain_id = None
+        self.http = http            # an HttpClient for the Devices URL over http(s), for device passthrough
+        self._key = None
 
     def app(self):
         """The AppWebsocket, connected and logged in at the first request (so that input checks come first)."""
@@ -113,6 +117,29 @@ class Devices:
                     self.domain, what, name))
             named.setdefault(name, item)
         return named
+
+    def devices(self, categories=None, hw_ids=None):
+        """The devices of the domain (device objects, reference 4), of any of `categories` if given, and of `hw_ids`
+        if given (hardware ids compare ignoring case)."""
+        fields = {"domainIds": str(self.domain_id)}
+        if categories:
+            fields["categories"] = ",".join(categories)
+        devices = self.app().items("GetDevices", "devices", **fields)
+        if hw_ids:
+            wanted = set(hw.lower() for hw in hw_ids)
+            devices = [d for d in devices if str(d.get("hwId", "")).lower() in wanted]
+        return devices
+
+    def passthrough(self, hw_id, path):
+        """GET `path` of a device through the Devices app (reference 4: <Devices URL>/passthrough/<hwId>/<key>/<path>,
+        `key` the session's GUID from GetUserInfo); the answer text. The key never shows in an error."""
+        if self._key is None:
+            self._key = self.request("GetUserInfo").get("key")
+            if not self._key:
+                raise self.error("GetUserInfo answered without a key")
+            self.http.add_secret(self._key)
+        return self.http.get("/passthrough/%s/%s/%s" % (quote(hw_id, safe=""), quote(self._key, safe=""), path),
+                             shown="/passthrough/%s/<key>/%s" % (hw_id, path.split(" ", 1)[0]))
 
     def provisioning_code(self, category, sip=None, rollout=False):
         """A new provisioning code {code, validUntil} for a category (and a PBX user)."""

@@ -20,7 +20,7 @@ import re
 from ansible_collections.innovaphone.pbx.plugins.module_utils import cfgtxt, soap
 from ansible_collections.innovaphone.pbx.plugins.module_utils.appws import AppWsError
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import SETTINGS_MODULE, is_template
-from ansible_collections.innovaphone.pbx.plugins.module_utils.redact import PLACEHOLDER
+from ansible_collections.innovaphone.pbx.plugins.module_utils.redact import PLACEHOLDER, SECRET_NAME
 from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import PbxError
 from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import DEFAULTS, WIRE_NAMES
 
@@ -33,7 +33,6 @@ UNSEEN = "unseen"
 DOCUMENTED_ATTRIBUTES = frozenset((
     "cn", "dn", "h323", "e164", "pwd", "pwdx", "hide", "config", "filter", "cd-filter", "node", "loc", "text",
     "email", "emails", "guid", "no-dev", "h323-email"))
-SECRET_FLAG = re.compile(r"pwd|pass|secret|key", re.IGNORECASE)
 IP_FILTER_VALUE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}/[\d.]+(,\d{1,3}(\.\d{1,3}){3}/[\d.]+)*$")
 SEPARATORS = (",", ";", " ", "|", ":")
 
@@ -71,7 +70,7 @@ HINTS = {
 
 
 def shown_flag(name, value):
-    return "/%s %s" % (name, PLACEHOLDER if SECRET_FLAG.search(name) else value)
+    return "/%s %s" % (name, PLACEHOLDER if SECRET_NAME.search(name) else value)
 
 
 class Report:

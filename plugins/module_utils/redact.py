@@ -21,6 +21,9 @@ def redact_text(text, secrets):
     return text
 
 
+# The name of a value that is a secret: a password, a key (a flag of cfg.txt, a field of a device configuration).
+SECRET_NAME = re.compile(r"pwd|pass|secret|key", re.IGNORECASE)
+
 # A flag of an update-script line whose value is a secret (/gk-pwd, /pwd, /password, /pass, /secret, /key), the
 # blanks after it and its value: one word, or a double-quoted one that may hold blanks.
 SCRIPT_SECRET = re.compile(r'(?<!\S)(/[\w-]*(?:pwd|pass|secret|key)[\w-]*[ \t]+)("[^"\n]*"?\S*|\S+)', re.IGNORECASE)

@@ -202,3 +202,15 @@ def check_device_config(entry, current, categories, domain, check_mode=False):
 def check_provisioning_code(params):
     if params["wait_for_device"] < 0:
         raise ValidationError(["wait_for_device: must be 0 or more, not %d" % params["wait_for_device"]])
+
+
+def check_phone_reset(params):
+    """The PBX to tell logged-in phones by; category names the Devices app can take in a list."""
+    errors = Errors()
+    if params["only_logged_in"] and not (params["url"] and params["password"]):
+        errors.add("only_logged_in", "needs the PBX connection (url, password) to see the hot-desk logins")
+    for index, name in enumerate(params["categories"] or []):
+        if "," in name:
+            errors.add(where("categories", index), "%r: the Devices app takes category names separated by commas, "
+                       "so a name cannot hold one" % name)
+    errors.check()

@@ -112,23 +112,11 @@ query_result:
   sample: [hot-desk-base, alice]
 """
 
-import traceback
 
-from ansible.module_utils.basic import missing_required_lib
-
-from ansible_collections.innovaphone.pbx.plugins.module_utils.common import connect, pbx_module, run
+from ansible_collections.innovaphone.pbx.plugins.module_utils.common import connect, pbx_module, queried, run
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import (
     Directory, SETTINGS_MODULE, hotdesk_record, settings_record)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import PBX_SETTINGS, TEMPLATES, USERS
-
-try:
-    import jmespath
-    HAS_JMESPATH = True
-    JMESPATH_IMPORT_ERROR = None
-except ImportError:
-    HAS_JMESPATH = False
-    JMESPATH_IMPORT_ERROR = traceback.format_exc()
-
 
 def user_info(element):
     info = USERS.decode(element.attrib)
@@ -151,18 +139,11 @@ def read(module):
         "filters": cfg.filters(),
         "registrations": pbx.registrations(),
     }
-    if module.params["query"]:
-        try:
-            info["query_result"] = jmespath.search(module.params["query"], info)
-        except jmespath.exceptions.JMESPathError as exc:
-            module.fail_json(msg="query: %s" % exc)
-    return dict(info, changed=False)
+    return queried(module, info)
 
 
 def main():
     module = pbx_module(dict(query=dict(type="str")))
-    if module.params["query"] and not HAS_JMESPATH:
-        module.fail_json(msg=missing_required_lib("jmespath"), exception=JMESPATH_IMPORT_ERROR)
     run(module, lambda: read(module))
 
 
