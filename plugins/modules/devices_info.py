@@ -143,8 +143,8 @@ def config_info(config):
         return resource.public(resource.decode(config))
     shown = dict((k, PLACEHOLDER if SECRET_NAME.search(k) and v else v) for k, v in config.items()
                  if k not in ("id", "domainId", "categories", "desc"))
-    return dict(shown, name=config.get("desc", ""), categories=sorted(c.get("name") for c in config.get("categories")
-                                                                       or []))
+    categories = sorted(c.get("name") for c in config.get("categories") or [])
+    return dict(shown, name=config.get("desc", ""), categories=categories)
 
 
 def read(module, devices):

@@ -118,6 +118,7 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import (
     Directory, SETTINGS_MODULE, hotdesk_record, settings_record)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import PBX_SETTINGS, TEMPLATES, USERS
 
+
 def user_info(element):
     info = USERS.decode(element.attrib)
     info["hotdesk"] = hotdesk_record(element)

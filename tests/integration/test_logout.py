@@ -23,7 +23,7 @@ def provisioning_codes(sim, count):
     with AppClient("%s/%s/devices" % (sim.url.replace("http", "ws", 1), DOMAIN)) as app:
         assert app.login("innovaphone-devices", DOMAIN, DEVICES_PASSWORD)["ok"]
         return [app.call("GetProvisioningCode", domainId=1, category="site1 Hotdesking", sip="temp")["code"]
-                for _ in range(count)]
+                for _number in range(count)]
 
 
 @pytest.fixture

@@ -15,12 +15,12 @@ fi
 export ANSIBLE_COLLECTIONS_PATH="$work/installed" ANSIBLE_HOME="$work/home"
 "$bin/ansible-galaxy" collection install --offline -p "$work/installed" "$tarball" >/dev/null
 modules=$("$bin/ansible-doc" -l innovaphone.pbx | awk '{print $1}')
-[ "$(echo "$modules" | wc -w)" -ge 10 ] || { echo "package_check: modules missing: $modules" >&2; exit 1; }
+[ "$(echo "$modules" | wc -w)" -ge 12 ] || { echo "package_check: modules missing: $modules" >&2; exit 1; }
 for module in $modules; do
     "$bin/ansible-doc" "$module" >/dev/null
 done
 "$bin/ansible-doc" -t filter innovaphone.pbx.hotdesk_function_key >/dev/null
-for playbook in hotdesking compliance verify probe; do
+for playbook in hotdesking compliance verify probe logout; do
     "$bin/ansible-playbook" --syntax-check -i localhost, "innovaphone.pbx.$playbook" >/dev/null
 done
-echo "package_check: $(basename "$tarball") ok: $(echo "$modules" | wc -w) modules, filter, 4 playbooks"
+echo "package_check: $(basename "$tarball") ok: $(echo "$modules" | wc -w) modules, filter, 5 playbooks"
