@@ -68,16 +68,45 @@ OPTIONAL_PBX_ARGUMENT_SPEC = dict((name, dict(CONNECTION_ARGUMENT_SPEC[name], re
                                   for name in ("url", "username", "password", "force_basic_auth"))
 
 
+# Options of a module that manages a list of objects: what its result lists, and how many writes go at once.
+LIST_ARGUMENT_SPEC = dict(
+    report_unchanged=dict(type="bool", default=False),
+    parallel=dict(type="int", default=4),
+)
+# A list option longer than this is echoed in the result's invocation as its length: Ansible scans every string of
+# a result for every secret, so echoing thousands of entries costs more than the run itself.
+INVOCATION_ENTRIES = 50
+
+
 def pbx_password_option():
     """The PBX password (reference 1.3): the key that decrypts pwdx, never sent to the PBX."""
     return dict(type="str", no_log=True, fallback=_env("PBX_PASSWORD"))
+
+
+class Module(AnsibleModule):
+    """An AnsibleModule that logs and echoes a long list option as its length (INVOCATION_ENTRIES)."""
+
+    def _log_invocation(self):
+        # The syslog line of the invocation: Ansible sanitises it against every secret, which for thousands of
+        # entries takes longer than the run.
+        params, self.params = self.params, dict(self.params, **slimmed(self.params))
+        try:
+            super(Module, self)._log_invocation()
+        finally:
+            self.params = params
+
+
+def slimmed(params):
+    """{option: text} for every list option longer than INVOCATION_ENTRIES."""
+    return dict((name, "%d entries (not echoed; the result's changes name those that changed)" % len(value))
+                for name, value in params.items() if isinstance(value, list) and len(value) > INVOCATION_ENTRIES)
 
 
 def module_with(connection_spec, argument_spec, **kwargs):
     """An AnsibleModule with connection options added, in check mode too, speaking the operator's wire names."""
     spec = dict(connection_spec)
     spec.update(argument_spec)
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **kwargs)
+    module = Module(argument_spec=spec, supports_check_mode=True, **kwargs)
     try:
         wire_names.use(module.params["wire_names"])
     except wire_names.WireNameError as exc:
@@ -158,10 +187,16 @@ def run(module, converge):
     try:
         result = converge()
     except (PbxError, ValidationError, NotKept) as exc:
-        module.fail_json(msg=str(exc), **getattr(exc, "result", {}))
+        module.fail_json(msg=str(exc), **dict(getattr(exc, "result", {}), **invocation(module)))
     for warning in result.pop("warnings", []):
         module.warn(warning)
-    module.exit_json(**result)
+    module.exit_json(**dict(result, **invocation(module)))
+
+
+def invocation(module):
+    """The invocation Ansible would add, with every list longer than INVOCATION_ENTRIES given as its length."""
+    long_lists = slimmed(module.params)
+    return {"invocation": {"module_args": dict(module.params, **long_lists)}} if long_lists else {}
 
 
 def run_devices(module, work):

@@ -27,13 +27,26 @@ class CryptoError(ValueError):
     """A value that cannot be decrypted with the key given (a wrong PBX password, as a rule)."""
 
 
+# The key schedule of each key used: every password of a PBX is one RC4 run with the same PBX key.
+_SCHEDULES = {}
+
+
+def _schedule(key):
+    if key not in _SCHEDULES:
+        state = list(range(256))
+        j = 0
+        for i in range(256):
+            j = (j + state[i] + key[i % len(key)]) % 256
+            state[i], state[j] = state[j], state[i]
+        if len(_SCHEDULES) > 16:
+            _SCHEDULES.clear()
+        _SCHEDULES[key] = state
+    return _SCHEDULES[key]
+
+
 def rc4(key, data):
     """Encrypt or decrypt (the same operation) bytes with RC4."""
-    state = list(range(256))
-    j = 0
-    for i in range(256):
-        j = (j + state[i] + key[i % len(key)]) % 256
-        state[i], state[j] = state[j], state[i]
+    state = list(_schedule(bytes(key)))
     out = bytearray()
     i = j = 0
     for byte in bytearray(data):

@@ -19,6 +19,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from concurrent.futures import ThreadPoolExecutor
+
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import Group, State
 from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import named, see_docs
 
@@ -60,13 +62,17 @@ class Change:
 
 class Engine:
     def __init__(self, resource, backend, check_mode=False, diff_mode=False, update_secrets="always",
-                 unreadable_hint=""):
+                 unreadable_hint="", report_unchanged=True, parallel=1):
         self.resource = resource
         self.backend = backend
         self.check_mode = check_mode
         self.diff_mode = diff_mode
         self.update_secrets = update_secrets
         self.unreadable_hint = unreadable_hint
+        # A list module may return only the entries it changed: thousands of unchanged records cost every run.
+        self.report_unchanged = report_unchanged
+        # Writes at once (a backend whose writes are independent HTTP requests); 1 = one after the other.
+        self.parallel = parallel
         self.unreadable = []
 
     def read(self):
@@ -84,13 +90,15 @@ class Engine:
         warnings = list(validate(entries, current) or []) if validate is not None else []
         changes = [c for c in (self.plan(entry, current) for entry in entries) if c is not None]
         if changes and not self.check_mode:
-            for change in changes:
-                self.apply(change)
+            self.apply_all(changes)
             current = self.read()
             self.verify(changes, current)
         else:
             current = self.predict(current, changes)
         keys = [entry[self.resource.key] for entry in entries]
+        if not self.report_unchanged:
+            changed = set(c.key for c in changes)
+            keys = [key for key in keys if key in changed]
         result = {
             "changed": bool(changes),
             self.resource.name: [self.public(current[k]) for k in keys if k in current],
@@ -132,6 +140,18 @@ class Engine:
                 self.unreadable.append(key)
                 return True
         return have != want
+
+    def apply_all(self, changes):
+        """Every change; with `parallel`, that many at once. The first error is raised once all are done (the
+        changes were validated together, so one failing does not make the others wrong; a re-run converges)."""
+        if self.parallel <= 1 or len(changes) < 2:
+            for change in changes:
+                self.apply(change)
+            return
+        with ThreadPoolExecutor(max_workers=self.parallel) as pool:
+            futures = [pool.submit(self.apply, change) for change in changes]
+        for future in futures:
+            future.result()
 
     def apply(self, change):
         if change.action == CREATE:

@@ -2,13 +2,15 @@
 # Copyright: contributors to innovaphone.pbx
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""One HTTP session per module run: keep-alive, digest auth, TLS, timeouts, retries, secret-free errors."""
+"""One HTTP session per module run (one per thread of parallel writes): keep-alive, digest auth, TLS, timeouts,
+retries, secret-free errors."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import email.utils
+import threading
 import time
 import traceback
 
@@ -76,8 +78,16 @@ class HttpClient:
         self._sleep = sleep
         # Given with every request: a Session's own `verify` loses to REQUESTS_CA_BUNDLE in the environment.
         self.verify = (ca_path or True) if validate_certs else False
-        self.session = requests.Session()
-        self.session.auth = self._auth()
+        self._local = threading.local()
+
+    @property
+    def session(self):
+        """The keep-alive session of this thread (a requests.Session and its digest state are not shared)."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+            session.auth = self._auth()
+        return session
 
     def _auth(self):
         if self._basic:

@@ -214,3 +214,8 @@ def check_phone_reset(params):
             errors.add(where("categories", index), "%r: the Devices app takes category names separated by commas, "
                        "so a name cannot hold one" % name)
     errors.check()
+
+
+def check_list_options(params):
+    if params["parallel"] < 1:
+        raise ValidationError(["parallel: must be 1 or more, not %d" % params["parallel"]])

@@ -69,6 +69,19 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  report_unchanged:
+    description:
+      - With V(false) the result lists only the registrations that changed (would change, in check mode), which keeps a run over
+        thousands of them fast when little changes; with V(true) every one listed.
+    type: bool
+    default: false
+  parallel:
+    description:
+      - How many writes go to the PBX at once, each on its own connection; V(1) writes one after the other. Every
+        entry is checked before the first write, so writes at once keep the PBX's rules; an error still names its
+        entry, and a re-run converges.
+    type: int
+    default: 4
   exclusive:
     description:
       - With V(true), also remove the hot-desking registration of every user not in O(users).
@@ -104,7 +117,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 registrations:
-  description: The hot-desking registration of each user concerned, after the run (as it would be, in check mode).
+  description:
+    - The hot-desking registrations that changed, after the run (as they would be, in check mode); of every user
+      concerned with O(report_unchanged).
   returned: always
   type: list
   elements: dict
@@ -127,11 +142,12 @@ changes:
       fields: [registered]
 """
 
-from ansible_collections.innovaphone.pbx.plugins.module_utils.common import connect, pbx_module, run
+from ansible_collections.innovaphone.pbx.plugins.module_utils.common import LIST_ARGUMENT_SPEC, connect, pbx_module, run
 from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engine
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import DEVICE_FIELDS, HotdeskBackend
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import HOTDESK_REGISTRATIONS
-from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_hotdesk, check_hotdesk_options
+from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import (
+    check_hotdesk, check_hotdesk_options, check_list_options)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import HOTDESK
 
 
@@ -152,8 +168,10 @@ def wanted(params, current):
 
 def converge(module):
     check_hotdesk_options(module.params)
+    check_list_options(module.params)
     backend = HotdeskBackend(connect(module))
-    engine = Engine(HOTDESK_REGISTRATIONS, backend, module.check_mode, module._diff)
+    engine = Engine(HOTDESK_REGISTRATIONS, backend, module.check_mode, module._diff,
+                    report_unchanged=module.params["report_unchanged"], parallel=module.params["parallel"])
     current = engine.read()
     entries = wanted(module.params, current)
     # A user that does not exist has no registration to remove; errors still count the entries as given.
@@ -172,6 +190,7 @@ def main():
         tls=dict(type="bool"),
         no_filter=dict(type="bool"),
         exclusive=dict(type="bool", default=False),
+        **LIST_ARGUMENT_SPEC
     ))
     run(module, lambda: converge(module))
 

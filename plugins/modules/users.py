@@ -82,6 +82,19 @@ options:
     type: str
     choices: [always, on_create]
     default: always
+  report_unchanged:
+    description:
+      - With V(false) the result lists only the users that changed (would change, in check mode), which keeps a run over
+        thousands of them fast when little changes; with V(true) every one listed.
+    type: bool
+    default: false
+  parallel:
+    description:
+      - How many writes go to the PBX at once, each on its own connection; V(1) writes one after the other. Every
+        user is checked before the first write, so writes at once keep the PBX's rules; an error still names its
+        entry, and a re-run converges.
+    type: int
+    default: 4
   pbx_password:
     description:
       - The PBX password. With it the module decrypts the current passwords (C(pwdx)) to compare them,
@@ -135,7 +148,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 users:
-  description: The listed users as they are after the run (as they would be, in check mode); passwords masked.
+  description:
+    - The users that changed as they are after the run (as they would be, in check mode), every listed one with
+      O(report_unchanged); passwords masked.
   returned: always
   type: list
   elements: dict
@@ -159,11 +174,11 @@ changes:
 """
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils.common import (
-    connect, pbx_module, pbx_password_option, run)
+    LIST_ARGUMENT_SPEC, connect, pbx_module, pbx_password_option, run)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engine
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import UserBackend
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import USERS
-from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_users
+from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_list_options, check_users
 
 USER_OPTIONS = dict(
     name=dict(type="str", required=True),
@@ -179,6 +194,7 @@ USER_OPTIONS = dict(
 
 def converge(module):
     params = module.params
+    check_list_options(params)
     # The PBX key compares and encrypts passwords: from pbx_password, else from the connection password (admin logs
     # in with the PBX password, reference 1), which is used only when the users' pwdx prove it.
     unlock = None
@@ -187,7 +203,8 @@ def converge(module):
             params["password"], "the connection password")
     backend = UserBackend(connect(module), [u["name"] for u in params["users"]], unlock,
                           required=bool(params["pbx_password"]))
-    engine = Engine(USERS, backend, module.check_mode, module._diff, params["update_password"])
+    engine = Engine(USERS, backend, module.check_mode, module._diff, params["update_password"],
+                    report_unchanged=params["report_unchanged"], parallel=params["parallel"])
     current = engine.read()
     engine.unreadable_hint = " (%sgive pbx_password to compare it)" % (backend.note + "; " if backend.note else "")
     result = engine.converge(params["users"], current, lambda entries, _current: check_users(
@@ -205,6 +222,7 @@ def main():
         users=dict(type="list", elements="dict", required=True, options=USER_OPTIONS),
         update_password=dict(type="str", choices=["always", "on_create"], default="always", no_log=False),
         pbx_password=pbx_password_option(),
+        **LIST_ARGUMENT_SPEC
     ))
     run(module, lambda: converge(module))
 

@@ -4,6 +4,8 @@
 """The diff engine: compare only given keys, write only on change, nothing in check mode, secrets masked."""
 
 import copy
+import threading
+import time
 import json
 
 import pytest
@@ -144,3 +146,39 @@ def test_warnings_of_the_validation_come_first_in_the_result(backend):
     assert result["warnings"][1].startswith("the current password of 1 users")
     assert result["changes"][1] == {"name": "new", "action": "create", "fields": ["name", "template"]}
     assert backend.writes == []
+
+
+def test_a_list_module_may_report_only_what_changed(backend):
+    entries = [entry("alice", extension="11"), entry("bob")]
+    result = Engine(USERS, backend, report_unchanged=False).converge(entries)
+    assert [u["name"] for u in result["users"]] == ["alice"]
+    assert Engine(USERS, backend, report_unchanged=False).converge(entries)["users"] == []
+
+
+class SlowBackend(MemoryBackend):
+    """Writes that take a while and note how many run at once."""
+
+    def __init__(self, records):
+        super(SlowBackend, self).__init__(records)
+        self.running = self.most = 0
+        self.lock = threading.Lock()
+
+    def update(self, key, changes):
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        time.sleep(0.05)
+        with self.lock:
+            self.running -= 1
+        if key == "bad":
+            raise ValueError("bad refused")
+        super(SlowBackend, self).update(key, changes)
+
+
+def test_parallel_writes_go_at_once_and_an_error_still_surfaces_after_the_others():
+    backend = SlowBackend([user("u%d" % i) for i in range(8)] + [user("bad")])
+    entries = [entry("u%d" % i, extension=str(i)) for i in range(8)] + [entry("bad", extension="9")]
+    with pytest.raises(ValueError, match="bad refused"):
+        Engine(USERS, backend, parallel=4).converge(entries)
+    assert backend.most == 4
+    assert all(backend.records["u%d" % i]["extension"] == str(i) for i in range(8))

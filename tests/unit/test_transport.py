@@ -3,6 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Retries, backoff, Retry-After, stale nonces and secret-free errors of the HTTP client."""
 
+import threading
+
 import pytest
 import requests
 
@@ -114,3 +116,13 @@ def test_retry_after_header_forms(value, seconds):
 
 def test_backoff_is_capped():
     assert transport.backoff_seconds(20) == transport.BACKOFF_CAP
+
+
+def test_every_thread_has_its_own_keep_alive_session():
+    client = transport.HttpClient("http://p", "u", "p")
+    sessions = []
+    worker = threading.Thread(target=lambda: sessions.append(client.session))
+    worker.start()
+    worker.join()
+    assert client.session is client.session and sessions[0] is not client.session
+    assert isinstance(sessions[0].auth, requests.auth.HTTPDigestAuth)
