@@ -13,6 +13,8 @@ import re
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.six.moves.urllib.parse import urlparse
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils import wire_names
@@ -102,11 +104,69 @@ def slimmed(params):
                 for name, value in params.items() if isinstance(value, list) and len(value) > INVOCATION_ENTRIES)
 
 
+class InProcessExit(BaseException):
+    """How exit_json and fail_json of a ControllerModule end the module's main(); a BaseException, as SystemExit
+    is, so that no `except Exception` of the module's code stops it."""
+
+    def __init__(self, result):
+        super(InProcessExit, self).__init__()
+        self.result = result
+
+
+class ControllerModule:
+    """What the modules use of an AnsibleModule, for running a module's main() inside the controller's worker
+    process (run_in_process): the same argument validation, no_log values and scrubbed results, without starting
+    a Python for the module."""
+
+    def __init__(self, task, argument_spec, supports_check_mode=True, **kwargs):
+        validation = ArgumentSpecValidator(argument_spec, **kwargs).validate(dict(task["args"]))
+        self.params = validation.validated_parameters
+        self.no_log_values = set(validation._no_log_values)
+        self.check_mode = task["check_mode"]
+        self._diff = task["diff"]
+        self._warnings = []
+        if validation.error_messages:
+            self.fail_json(msg=validation.errors.msg)
+
+    def warn(self, warning):
+        self._warnings.append(warning)
+
+    def exit_json(self, **result):
+        result.pop("invocation", None)  # only a module process echoes its arguments
+        result.setdefault("changed", False)
+        if self._warnings:
+            result["warnings"] = self._warnings
+        raise InProcessExit(remove_values(result, self.no_log_values))
+
+    def fail_json(self, msg, **result):
+        self.exit_json(**dict(result, msg=msg, failed=True))
+
+
+# The task a module's main() serves in the controller (run_in_process): {"args", "check_mode", "diff"}.
+IN_PROCESS = []
+
+
+def run_in_process(main, args, check_mode, diff):
+    """The result of a module's main() run in this process for a task with `args`."""
+    IN_PROCESS.append({"args": args, "check_mode": check_mode, "diff": diff})
+    try:
+        main()
+    except InProcessExit as done:
+        return done.result
+    finally:
+        IN_PROCESS.pop()
+    raise RuntimeError("%s returned without exit_json or fail_json" % main.__module__)
+
+
 def module_with(connection_spec, argument_spec, **kwargs):
-    """An AnsibleModule with connection options added, in check mode too, speaking the operator's wire names."""
+    """An AnsibleModule with connection options added, in check mode too, speaking the operator's wire names (in the
+    controller's process, a ControllerModule)."""
     spec = dict(connection_spec)
     spec.update(argument_spec)
-    module = Module(argument_spec=spec, supports_check_mode=True, **kwargs)
+    if IN_PROCESS:
+        module = ControllerModule(IN_PROCESS[-1], spec, **kwargs)
+    else:
+        module = Module(argument_spec=spec, supports_check_mode=True, **kwargs)
     try:
         wire_names.use(module.params["wire_names"])
     except wire_names.WireNameError as exc:

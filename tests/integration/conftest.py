@@ -4,6 +4,7 @@
 """pbxsim fixtures, and running the integration targets against them with ansible-playbook."""
 
 import pathlib
+import sys
 
 import pytest
 
@@ -24,6 +25,16 @@ def pbxsim_tls(tmp_path_factory):
     sim = Sim(tmp_path_factory.mktemp("pbxsim-tls"), ["--tls"]).start()
     yield sim
     sim.stop()
+
+
+@pytest.fixture(scope="session")
+def module_process(tmp_path_factory):
+    """Extra vars that make the modules run as module processes instead of in the controller's process: an
+    interpreter that is a wrapper around this Python, so not the controller's own (plugin_utils/in_process.py)."""
+    wrapper = tmp_path_factory.mktemp("interpreter") / "python"
+    wrapper.write_text('#!/bin/sh\nexec "%s" "$@"\n' % sys.executable)
+    wrapper.chmod(0o755)
+    return {"ansible_python_interpreter": str(wrapper)}
 
 
 @pytest.fixture

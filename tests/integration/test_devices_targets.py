@@ -28,6 +28,10 @@ def test_devices_target(sim, target):
     assert leaked == [], "secrets in the output of %s" % target
 
 
+def test_device_config_as_module_processes(sim, module_process):
+    assert_passed(run_target(sim, "device_config", extra_vars=dict(devices_vars(sim), **module_process)))
+
+
 def test_devices_over_wss(pbxsim_tls):
     pbxsim_tls.reset()
     assert_passed(run_target(pbxsim_tls, "devices_tls", extra_vars=devices_vars(pbxsim_tls)))

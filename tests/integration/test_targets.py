@@ -10,12 +10,26 @@ def test_config_template(sim):
     assert_passed(run_target(sim, "config_template"))
 
 
-def test_users(sim):
+def seed_users(sim):
     sim.admin('<add><user cn="Hotdesking"><pseudo type="config"/></user></add>')
     sim.admin('<add><user cn="Keeper" h323="keeper" e164="501" pwd="keeper-pw" email="k@example.com">'
               '<device hw="009033000100" text="desk" app="phone"/><grp name="sales" mode="static"/></user></add>')
     sim.admin('<add><user cn="Zed" h323="zed" e164="500" pwd="zed-pw"><device hw="0090330000ff"/></user></add>')
-    assert_passed(run_target(sim, "users"))
+
+
+def test_users(sim):
+    seed_users(sim)
+    completed = run_target(sim, "users", "-vvv")
+    assert_passed(completed)
+    assert "AnsiballZ_users" not in completed.stdout      # run in the controller's process
+
+
+def test_users_as_module_processes(sim, module_process):
+    """The same target with every module run as its own process, as on a host other than the controller."""
+    seed_users(sim)
+    completed = run_target(sim, "users", "-vvv", extra_vars=module_process)
+    assert_passed(completed)
+    assert "AnsiballZ_users.py" in completed.stdout
 
 
 def test_hotdesk_registration(sim):

@@ -1,0 +1,71 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to innovaphone.pbx
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Running a module of this collection in the controller's process when it would run there anyway.
+
+Every module of the collection only talks HTTP and WebSocket to a PBX and its Devices app. With a local connection
+and the controller's own Python (as the collection's playbooks run them), starting a new Python for each task costs
+far more CPU than the task's work; so the module's own main() runs in the worker process, with the same argument
+validation, no_log values and scrubbed result (module_utils.common.ControllerModule). Anything else (another
+connection or interpreter, delegation to another host, async) runs the module as usual.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import contextlib
+import importlib
+import os
+import sys
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.innovaphone.pbx.plugins.module_utils.common import run_in_process
+
+MODULES = "ansible_collections.innovaphone.pbx.plugins.modules."
+
+
+class InProcessAction(ActionBase):
+    """The action of every module of the collection."""
+
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+    _supports_async = True
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super(InProcessAction, self).run(tmp, task_vars)
+        name = self._task.resolved_action.rsplit(".", 1)[-1]
+        if not self.in_process(task_vars):
+            result.update(self._execute_module(module_name=self._task.resolved_action, module_args=self._task.args,
+                                               task_vars=task_vars, wrap_async=self._task.async_val))
+            return result
+        module = importlib.import_module(MODULES + name)
+        with self.task_environment():
+            result.update(run_in_process(module.main, self._task.args, self._task.check_mode, self._task.diff))
+        return result
+
+    @contextlib.contextmanager
+    def task_environment(self):
+        """The task's `environment` in os.environ while the module runs, as a module process gets it."""
+        environment = {}
+        self._compute_environment_string(environment)
+        saved = dict((name, os.environ.get(name)) for name in environment)
+        os.environ.update((name, str(value)) for name, value in environment.items())
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+    def in_process(self, task_vars):
+        """A local connection with this very Python, no async: where the module process would run the same."""
+        if self._connection.transport != "local" or self._task.async_val:
+            return False
+        interpreter = self._templar.template(task_vars.get("ansible_python_interpreter"))
+        return bool(interpreter) and os.path.realpath(str(interpreter)) == os.path.realpath(sys.executable)

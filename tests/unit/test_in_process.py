@@ -1,0 +1,60 @@
+# Copyright: contributors to innovaphone.pbx
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A module's main() run in the controller's process: the same validation, secrets and results as a module
+process (the action plugins of plugin_utils/in_process.py use it)."""
+
+import json
+
+import pytest
+
+from ansible_collections.innovaphone.pbx.plugins.module_utils import common, wire_names
+from ansible_collections.innovaphone.pbx.plugins.module_utils.redact import PLACEHOLDER
+from ansible_collections.innovaphone.pbx.plugins.modules import pbx_command, users
+
+
+@pytest.fixture(autouse=True)
+def default_wire_names():
+    yield
+    wire_names.use({})
+
+
+def run(main, check_mode=False, **args):
+    return common.run_in_process(main, args, check_mode, False)
+
+
+def test_arguments_are_validated_as_for_a_module_process():
+    result = run(users.main, url="http://127.0.0.1:1", password="s3cret", users=[{"name": "a", "nope": 1}])
+    assert result["failed"] and "nope" in result["msg"]
+    assert not common.IN_PROCESS
+
+
+def test_every_no_log_value_is_scrubbed_from_the_result():
+    task = {"args": {"url": "http://pbx", "password": "s3cret-admin", "users": [{"name": "a", "password": "s3cret-user"}]},
+            "check_mode": False, "diff": False}
+    spec = dict(common.CONNECTION_ARGUMENT_SPEC, users=dict(type="list", elements="dict", options=dict(
+        name=dict(type="str"), password=dict(type="str", no_log=True))))
+    module = common.ControllerModule(task, spec)
+    module.warn("the password s3cret-user went in clear text")
+    with pytest.raises(common.InProcessExit) as done:
+        module.fail_json(msg="refused s3cret-admin", detail={"nested": ["s3cret-user"]})
+    text = json.dumps(done.value.result)
+    assert "s3cret" not in text
+    assert text.count(PLACEHOLDER) == 1 and text.count("********") == 2  # as AnsibleModule masks them
+    assert done.value.result["failed"] is True and done.value.result["changed"] is False
+
+
+def test_an_unknown_wire_name_fails_before_any_request():
+    result = run(users.main, url="http://127.0.0.1:1", password="x", users=[], wire_names={"soap": {"nope": "x"}})
+    assert result["failed"] and result["msg"].startswith("wire_names: unknown key soap.nope")
+
+
+def test_check_mode_reaches_the_module():
+    result = run(pbx_command.main, check_mode=True, url="http://127.0.0.1:1", password="x", command="config write")
+    assert result == {"changed": True, "output": ""}
+
+
+def test_a_main_that_never_exits_is_an_error():
+    with pytest.raises(RuntimeError, match="returned without exit_json"):
+        common.run_in_process(lambda: None, {}, False, False)
+    assert not common.IN_PROCESS
