@@ -63,6 +63,14 @@ class Pbx:
             "hotdesk": reg.get(names["hotdesk"]) == "true",
         } for reg in self._bulk(soap.BULK_REGS_PATH).iter(names["element"])]
 
+    def fresh(self, element):
+        """The object as the PBX holds it now (SOAP show by guid): what a modify must start from, since it replaces
+        the whole object and a change made since the bulk read would be lost."""
+        found = self._checked(soap.objects, self.admin(soap.show(guid=element.get("guid"))))
+        if not found:
+            raise self.client.error("%r is gone from the PBX since it was read" % element.get("cn"))
+        return found[0]
+
     def key(self, pbx_password):
         """The PBX key (reference 1.3) from _ADMIN_ and the PBX password."""
         admin = self._checked(soap.objects, self.admin(soap.show(cn="_ADMIN_")))
@@ -170,7 +178,8 @@ class ObjectBackend:
         return soap.new_object(self.attributes(record[self.resource.key], record))
 
     def update(self, key, changes):
-        self.pbx.admin(soap.command("modify", soap.edited(self.elements()[key], self.attributes(key, changes))))
+        current = self.pbx.fresh(self.elements()[key])
+        self.pbx.admin(soap.command("modify", soap.edited(current, self.attributes(key, changes))))
 
     deleted_by = WireName("soap", "delete")
 
@@ -299,23 +308,36 @@ class HotdeskBackend(ObjectBackend):
         raise self.pbx.client.error("user %s does not exist" % record["user"])
 
     def update(self, key, changes):
+        """A registration added or removed is one device child (add-attrib, del-attrib); a changed one is a modify
+        of the object as the PBX holds it now."""
         element = self.elements()[key]
-        edited = soap.edited(element, {})
-        device = hotdesk_device(edited)
         wanted = dict(self.record(element), **changes)
+        device = hotdesk_device(element)
         if not wanted["registered"]:
-            edited.remove(device)
+            self.pbx.admin(soap.children("del-attrib", element.get("guid"), [soap.element("device", {
+                "hw": device.get("hw")})]))
+        elif device is None:
+            self.pbx.admin(soap.children("add-attrib", element.get("guid"), [self.device(key, wanted)]))
         else:
-            if device is None:
-                device = soap.element("device", {"hw": key})
-                edited.append(device)
-            device_fields = dict((name, wanted[name]) for name in DEVICE_FIELDS)
-            for name, value in self.resource.encode(device_fields).items():
-                if value:
-                    device.set(name, value)
-                else:
-                    device.attrib.pop(name, None)  # the PBX stores no empty attribute and no false flag
-        self.pbx.admin(soap.command("modify", edited))
+            edited = soap.edited(self.pbx.fresh(element), {})
+            fresh_device = hotdesk_device(edited)
+            if fresh_device is None:
+                raise self.pbx.client.error("the hot-desking registration of %s is gone since it was read" % key)
+            position = list(edited).index(fresh_device)
+            edited.remove(fresh_device)
+            edited.insert(position, self.device(fresh_device.get("hw"), wanted, fresh_device.attrib))
+            self.pbx.admin(soap.command("modify", edited))
+
+    def device(self, hw, wanted, attributes=None):
+        """The <device> of a registration: `attributes` kept, the wanted fields laid over (false and empty values
+        left out, as the PBX stores none)."""
+        device = soap.element("device", dict(attributes or {}, hw=hw))
+        for name, value in self.resource.encode(dict((name, wanted[name]) for name in DEVICE_FIELDS)).items():
+            if value:
+                device.set(name, value)
+            else:
+                device.attrib.pop(name, None)
+        return device
 
 
 # The layers behind the current configuration (contract 4): the record field that says a layer lacks a wanted

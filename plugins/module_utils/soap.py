@@ -84,6 +84,14 @@ def show(**lookup):
     return command("show", ET.Element("user", dict(lookup, config="true")))
 
 
+def children(verb, guid, elements):
+    """<add-attrib> or <del-attrib> of child elements of the object `guid`: the smallest write of a child, which
+    leaves every other part of the object as another writer may just have made it."""
+    obj = ET.Element("user", {"guid": guid})
+    obj.extend(copy.deepcopy(e) for e in elements)
+    return command(verb, obj)
+
+
 def delete(cn):
     return command(SOAP["delete"], ET.Element("user", {"cn": cn}))
 

@@ -107,6 +107,9 @@ class ObjectsPbx:
     def key(self, password):
         return crypto.pbx_key(ADMIN_KEY, password)
 
+    def fresh(self, element):
+        return next(e for e in self.elements if e.get("cn") == element.get("cn"))
+
     def admin(self, command):
         """Keep the command and apply it as a PBX would: a clear password comes back as its pwdx."""
         self.sent.append(command)
