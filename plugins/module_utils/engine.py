@@ -22,6 +22,7 @@ __metaclass__ = type
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import Group, State
+from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import ValidationError
 from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import named, see_docs
 
 CREATE = "create"
@@ -90,7 +91,7 @@ class Engine:
         warnings = list(validate(entries, current) or []) if validate is not None else []
         changes = [c for c in (self.plan(entry, current) for entry in entries) if c is not None]
         if changes and not self.check_mode:
-            self.apply_all(changes)
+            self.apply_all(changes, dict(current))
             current = self.read()
             self.verify(changes, current)
         else:
@@ -141,17 +142,65 @@ class Engine:
                 return True
         return have != want
 
-    def apply_all(self, changes):
-        """Every change; with `parallel`, that many at once. The first error is raised once all are done (the
-        changes were validated together, so one failing does not make the others wrong; a re-run converges)."""
-        if self.parallel <= 1 or len(changes) < 2:
-            for change in changes:
-                self.apply(change)
-            return
-        with ThreadPoolExecutor(max_workers=self.parallel) as pool:
-            futures = [pool.submit(self.apply, change) for change in changes]
-        for future in futures:
-            future.result()
+    def apply_all(self, changes, current):
+        """Every change, in waves that free a unique value before another object takes it; within a wave, with
+        `parallel`, that many at once. The first error is raised once its wave is done (the changes were validated
+        together, so one failing does not make the others of its wave wrong; a re-run converges)."""
+        for wave in self.waves(changes, current):
+            if self.parallel <= 1 or len(wave) < 2:
+                for change in wave:
+                    self.apply(change)
+                continue
+            with ThreadPoolExecutor(max_workers=self.parallel) as pool:
+                futures = [pool.submit(self.apply, change) for change in wave]
+            for future in futures:
+                future.result()
+
+    def waves(self, changes, current):
+        """The changes in order: one that takes a unique value (an extension, a long name) that another change
+        gives up comes after it; in a cycle (two users swapping extensions) one object first lets its value go
+        (its field's vacant value), and a cycle over a field that cannot be vacant is an error."""
+        changing = set(c.key for c in changes)
+        # Who holds each unique value now, among the objects that change: the only ones that can give one up.
+        holders = dict((f.name, dict((f.unique(record[f.name]), key) for key, record in current.items()
+                                     if key in changing and record.get(f.name)))
+                       for f in self.resource.unique_fields)
+        pending, done, waves = list(changes), set(), []
+        while pending:
+            ready = [c for c in pending if all(key in done for key, _f, _v in self.waits_for(c, holders))]
+            if not ready:
+                ready = [self.vacate(pending, holders)]
+            waves.append(ready)
+            done.update(c.key for c in ready if c in pending)
+            pending = [c for c in pending if c not in ready]
+        return waves
+
+    def waits_for(self, change, holders):
+        """(key, field, value) of each unique value `change` takes that another changing object holds now."""
+        if change.after is None:
+            return []
+        waits = []
+        for field in self.resource.unique_fields:
+            value = change.after.get(field.name) if field.name in change.fields else None
+            folded = field.unique(value) if value else None
+            holder = holders[field.name].get(folded) if value else None
+            if holder is not None and holder != change.key:
+                waits.append((holder, field, folded))
+        return waits
+
+    def vacate(self, pending, holders):
+        """A first write of one object of a cycle that lets go of the unique values the others wait for."""
+        wanted = [wait for c in pending for wait in self.waits_for(c, holders)]
+        key = wanted[0][0]
+        held = [(field, value) for holder, field, value in wanted if holder == key]
+        blocked = sorted(set(field.name for field, _value in held if field.vacant is None))
+        if blocked:
+            raise ValidationError(["%s %r: %s cannot be passed around in a cycle; change one of them on its own "
+                                   "first" % (self.resource.name, key, ", ".join(blocked))])
+        for field, value in held:
+            holders[field.name].pop(value, None)
+        vacated = dict((field.name, field.vacant) for field, _value in held)
+        return Change(key, UPDATE, sorted(vacated), None, vacated)
 
     def apply(self, change):
         if change.action == CREATE:

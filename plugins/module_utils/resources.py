@@ -84,12 +84,16 @@ class Field:
     """A module field stored under one wire name. A secret never reads back in clear (it is not decoded) and
     shows as the placeholder; `shown` turns any other value into what results and diffs may show."""
 
-    def __init__(self, name, wire, codec=TEXT, secret=False, shown=None):
+    def __init__(self, name, wire, codec=TEXT, secret=False, shown=None, unique=None, vacant=None):
         self.name = name
         self._wire = wire
         self.codec = codec
         self.secret = secret
         self.shown = shown
+        # A value only one object may hold (`unique` folds it for comparing, as the PBX compares it), and the value
+        # that gives it up for a moment (None: it cannot be empty), so that writes can pass values around.
+        self.unique = unique
+        self.vacant = vacant
 
     @property
     def wire(self):
@@ -184,6 +188,10 @@ class Resource:
             raise ValueError("resource %s: %s" % (self.name, "; ".join(problems)))
 
     @property
+    def unique_fields(self):
+        return [f for f in self.fields if f.unique]
+
+    @property
     def secret_fields(self):
         return frozenset(f.name for f in self.fields if f.secret)
 
@@ -223,9 +231,9 @@ TEMPLATES = Resource("templates", "name", [
 
 USERS = Resource("users", "name", [
     Field("name", "h323"),
-    Field("long_name", "cn"),
+    Field("long_name", "cn", unique=str.lower),
     Field("display_name", "dn"),
-    Field("extension", "e164"),
+    Field("extension", "e164", unique=str, vacant=""),
     Field("password", "pwd", secret=True),
     Field("hide_from_ldap", "hide", BOOL),
     Field("template", "config"),

@@ -25,10 +25,17 @@ EXTENSION = re.compile(r"^[0-9#*]+$")
 MAX_INHERITED_TEMPLATES = 4
 
 
+# How many errors a message spells out; the others are counted (every one stays in ValidationError.errors).
+SHOWN_ERRORS = 10
+
+
 class ValidationError(Exception):
     def __init__(self, errors):
         self.errors = errors
-        super(ValidationError, self).__init__("invalid input: " + "; ".join(errors))
+        shown = "; ".join(errors[:SHOWN_ERRORS])
+        if len(errors) > SHOWN_ERRORS:
+            shown += "; and %d more" % (len(errors) - SHOWN_ERRORS)
+        super(ValidationError, self).__init__("invalid input: " + shown)
 
 
 class Errors:
@@ -82,10 +89,25 @@ def check_spelling(errors, place, owner, attribute, name):
     return True
 
 
-def check_owner(errors, place, owner, name, value, what):
-    """An object other than user `name` holding `value` is a conflict."""
-    if owner is not None and owner.get("h323") != name:
+def check_owner(errors, place, owner, name, value, what, frees=None):
+    """An object other than user `name` holding `value` is a conflict, unless the same run frees the value
+    (`frees(owner)`: the owner is listed to give it up or to go), as when a block of extensions shifts by one."""
+    if owner is not None and owner.get("h323") != name and not (frees and frees(owner)):
         errors.add(place, "%s %r already belongs to PBX object %r" % (what, value, owner.get("cn")))
+
+
+def freed_by(entries, field, value, fold):
+    """frees(owner) for check_owner: whether the entries remove the owner or give it another `field`."""
+    listed = dict((entry["name"].lower(), entry) for entry in entries)
+
+    def frees(owner):
+        entry = listed.get((owner.get("h323") or "").lower())
+        if entry is None:
+            return False
+        if entry.get("state", "present") == "absent":
+            return True
+        return entry.get(field) is not None and fold(entry[field]) != fold(value)
+    return frees
 
 
 def check_users(entries, directory, list_name="users", check_mode=False):
@@ -109,12 +131,12 @@ def check_users(entries, directory, list_name="users", check_mode=False):
         long_name = entry.get("long_name")
         if not long_name and directory.owner("h323", entry["name"]) is None:
             long_name = entry["name"]  # what a new user without a long name gets (UserBackend.attributes)
-        for field, value, attribute, what in (("name", entry["name"], "h323", "username"),
-                                              ("long_name", long_name, "cn", "long name"),
-                                              ("extension", extension, "e164", "extension")):
+        for field, value, attribute, what, fold in (("name", entry["name"], "h323", "username", str.lower),
+                                                    ("long_name", long_name, "cn", "long name", str.lower),
+                                                    ("extension", extension, "e164", "extension", str)):
             if value:
                 check_owner(errors, where(list_name, index, field), directory.owner(attribute, value),
-                            entry["name"], value, what)
+                            entry["name"], value, what, freed_by(entries, field, value, fold))
     return errors.check()
 
 

@@ -13,6 +13,7 @@ import pytest
 from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import UNKNOWN, Engine
 from ansible_collections.innovaphone.pbx.plugins.module_utils.redact import PLACEHOLDER
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import USERS
+from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import ValidationError
 
 
 def user(name, **fields):
@@ -182,3 +183,27 @@ def test_parallel_writes_go_at_once_and_an_error_still_surfaces_after_the_others
         Engine(USERS, backend, parallel=4).converge(entries)
     assert backend.most == 4
     assert all(backend.records["u%d" % i]["extension"] == str(i) for i in range(8))
+
+
+def test_a_block_of_extensions_shifted_by_one_is_written_so_each_value_is_freed_before_it_is_taken():
+    backend = MemoryBackend([user("u%d" % i, extension=str(100 + i)) for i in range(4)])
+    entries = [entry("u%d" % i, extension=str(101 + i)) for i in range(4)]  # each takes the next one's
+    Engine(USERS, backend, parallel=4).converge(entries)
+    assert [w[1] for w in backend.writes] == ["u3", "u2", "u1", "u0"]
+    assert dict((k, r["extension"]) for k, r in backend.records.items()) == dict(
+        ("u%d" % i, str(101 + i)) for i in range(4))
+
+
+def test_a_swap_first_lets_one_extension_go():
+    backend = MemoryBackend([user("a", extension="10"), user("b", extension="20")])
+    Engine(USERS, backend).converge([entry("a", extension="20"), entry("b", extension="10")])
+    assert backend.writes == [("update", "b", ["extension"]), ("update", "a", ["extension"]),
+                              ("update", "b", ["extension"])]
+    assert (backend.records["a"]["extension"], backend.records["b"]["extension"]) == ("20", "10")
+
+
+def test_long_names_that_swap_cannot_go_empty_so_nothing_is_written():
+    backend = MemoryBackend([user("a", long_name="A"), user("b", long_name="B")])
+    with pytest.raises(ValidationError, match="users 'b': long_name cannot be passed around in a cycle"):
+        Engine(USERS, backend).converge([entry("a", long_name="b"), entry("b", long_name="a")])
+    assert backend.writes == []

@@ -8,7 +8,9 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils import validation
+from ansible_collections.innovaphone.pbx.plugins.module_utils import soap
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import Directory
+from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import ValidationError, check_users
 
 PBX = Directory(ET.fromstring(
     '<show>'
@@ -151,3 +153,19 @@ def test_a_name_in_another_case_than_on_the_pbx_is_an_error_also_for_removal():
 def test_a_template_name_in_another_case_than_on_the_pbx_is_an_error(state):
     assert errors_of(validation.check_template, {"name": "HOTDESKING", "state": state}, PBX, []) == [
         "name: 'HOTDESKING' is spelt 'Hotdesking' on the PBX"]
+
+
+def test_an_extension_another_listed_user_gives_up_is_not_a_clash():
+    directory = Directory(soap.objects(ET.fromstring(
+        '<show><user cn="A" h323="a" e164="10"/><user cn="B" h323="b" e164="11"/><user cn="C" h323="c" e164="12"/>'
+        '</show>')))
+    entries = [{"name": "a", "extension": "11"}, {"name": "b", "extension": "12"}, {"name": "c", "extension": "13"}]
+    assert check_users(entries, directory) == []
+    with pytest.raises(ValidationError, match=r"users\[0\].extension: extension '11' already belongs to PBX object 'B'"):
+        check_users(entries[:1], directory)
+
+
+def test_an_error_message_spells_out_ten_errors_and_counts_the_rest():
+    error = ValidationError(["e%d" % number for number in range(25)])
+    assert str(error) == "invalid input: " + "; ".join("e%d" % n for n in range(10)) + "; and 15 more"
+    assert len(error.errors) == 25
