@@ -138,3 +138,12 @@ def browser_factory(tmp_path_factory):
     yield start
     for driver in drivers:
         driver.quit()
+
+
+def ansible_playbook(collections_path, playbook, inventory, *args, cwd=None):
+    """`ansible-playbook innovaphone.pbx.<playbook>` from the installed collection; output checked for secrets."""
+    completed = run([BIN / "ansible-playbook", "innovaphone.pbx.%s" % playbook, "-i", inventory] + list(args),
+                    cwd=cwd, env=tool_env(ANSIBLE_COLLECTIONS_PATH=str(collections_path)))
+    output = completed.stdout + completed.stderr
+    assert [secret for secret in SECRETS if secret in output] == [], "a secret in the output of %s" % playbook
+    return completed.returncode, output
