@@ -15,7 +15,8 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 # into <home>/collections, so two trees of the same name running at once would share pbxsim and the collection.
 export ANSIBLE_HOME := $(CURDIR)/.build/ansible-home
 
-.PHONY: venv test test-unit test-pbxsim test-integration test-matrix sanity lint molecule demo bench clean package
+.PHONY: venv test test-unit test-pbxsim test-integration test-matrix test-oldest test-ecosystem sanity sanity-2.21 \
+	lint docs-lint docs chromium molecule demo bench clean package
 
 $(STAMP): requirements.txt $(REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +30,8 @@ $(COLLECTION_LINK):
 
 venv: $(STAMP) $(COLLECTION_LINK)
 
-test: test-unit test-pbxsim test-integration test-matrix sanity lint molecule package
+test: test-unit test-pbxsim test-integration test-matrix test-oldest sanity sanity-2.21 lint docs-lint molecule package \
+	test-ecosystem
 
 # Only the unit tests use pytest-ansible (to import the collection); elsewhere it would link the tree into
 # ./collections/, a race between xdist workers. The integration tests run ansible-playbook with the tree's
@@ -50,11 +52,49 @@ test-matrix:
 	$(MAKE) --no-print-directory test-unit test-integration VENV=.venv-2.21 PYTHON="$(MATRIX_PYTHON)" \
 		REQUIREMENTS=test-requirements-2.21.txt
 
+# The unit and integration tests again, on the oldest ansible-core meta/runtime.yml admits (requires_ansible), in
+# .venv-oldest/: the version is read from runtime.yml, so the test follows a change of requires_ansible.
+OLDEST_CORE := $(shell sed -n 's/^requires_ansible: *">=\([0-9.]*\)".*/\1/p' meta/runtime.yml)
+.venv-oldest/.installed: meta/runtime.yml requirements.txt test-requirements-oldest.txt
+	$(PYTHON) -m venv .venv-oldest
+	.venv-oldest/bin/python -m pip install --quiet --upgrade pip
+	.venv-oldest/bin/python -m pip install --quiet -r requirements.txt -r test-requirements-oldest.txt \
+		"ansible-core==$(OLDEST_CORE)"
+	touch $@
+test-oldest: .venv-oldest/.installed $(COLLECTION_LINK)
+	@test -n "$(OLDEST_CORE)" || { echo "no requires_ansible version in meta/runtime.yml" >&2; exit 1; }
+	.venv-oldest/bin/python -c 'import ansible.release as r, sys; sys.exit(r.__version__ != "$(OLDEST_CORE)" \
+		and "ansible-core %s in .venv-oldest, not $(OLDEST_CORE)" % r.__version__)'
+	$(MAKE) --no-print-directory test-unit test-integration VENV=.venv-oldest STAMP=.venv-oldest/.installed \
+		REQUIREMENTS=test-requirements-oldest.txt
+
 package: venv
 	tests/tools/package_check.sh
 
+# Debian's Chromium and ChromeDriver for the browser tests, installed when missing (apt-get, as root).
+chromium:
+	tests/tools/install_chromium.sh
+
+# The docs site: antsibull-docs + Sphinx into .build/docs/html (open .build/docs/html/index.html).
+docs: venv
+	tests/tools/docs_build.sh
+
+docs-lint: venv
+	PATH="$(BIN):$$PATH" $(BIN)/antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs all \
+		--disallow-unknown-collection-refs --check-extra-docs-refs .
+
+# What users' tools make of the collection: galaxy-importer, ansible-builder, ansible-runner (AWX),
+# ansible-navigator, the docs site and the compliance summary in Chromium. Screenshots: tests/output/ecosystem/.
+test-ecosystem: venv chromium docs
+	$(BIN)/pytest -q -p no:pytest-ansible -n 2 tests/ecosystem
+
 sanity: venv
 	tests/tools/sanity.sh
+
+# ansible-test sanity of ansible-core 2.21 (on Python 3.12, in .venv-2.21/, which test-matrix also uses).
+sanity-2.21:
+	$(MAKE) --no-print-directory venv VENV=.venv-2.21 PYTHON="$(MATRIX_PYTHON)" REQUIREMENTS=test-requirements-2.21.txt
+	SANITY_VENV=.venv-2.21 SANITY_PYTHON=3.12 PYENV_VERSION=3.12 tests/tools/sanity.sh
 
 lint: venv
 	$(BIN)/antsibull-changelog lint
@@ -73,4 +113,4 @@ bench: venv
 	$(BIN)/python tests/benchmarks/bench_users.py
 
 clean:
-	rm -rf .build .pytest_cache tests/output
+	rm -rf .build .pytest_cache tests/output .venv-oldest
