@@ -97,7 +97,7 @@ class AwxJob:
                      "ANSIBLE_PYTHON_INTERPRETER": str(BIN / "python"), "PATH": tool_env()["PATH"]})
         artifacts = pathlib.Path(result.config.artifact_dir)
         # The scan finds what is there: the job's private extra vars do hold the credentials (AWX deletes them).
-        assert {secret for _, secret in secrets_in(private / "env")} >= set(self.credentials.values()) - {"", "admin"}
+        assert {found[1] for found in secrets_in(private / "env")} >= set(self.credentials.values()) - {"", "admin"}
         leaked = secrets_in(artifacts) + secrets_in(private / "project")
         assert leaked == [], "secrets in the artifacts of %s: %s" % (template["name"], leaked)
         assert (artifacts / "job_events").is_dir() and any((artifacts / "job_events").iterdir())
@@ -141,12 +141,12 @@ def test_every_job_template_has_its_playbook_but_the_pending_logout():
 def test_converge_compliance_and_probe_as_awx_runs_them(awx, sim):
     converge, compliance, probe = (template_for(name) for name in ("hotdesking.yml", "compliance.yml", "probe.yml"))
 
-    result, _ = awx.launch(converge)
+    result = awx.launch(converge)[0]
     assert (result.status, result.rc) == ("successful", 0), result.stdout.read()[-4000:]
     assert result.stats["changed"]["site1"] >= 7 and not result.stats["failures"]
     assert awx.artifact_data(result)["hotdesking_summary"]["site1"]["template"] == "changed"
 
-    result, _ = awx.launch(converge)
+    result = awx.launch(converge)[0]
     assert result.status == "successful"
     assert result.stats["changed"].get("site1", 0) == 0, "the second converge changed something"
 
@@ -169,7 +169,7 @@ def test_converge_compliance_and_probe_as_awx_runs_them(awx, sim):
     assert "DRIFT" in (awx.base / "reports" / str(awx.runs) / "summary.md").read_text()
     assert secrets_in(awx.base / "reports") == []
 
-    result, _ = awx.launch(probe, **reports_dir)
+    result = awx.launch(probe, **reports_dir)[0]
     assert result.status == "successful", result.stdout.read()[-4000:]
     counts = awx.artifact_data(result)["hotdesking_probe"]["site1"]
     assert counts["contradicted"] == 0 and counts["confirmed"] > 0

@@ -42,8 +42,8 @@ def site_on(sim, number, **overrides):
     return variables
 
 
-def test_summary_html_renders_every_site_and_loads_nothing_else(two_pbxs, collections_path, tmp_path,
-                                                                  browser_factory):
+def test_summary_html_renders_every_site_and_loads_nothing_else(
+        two_pbxs, collections_path, tmp_path, browser_factory):
     for number in (0, 1):
         two_pbxs.control("POST", "reset", pbx=number)
     reports = tmp_path / "reports"

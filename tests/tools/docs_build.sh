@@ -9,7 +9,8 @@ export ANSIBLE_COLLECTIONS_PATH="${ANSIBLE_COLLECTIONS_PATH:-$root/.build/collec
 out="${DOCS_OUT:-$root/.build/docs}"
 rm -rf "$out"
 # antsibull-docs writes only into a folder that its owner alone may write to.
-mkdir -p -m 700 "$out/src" "$out/src/collection"
+mkdir -p "$out"
+mkdir -m 700 "$out/src" "$out/src/collection"
 antsibull-docs collection --use-current --squash-hierarchy --dest-dir "$out/src/collection" innovaphone.pbx
 cp "$root/docs/site/conf.py" "$root/docs/site/index.rst" "$root/docs/site/ansible-references.rst" "$out/src/"
 for page in guide seed-steps wire-names security benchmarks; do
