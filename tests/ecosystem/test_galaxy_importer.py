@@ -35,7 +35,8 @@ def test_galaxy_importer_accepts_the_tarball_without_a_warning(tarball, tmp_path
     assert ("role", "hotdesking") in loaded
     assert {("playbook", path.name) for path in (REPO / "playbooks").glob("*.yml")} <= loaded
     # ansible-doc answered for every module: the hub shows the options from these.
-    docs = {item["name"]: item for item in result["docs_blob"]["contents"] if item["content_type"] == "module"}
+    docs = {item["content_name"]: item for item in result["docs_blob"]["contents"]
+            if item["content_type"] == "module"}
     assert sorted(docs) == modules
     assert all(docs[name]["doc_strings"]["doc"]["options"] for name in modules)
     assert result["docs_blob"]["collection_readme"]["html"]
