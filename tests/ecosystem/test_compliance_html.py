@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from conftest import OUTPUT, Sim, ansible_playbook, site_vars, write_inventory
+from conftest import OUTPUT, Sim, ansible_playbook, secrets_in, site_vars, write_inventory
 
 MARKUP = "<i>Desk</i> & Co"
 
@@ -72,6 +72,7 @@ def test_summary_html_renders_every_site_and_loads_nothing_else(
     assert sorted(parsed.urls) == sorted(["#site-site1", "#site-site2", "site1.md", "site1.json", "site2.md",
                                           "site2.json"])
     assert MARKUP not in page and "&lt;i&gt;Desk&lt;/i&gt; &amp; Co" in page
+    assert secrets_in(reports) == []
 
     browser = browser_factory(width=1200, height=1400)
     browser.get((reports / "summary.html").as_uri())
