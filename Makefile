@@ -15,13 +15,19 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 # into <home>/collections, so two trees of the same name running at once would share pbxsim and the collection.
 export ANSIBLE_HOME := $(CURDIR)/.build/ansible-home
 
-.PHONY: venv test test-unit test-pbxsim test-integration test-matrix sanity lint molecule demo bench clean package
+.PHONY: venv test test-unit test-pbxsim test-integration test-matrix test-oldest test-ecosystem sanity sanity-2.21 \
+	sanity-all lint docs-lint docs chromium molecule demo bench clean package
+
+# $(call make-venv,DIR,PYTHON,REQUIREMENT ARGUMENTS): a venv with the runtime deps and those requirements.
+define make-venv
+	$(2) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --upgrade pip
+	$(1)/bin/python -m pip install --quiet -r requirements.txt $(3)
+	touch $(1)/.installed
+endef
 
 $(STAMP): requirements.txt $(REQUIREMENTS)
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt -r $(REQUIREMENTS)
-	touch $@
+	$(call make-venv,$(VENV),$(PYTHON),-r $(REQUIREMENTS))
 
 $(COLLECTION_LINK):
 	mkdir -p $(dir $@)
@@ -29,7 +35,10 @@ $(COLLECTION_LINK):
 
 venv: $(STAMP) $(COLLECTION_LINK)
 
-test: test-unit test-pbxsim test-integration test-matrix sanity lint molecule package
+# One suite after the other: two at a time on the 2 cores made the integration suites four times slower
+# (16 instead of 4 minutes each), more than the time the overlap saved.
+test: test-unit test-pbxsim test-integration test-matrix test-oldest sanity-all lint docs-lint molecule package \
+	test-ecosystem
 
 # Only the unit tests use pytest-ansible (to import the collection); elsewhere it would link the tree into
 # ./collections/, a race between xdist workers. The integration tests run ansible-playbook with the tree's
@@ -46,19 +55,65 @@ test-integration: venv
 # The unit and integration tests again, on ansible-core 2.21 in .venv-2.21/. It needs Python 3.12:
 # PYENV_VERSION picks pyenv's; without pyenv, MATRIX_PYTHON names one.
 MATRIX_PYTHON ?= PYENV_VERSION=3.12 python3.12
-test-matrix:
+# One rule makes .venv-2.21/ for test-matrix and sanity-2.21 (also under make -j). In the sub-make of
+# test-matrix, VENV=.venv-2.21, the $(STAMP) rule stands for it.
+ifneq ($(VENV),.venv-2.21)
+.venv-2.21/.installed: requirements.txt test-requirements-2.21.txt
+	$(call make-venv,.venv-2.21,$(MATRIX_PYTHON),-r test-requirements-2.21.txt)
+endif
+test-matrix: .venv-2.21/.installed
 	$(MAKE) --no-print-directory test-unit test-integration VENV=.venv-2.21 PYTHON="$(MATRIX_PYTHON)" \
 		REQUIREMENTS=test-requirements-2.21.txt
+
+# The unit and integration tests again, on the oldest ansible-core meta/runtime.yml admits (requires_ansible), in
+# .venv-oldest/: the version is read from runtime.yml, so the test follows a change of requires_ansible.
+OLDEST_CORE := $(shell sed -n 's/^requires_ansible: *">=\([0-9.]*\)".*/\1/p' meta/runtime.yml)
+ifneq ($(VENV),.venv-oldest)
+.venv-oldest/.installed: meta/runtime.yml requirements.txt test-requirements-oldest.txt
+	$(call make-venv,.venv-oldest,$(PYTHON),-r test-requirements-oldest.txt "ansible-core==$(OLDEST_CORE)")
+endif
+test-oldest: .venv-oldest/.installed $(COLLECTION_LINK)
+	@test -n "$(OLDEST_CORE)" || { echo "no requires_ansible version in meta/runtime.yml" >&2; exit 1; }
+	.venv-oldest/bin/python -c 'import ansible.release as r, sys; sys.exit(r.__version__ != "$(OLDEST_CORE)" \
+		and "ansible-core %s in .venv-oldest, not $(OLDEST_CORE)" % r.__version__)'
+	$(MAKE) --no-print-directory test-unit test-integration VENV=.venv-oldest STAMP=.venv-oldest/.installed \
+		REQUIREMENTS=test-requirements-oldest.txt
 
 package: venv
 	tests/tools/package_check.sh
 
+# Debian's Chromium and ChromeDriver for the browser tests, installed when missing (apt-get, as root).
+chromium:
+	tests/tools/install_chromium.sh
+
+# The docs site: antsibull-docs + Sphinx into .build/docs/html (open .build/docs/html/index.html).
+docs: venv
+	tests/tools/docs_build.sh
+
+docs-lint: venv
+	PATH="$(BIN):$$PATH" $(BIN)/antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs all \
+		--disallow-unknown-collection-refs --check-extra-docs-refs .
+
+# What users' tools make of the collection: galaxy-importer, ansible-builder, ansible-runner (AWX),
+# ansible-navigator, the docs site and the compliance summary in Chromium. Screenshots: tests/output/ecosystem/.
+test-ecosystem: venv chromium docs
+	$(BIN)/pytest -q -p no:pytest-ansible -n 2 tests/ecosystem
+
 sanity: venv
 	tests/tools/sanity.sh
 
+# ansible-test sanity of ansible-core 2.21 (on Python 3.12, in .venv-2.21/, which test-matrix also uses).
+sanity-2.21: .venv-2.21/.installed
+	SANITY_VENV=.venv-2.21 SANITY_PYTHON=3.12 PYENV_VERSION=3.12 tests/tools/sanity.sh
+
+# Both, one after the other: ansible-test's venvs are shared (sanity.sh takes a lock), so they would only wait.
+sanity-all: venv .venv-2.21/.installed
+	tests/tools/sanity.sh
+	SANITY_VENV=.venv-2.21 SANITY_PYTHON=3.12 PYENV_VERSION=3.12 tests/tools/sanity.sh
+
 lint: venv
 	$(BIN)/antsibull-changelog lint
-	PATH="$(BIN):$$PATH" $(BIN)/ansible-lint --profile production
+	PATH="$(BIN):$$PATH" $(BIN)/ansible-lint --profile production --offline
 
 # molecule runs ansible-playbook, ansible-config and ansible-inventory by name: the venv's bin goes first on PATH.
 molecule: venv
@@ -73,4 +128,4 @@ bench: venv
 	$(BIN)/python tests/benchmarks/bench_users.py
 
 clean:
-	rm -rf .build .pytest_cache tests/output
+	rm -rf .build .pytest_cache tests/output .venv-oldest

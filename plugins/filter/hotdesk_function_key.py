@@ -10,7 +10,6 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.module_utils.six import string_types
 
 # The phone's update script takes the user config as URL-encoded XML: '<' and '>' as lower-case %3c/%3e,
 # space as '+'; quotes, '=' and '/' stay literal (as in the how-to's example line).
@@ -36,7 +35,7 @@ def _xml_attr(value):
 
 
 def _label(value, name):
-    if not isinstance(value, string_types) or not value.strip():
+    if not isinstance(value, str) or not value.strip():
         raise AnsibleFilterError("hotdesk_function_key: %s must be a non-empty string" % name)
     return value
 

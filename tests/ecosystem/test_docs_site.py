@@ -1,0 +1,85 @@
+# Copyright: contributors to innovaphone.pbx
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The docs site `make docs` built (antsibull-docs + Sphinx), served on 127.0.0.1 and opened in headless Chromium:
+the index links every page, and a module page renders every option of the module's own documentation."""
+
+import functools
+import http.server
+import json
+import os
+import pathlib
+import threading
+
+import pytest
+
+from conftest import BIN, OUTPUT, REPO, run
+
+SITE = pathlib.Path(os.environ.get("DOCS_HTML", REPO / ".build" / "docs" / "html"))
+
+
+@pytest.fixture(scope="module")
+def site():
+    assert (SITE / "index.html").exists(), "no docs site in %s: run make docs first" % SITE
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SITE))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield "http://127.0.0.1:%d/" % server.server_address[1]
+    server.shutdown()
+
+
+def options_of(module):
+    """The options as ansible-doc reports them from the module's DOCUMENTATION (doc fragments included)."""
+    completed = run([BIN / "ansible-doc", "--json", "innovaphone.pbx.%s" % module])
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout)["innovaphone.pbx.%s" % module]["doc"]["options"]
+
+
+def visible(browser, selector):
+    return browser.execute_script(
+        "const e = document.querySelector(arguments[0]); if (!e) return null; const r = e.getBoundingClientRect();"
+        "return [r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden', e.innerText];",
+        selector)
+
+
+def test_index_links_the_guides_and_the_reference(site, browser_factory):
+    browser = browser_factory()
+    browser.get(site + "index.html")
+    assert browser.title.startswith("innovaphone.pbx")
+    links = browser.execute_script("return [...document.querySelectorAll('a')].map(a => a.getAttribute('href'));")
+    for page in ("guide.html", "seed-steps.html", "wire-names.html", "security.html", "benchmarks.html",
+                 "awx/README.html", "collection/index.html"):
+        assert page in links, page
+    browser.get(site + "collection/index.html")
+    reference = browser.execute_script("return document.body.innerText;")
+    for name in ("users module", "device_config module", "hotdesk_function_key filter", "hotdesking role"):
+        assert name in reference, name
+    browser.get(site + "guide.html")
+    assert "Every variable the playbooks read" in browser.execute_script("return document.body.innerText;")
+    assert visible(browser, "table")[0]
+
+
+def test_a_module_page_renders_the_module_options(site, browser_factory):
+    browser = browser_factory(width=1400, height=1200)
+    browser.get(site + "collection/users_module.html")
+    assert "innovaphone.pbx.users module" in browser.title
+    options = options_of("users")
+    assert {"users", "pbx_password", "url", "password"} <= set(options)
+    for name, option in options.items():
+        # antsibull-docs: an anchor, then the title, in the first cell of the option's table row.
+        shown, text = visible(browser, "#parameter-%s + p.ansible-option-title" % name) or (False, "")
+        assert shown and text == name, "option %s not rendered" % name
+        row = browser.execute_script("return document.getElementById(arguments[0]).closest('tr').innerText;",
+                                     "parameter-%s" % name)
+        assert option["type"] in row, (name, row)
+    # The choices of update_password, with the default marked, as ansible-doc has them.
+    row = browser.execute_script("return document.getElementById('parameter-update_password').closest('tr').innerText;")
+    assert '"always" ← (default)' in row and '"on_create"' in row, row
+    assert browser.execute_script("return document.querySelectorAll('link[rel=stylesheet]').length;") >= 2
+    styled = browser.execute_script("return getComputedStyle(document.querySelector('.wy-nav-side')).position;")
+    assert styled == "fixed", "the theme's style sheet did not apply"
+    browser.execute_script("document.getElementById('parameter-users').scrollIntoView();")
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    assert browser.save_screenshot(str(OUTPUT / "docs-users-module.png"))
