@@ -248,6 +248,10 @@ def run(module, converge):
         result = converge()
     except (PbxError, ValidationError, NotKept) as exc:
         module.fail_json(msg=str(exc), **dict(getattr(exc, "result", {}), **invocation(module)))
+    except Exception as exc:  # pylint: disable=broad-except
+        # An answer of a shape no check foresaw: a clear message (the traceback only at -vvv), never a crash.
+        module.fail_json(msg="unexpected %s while talking to the PBX or the Devices app: %s" % (
+            type(exc).__name__, exc), exception=traceback.format_exc(), **invocation(module))
     for warning in result.pop("warnings", []):
         module.warn(warning)
     module.exit_json(**dict(result, **invocation(module)))
