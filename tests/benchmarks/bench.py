@@ -11,7 +11,12 @@ so that the ratios are comparable on a noisy machine. Writes docs/benchmarks.md 
     .venv/bin/python tests/benchmarks/bench.py --only users,sites   # some scenarios: users registrations uri
                                                                     # role sites (sites includes the 1-site point)
 
-What runs, per pass (a pass runs every block once; see --runs and --budget-minutes):
+Passes: pass 1 runs every block once; passes 2 to --runs (3) run again every block whose pass took at most
+--repeat-under seconds (60), and the costlier ones, cheapest first, as long as the benchmark then still ends
+within --budget-minutes (45). So every row is the median of 3 runs except where a block is so slow that it would
+not fit (the table says how many runs each row has); --budget-minutes 0 runs every block 3 times.
+
+What runs, per pass:
 - module blocks, per module (users, registrations), N and latency (one pbxsim per latency):
   fresh:  reset pbxsim (registrations: seed the N users), ours; reset again, the wire client.
   steady: reset and seed the converged state, ours and the wire client with no change; change 1 % of the
@@ -32,6 +37,7 @@ the table and makes the exit status 1.
 """
 
 import argparse
+import json
 import os
 import pathlib
 import platform
@@ -39,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -200,6 +207,7 @@ class Bench:
         self.parallel = None
         self.parallel_note = ""
         self.skipped = []
+        self.blocks = []
 
     # --- processes ----------------------------------------------------------------------------------
     def sim(self, latency):
@@ -289,9 +297,10 @@ class Bench:
         mine, other = ours["stats"]["interfaces"], theirs["stats"]["interfaces"]
         theirs["same"] = mine == other
         if not theirs["same"]:
-            differ = ", ".join("%s %s/%s vs %s/%s" % (name, mine[name]["reads"], mine[name]["writes"],
-                                                       other[name]["reads"], other[name]["writes"])
-                               for name in mine if mine[name] != other[name])
+            differ = ", ".join(
+                "%s %s/%s vs %s/%s" % (name, mine[name]["reads"], mine[name]["writes"], other[name]["reads"],
+                                       other[name]["writes"])
+                for name in mine if mine[name] != other[name])
             self.problem(key, theirs, "other requests than the module's (reads/writes): %s" % differ)
 
     def floor(self):
@@ -320,11 +329,12 @@ class Bench:
 
     def wire_run(self, key, sim, entries, check=False):
         parallel = self.parallel or 1
-        if key.kind == "users":
-            work = lambda: wire.converge_users(sim.url, ADMIN_PASSWORD, PBX_PASSWORD, entries, check, parallel)
-        else:
-            names = [entry["name"] for entry in entries]
-            work = lambda: wire.converge_registrations(sim.url, ADMIN_PASSWORD, names, check, parallel)
+
+        def work():
+            if key.kind == "users":
+                return wire.converge_users(sim.url, ADMIN_PASSWORD, PBX_PASSWORD, entries, check, parallel)
+            return wire.converge_registrations(sim.url, ADMIN_PASSWORD, [entry["name"] for entry in entries], check,
+                                               parallel)
         return self.timed(key, sim, [0], work)
 
     def module_fresh(self, kind, count, latency):
@@ -422,7 +432,7 @@ class Bench:
         self.same_requests(key.but(phase="fresh", what="wire"), ours["fresh"], theirs)
 
     # --- passes -------------------------------------------------------------------------------------
-    def blocks(self):
+    def plan(self):
         options, blocks = self.options, []
         for count in options.sizes:
             for kind in ("users", "registrations"):
@@ -463,7 +473,7 @@ class Bench:
         block.cost = took if block.cost is None else max(block.cost, took)
 
     def run(self):
-        blocks = self.blocks()
+        self.blocks = blocks = self.plan()
         budget = self.options.budget_minutes * 60
         for block in blocks:
             self.run_block(block, 1)
@@ -472,7 +482,8 @@ class Bench:
             chosen, planned = [], 0.0
             for block in sorted(blocks, key=lambda b: b.cost):
                 cost = block.cost * passes_left
-                if not budget or self.elapsed() + planned + cost + RESERVE_S <= budget:
+                cheap = block.cost <= self.options.repeat_under
+                if cheap or not budget or self.elapsed() + planned + cost + RESERVE_S <= budget:
                     chosen.append(block)
                     planned += cost
             for block in blocks:
@@ -481,7 +492,6 @@ class Bench:
                 elif (block.name, number) not in self.skipped:
                     self.skipped.append((block.name, number))
                     print("[%5.0f s] pass %d: %s left out (budget)" % (self.elapsed(), number, block.name), flush=True)
-        return blocks
 
 
 def machine():
@@ -532,10 +542,14 @@ class MachineLoad:
                 "loads": self.loads, "wall": wall}
 
 
+def numbers(text):
+    """A comma-separated list of integers."""
+    return [int(value) for value in text.split(",") if value]
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    numbers = lambda text: [int(value) for value in text.split(",") if value]  # noqa: E731
     parser.add_argument("--only", default=",".join(SCENARIOS),
                         help="comma-separated scenarios of %s (default: all)" % ", ".join(SCENARIOS))
     parser.add_argument("--sizes", type=numbers, default=[100, 1000, 5000], help="N of the module rows")
@@ -554,9 +568,16 @@ def parse_args(argv=None):
     parser.add_argument("--budget-minutes", type=float, default=45,
                         help="after the first pass, passes 2.. leave out the costliest blocks that would end the "
                              "benchmark later than this (0: no budget, every block --runs times)")
+    parser.add_argument("--repeat-under", type=float, default=60,
+                        help="a block whose pass took at most this many seconds runs --runs times whatever the "
+                             "budget (default 60)")
     parser.add_argument("--output", default=str(REPO / "docs" / "benchmarks.md"),
                         help="the Markdown report; the plots go beside it (default docs/benchmarks.md)")
     parser.add_argument("--no-plots", action="store_true", help="no PNG plots")
+    parser.add_argument("--save-json", default=str(REPO / ".build" / "benchmarks" / "last-run.json"),
+                        help="where every measurement goes as JSON (default .build/benchmarks/last-run.json)")
+    parser.add_argument("--from-json", metavar="PATH",
+                        help="no benchmark: write the report (--output, plots) from a --save-json file again")
     parser.add_argument("--quick", action="store_true",
                         help="development: N 100 and 1000, uri loop of 5, role with 200 users, 10 sites x 50 users "
                              "with forks 5 and 10, one run, report in .build/benchmarks/")
@@ -570,12 +591,16 @@ def parse_args(argv=None):
         options.sites, options.site_users, options.forks, options.runs = 10, 50, [5, 10], 1
         if options.output == parser.get_default("output"):
             options.output = str(build / "benchmarks.md")
+        if options.save_json == parser.get_default("save_json"):
+            options.save_json = str(build / "quick.json")
     if options.smoke:
         options.sizes, options.latencies, options.uri_n, options.role_users = [10], [0], 2, 0
         options.sites, options.site_users, options.forks, options.runs = 2, 5, [2], 1
         options.no_plots, options.sites_curve = True, False
         if options.output == parser.get_default("output"):
             options.output = str(build / "smoke.md")
+        if options.save_json == parser.get_default("save_json"):
+            options.save_json = str(build / "smoke.json")
     options.only = [name.strip() for name in options.only.split(",") if name.strip()]
     unknown = set(options.only) - set(SCENARIOS)
     if unknown:
@@ -583,8 +608,49 @@ def parse_args(argv=None):
     return options
 
 
+def save(path, bench, info, options):
+    """Everything the report is made of, as JSON (bench.py --from-json PATH makes the report again from it)."""
+    data = {"info": info, "options": dict(vars(options)),
+            "parallel_note": bench.parallel_note, "problems": bench.problems,
+            "blocks": [{"name": block.name, "passes": block.passes, "cost": block.cost} for block in bench.blocks],
+            "samples": [{"key": list(key), "samples": samples} for key, samples in bench.samples.items()]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report.json_text(data), encoding="utf-8")
+
+
+class Saved:
+    """A benchmark read back from save()'s JSON, with what report.Report needs of a Bench."""
+
+    def __init__(self, data):
+        self.samples = {Key(*entry["key"]): entry["samples"] for entry in data["samples"]}
+        self.problems = data["problems"]
+        self.parallel_note = data["parallel_note"]
+        self.blocks = []
+        for saved in data["blocks"]:
+            block = Block(saved["name"], None)
+            block.passes, block.cost = saved["passes"], saved["cost"]
+            self.blocks.append(block)
+
+
+def write_report(bench, info, options):
+    output = pathlib.Path(options.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    result = report.Report(bench, bench.blocks, info, options)
+    output.write_text(result.markdown(output, plots=not options.no_plots), encoding="utf-8")
+    print(result.targets_text())
+    print("report: %s" % output)
+    if bench.problems:
+        print("\n%d problem(s):\n  %s" % (len(bench.problems), "\n  ".join(bench.problems)))
+        return 1
+    return 0
+
+
 def main(argv=None):
     options = parse_args(argv)
+    if options.from_json:
+        data = json.loads(pathlib.Path(options.from_json).read_text(encoding="utf-8"))
+        saved = argparse.Namespace(**dict(data["options"], output=options.output, no_plots=options.no_plots))
+        return write_report(Saved(data), data["info"], saved)
     load = MachineLoad()
     info = machine()
     with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
@@ -592,21 +658,18 @@ def main(argv=None):
         try:
             bench.detect_parallel()
             print("innovaphone.pbx benchmark: %s; %s" % (info["commit"], bench.parallel_note), flush=True)
-            blocks = bench.run()
+            bench.run()
+        except (Exception, KeyboardInterrupt) as exc:  # pylint: disable=broad-exception-caught
+            # Whatever was measured goes into the report, which says that the run was cut short.
+            traceback.print_exc()
+            bench.problems.append("the benchmark stopped early: %r" % exc)
         finally:
             bench.stop()
     info["load"] = load.finish()
     info["duration"] = bench.elapsed()
-    output = pathlib.Path(options.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    result = report.Report(bench, blocks, info, options)
-    output.write_text(result.markdown(output, plots=not options.no_plots), encoding="utf-8")
-    print(result.targets_text())
-    print("report: %s (%.0f s)" % (output, bench.elapsed()))
-    if bench.problems:
-        print("\n%d problem(s):\n  %s" % (len(bench.problems), "\n  ".join(bench.problems)))
-        return 1
-    return 0
+    save(pathlib.Path(options.save_json), bench, info, options)
+    print("measurements: %s (%.0f s)" % (options.save_json, bench.elapsed()))
+    return write_report(bench, info, options)
 
 
 if __name__ == "__main__":

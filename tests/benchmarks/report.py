@@ -218,8 +218,8 @@ class Report:
         sites = self.options.sites
         for phase, name in (("compliance", "compliance"), ("nochange", "converge with no change")):
             rows = [row for row in roles if (row["sites"], row["forks"], row["phase"]) == (sites, 25, phase)]
-            found.append(("%d sites x %d users, %s with forks 25: at most 60 s" % (sites, self.options.site_users,
-                                                                                  name),
+            target = "%d sites x %d users, %s with forks 25: at most 60 s" % (sites, self.options.site_users, name)
+            found.append((target,
                           rows[0]["ours"].value <= 60 if rows else None,
                           "%s s (floor %s s, wire replay %s s)" % (seconds(rows[0]["ours"].value),
                                                                    seconds(rows[0]["floor"].value),
@@ -237,9 +237,9 @@ class Report:
         if rows:
             worst = max(rows, key=lambda row: row["rss"])
             found.append(("Controller peak RSS at 5,000 users: at most 300 MB", worst["rss"] <= 300 * MB,
-                          "%.0f MB (PSS %.0f MB; %s, %s, %d ms)" % (worst["rss"] / MB, worst["pss"] / MB,
-                                                                   KINDS[worst["kind"]], PHASES[worst["phase"]],
-                                                                   worst["latency"])))
+                          "%.0f MB (PSS %.0f MB; %s, %s, %d ms)" % (
+                              worst["rss"] / MB, worst["pss"] / MB, KINDS[worst["kind"]], PHASES[worst["phase"]],
+                              worst["latency"])))
         else:
             found.append(("Controller peak RSS at 5,000 users: at most 300 MB", None, "not measured"))
         return found
@@ -339,8 +339,8 @@ class Report:
         floor = self.floor()
         if floor is None:
             return "not measured"
-        return "%s s over %d runs, %s to %s s" % (seconds(floor.value), floor.runs, seconds(floor.low),
-                                                 seconds(floor.high))
+        return "%s s over %d runs, %s to %s s" % (
+            seconds(floor.value), floor.runs, seconds(floor.low), seconds(floor.high))
 
     def uri_minutes(self, count):
         values = [self.uri(kind, latency, count, "fresh") for kind in KINDS for latency in self.options.latencies]
@@ -419,9 +419,10 @@ class Report:
 
     def runs_text(self):
         budget = self.options.budget_minutes
-        lines = ["Every block ran in pass 1; passes 2 to %d ran the blocks that fitted in the budget of %s, "
-                 "cheapest first. A block's cost is its longest pass." % (
-                     self.options.runs, "%.0f minutes" % budget if budget else "(none)"), "",
+        lines = ["Every block ran in pass 1; passes 2 to %d ran again every block whose pass took at most %.0f s, "
+                 "and the costlier ones that fitted in the budget of %s, cheapest first. A block's cost is its "
+                 "longest pass." % (self.options.runs, self.options.repeat_under,
+                                    "%.0f minutes" % budget if budget else "(none)"), "",
                  "| block | runs | cost of one pass (s) |", "|---|---:|---:|"]
         for block in self.blocks:
             lines.append("| %s | %d | %.0f |" % (block.name, block.passes, block.cost or 0))
@@ -474,8 +475,7 @@ class Report:
         roles = [row for row in self.role_rows() if row["n"] == self.options.site_users]
         if any(row["sites"] > 1 for row in roles):
             figure, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
-            styles = {forks: style for forks, style in zip(sorted({row["forks"] for row in roles if row["forks"]}),
-                                                           ("o-", "s--", "^-.", "d:"))}
+            styles = dict(zip(sorted({row["forks"] for row in roles if row["forks"]}), ("o-", "s--", "^-.", "d:")))
             single = {row["phase"]: row for row in roles if row["sites"] == 1}
             for forks, style in styles.items():
                 for phase in ("fresh", "nochange", "compliance"):

@@ -48,7 +48,7 @@ def keystream(key, length):
         j = (j + state[i] + key[i % len(key)]) % 256
         state[i], state[j] = state[j], state[i]
     out, i, j = bytearray(), 0, 0
-    for _ in range(length):
+    for _position in range(length):
         i = (i + 1) % 256
         j = (j + state[i]) % 256
         state[i], state[j] = state[j], state[i]

@@ -99,7 +99,7 @@ class PbxInstance:
         self.identity = {"GatekeeperID": name, "Location": name, "FirmwareVersion": FIRMWARE,
                          "SerialNumber": "pbxsim-" + name}
         self.recording = None         # a list while /_sim/record is on (benchmark replays)
-        self._ws_sessions = {}        # id(Devices session) -> its number in the recording
+        self._ws_sessions = {}        # Devices session -> its number in the recording (held while recording)
         self.load()
 
     def record(self, entry):
@@ -110,7 +110,7 @@ class PbxInstance:
     def record_message(self, session, text):
         """Keep one Devices WebSocket message, with the number of the session that sent it."""
         if self.recording is not None:
-            number = self._ws_sessions.setdefault(id(session), len(self._ws_sessions) + 1)
+            number = self._ws_sessions.setdefault(session, len(self._ws_sessions) + 1)
             self.record({"kind": "ws", "session": number, "text": text})
 
     def start_recording(self):
@@ -118,7 +118,7 @@ class PbxInstance:
         self._ws_sessions = {}
 
     def stop_recording(self):
-        recording, self.recording = self.recording, None
+        recording, self.recording, self._ws_sessions = self.recording, None, {}
         return recording or []
 
     async def latency(self):
