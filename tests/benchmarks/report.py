@@ -281,6 +281,24 @@ class Report:
         for target, met, figure in self.targets():
             lines.append("- **%s**: %s. %s" % ({True: "met", False: "not met", None: "not measured"}[met], target,
                                                figure))
+        lines += ["", "## Running it", ""]
+        lines += [
+            "- `make bench` runs `tests/benchmarks/bench.py` and rewrites this page and its plots; "
+            "`make bench BENCH_ARGS=\"--only users --sizes 1000\"` runs a subset (`--only` takes users, "
+            "registrations, uri, role, sites; `--quick` is a small development run, `--help` lists the rest). "
+            "`make bench-smoke` (part of `make test`) runs the harness on a tiny workload and checks it.",
+            "- Every measurement is kept in `.build/benchmarks/last-run.json`; `bench.py --from-json "
+            ".build/benchmarks/last-run.json` writes the page from it again without measuring.",
+            "- Passes: pass 1 runs every block once; passes 2 and 3 run again every block whose pass took at most "
+            "%.0f s, and the costlier ones, cheapest first, while the benchmark still ends within %s "
+            "(`--budget-minutes 0`: every block 3 times). So a row is the median of 3 runs unless its block is "
+            "slow; the *runs* column says how many it has, the section *Runs* why." % (
+                options.repeat_under, "%.0f minutes" % options.budget_minutes if options.budget_minutes
+                else "any time"),
+            "- It runs on one machine: pbxsim (one process per latency, one with `--count %d` for the sites) "
+            "shares the cores with Ansible, as the wire client does; pbxsim's CPU is shown for the role rows." % (
+                options.sites),
+        ]
         lines += ["", "## How to read the tables", ""]
         lines += [
             "- **ours**: `ansible-playbook` of `tests/benchmarks/users.yml` / `registrations.yml` (one task of the "
