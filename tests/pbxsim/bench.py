@@ -1,6 +1,6 @@
 # Copyright (c) innovaphone.pbx contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""pbxsim benchmark (`make bench`): SOAP show requests/s with keep-alive, and the bulk read of N users.
+"""pbxsim benchmark (`make bench-pbxsim`): SOAP show requests/s with keep-alive, and the bulk read of N users.
 
 Starts pbxsim (with --state, the worst case for writes) through pbxsim.launcher like the tests do and
 talks to it with requests + digest auth, the way the collection does. Prints one line per figure and a

@@ -62,6 +62,9 @@ class Control:
             web.post(prefix + "stats/reset", self.stats_reset),
             web.post(prefix + "reset", self.reset),
             web.post(prefix + "reboot", self.reboot),
+            web.get(prefix + "record", self.recorded),
+            web.post(prefix + "record", self.start_recording),
+            web.delete(prefix + "record", self.stop_recording),
             web.get(prefix + "faults", self.faults),
             web.post(prefix + "faults", self.add_fault),
             web.delete(prefix + "faults", self.clear_faults),
@@ -97,6 +100,17 @@ class Control:
     async def reboot(self, _request):
         self.instance.reboot()
         return web.json_response({"ok": True})
+
+    async def recorded(self, _request):
+        recording = self.instance.recording
+        return web.json_response({"recording": recording is not None, "requests": recording or []})
+
+    async def start_recording(self, _request):
+        self.instance.start_recording()
+        return web.json_response({"recording": True, "requests": []})
+
+    async def stop_recording(self, _request):
+        return web.json_response({"recording": False, "requests": self.instance.stop_recording()})
 
     async def faults(self, _request):
         return web.json_response(self.instance.faults.describe())

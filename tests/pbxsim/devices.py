@@ -287,6 +287,7 @@ class DevicesApp:
         return ws
 
     async def _receive(self, session, text):
+        self.instance.record_message(session, text)
         await self.instance.latency()
         message, problem = appws.decode(text)
         handler, writes = self.handlers().get(message.get("mt"), (None, False))

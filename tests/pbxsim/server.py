@@ -36,6 +36,7 @@ INTERFACES = ("soap", "bulk", "config", "cfgtxt", "devices", "passthrough")
 HTTP_USER = "admin"
 REALM = "pbxsim"
 CONTROL_PREFIX = "/_sim/"
+RECORDED_HEADERS = ("Content-Type", "SOAPAction")   # what a replay of a recorded request sends again
 FIRMWARE = "13r3 (pbxsim)"
 
 
@@ -97,7 +98,28 @@ class PbxInstance:
         self.phones = phones.PhoneFleet(self)
         self.identity = {"GatekeeperID": name, "Location": name, "FirmwareVersion": FIRMWARE,
                          "SerialNumber": "pbxsim-" + name}
+        self.recording = None         # a list while /_sim/record is on (benchmark replays)
+        self._ws_sessions = {}        # Devices session -> its number in the recording (held while recording)
         self.load()
+
+    def record(self, entry):
+        """Keep one request of the recording (when on), as it arrived."""
+        if self.recording is not None:
+            self.recording.append(entry)
+
+    def record_message(self, session, text):
+        """Keep one Devices WebSocket message, with the number of the session that sent it."""
+        if self.recording is not None:
+            number = self._ws_sessions.setdefault(session, len(self._ws_sessions) + 1)
+            self.record({"kind": "ws", "session": number, "text": text})
+
+    def start_recording(self):
+        self.recording = []
+        self._ws_sessions = {}
+
+    def stop_recording(self):
+        recording, self.recording, self._ws_sessions = self.recording, None, {}
+        return recording or []
 
     async def latency(self):
         if self.latency_ms:
@@ -208,6 +230,11 @@ class PbxHttp:
                 for value in auth.challenge(stale=verdict == digest.STALE):
                     response.headers.add("WWW-Authenticate", value)
                 return response
+            if self.instance.recording is not None:
+                self.instance.record({
+                    "kind": "http", "method": request.method, "path": request.raw_path,
+                    "headers": {name: request.headers[name] for name in RECORDED_HEADERS if name in request.headers},
+                    "body": (await request.read()).decode("utf-8", errors="replace")})
             return await handler(request)
         return check
 

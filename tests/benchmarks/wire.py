@@ -1,0 +1,329 @@
+# Copyright: contributors to innovaphone.pbx
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The wire limit of bench.py: plain Python clients, no Ansible, that make the requests the modules make.
+
+- `converge_users` and `converge_registrations` do what the users and hotdesk_registration modules do on the
+  wire, decided by themselves from what they read: one bulk read of every object, the `_ADMIN_` show for the
+  PBX key when passwords are given (users), one SOAP `add`/`modify` per entry that must change, and one bulk
+  re-read after writing; in check mode only the reads. Writes go out on `parallel` keep-alive connections (1:
+  one at a time). bench.py checks that pbxsim counts the same requests per interface as for the module.
+- `replay` sends a pbxsim recording (/_sim/record) again, request by request in the recorded order: the HTTP
+  requests as they were, the Devices WebSocket messages on as many sessions, each login done afresh. It times
+  the requests of a whole role run (and with threads, of many sites at once).
+
+Requests keep-alive sessions with digest authentication, like the collection's transport.
+"""
+
+import json
+import threading
+import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
+from xml.sax.saxutils import escape
+
+import requests
+import websocket
+from requests.auth import HTTPDigestAuth
+
+SOAP_PATH = "/PBX0/user.soap"
+BULK_USERS = "/PBX0/ADMIN/mod_cmd_login.xml?cmd=show&user=*"
+SOAP_HEADERS = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"http://innovaphone.com/pbx/Admin"'}
+ENVELOPE = ('<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+            '<Admin xmlns="http://innovaphone.com/pbx"><xml>%s</xml></Admin></soap:Body></soap:Envelope>')
+RETURN = "{http://innovaphone.com/pbx}return"
+HIDDEN = "********"
+KEY_PAD, PASSWORD_PAD = 16, 24
+KEY_PROOFS = 8
+HOTDESK_APP, HOTDESK_TEXT = "phone", "Hotdesking"
+
+
+class WireError(Exception):
+    """The PBX refused a request of the wire client."""
+
+
+# --- RC4 and the PBX key (reference 1.3) ------------------------------------------------------------
+def keystream(key, length):
+    state, j = list(range(256)), 0
+    for i in range(256):
+        j = (j + state[i] + key[i % len(key)]) % 256
+        state[i], state[j] = state[j], state[i]
+    out, i, j = bytearray(), 0, 0
+    for _position in range(length):
+        i = (i + 1) % 256
+        j = (j + state[i]) % 256
+        state[i], state[j] = state[j], state[i]
+        out.append(state[(state[i] + state[j]) % 256])
+    return bytes(out)
+
+
+class Key:
+    """The PBX key with its keystream for user passwords computed once."""
+
+    def __init__(self, admin_key_hex, pbx_password):
+        encrypted = bytes.fromhex(admin_key_hex)
+        unlock = keystream(pbx_password.encode("utf-8")[:KEY_PAD].ljust(KEY_PAD, b"\0"), len(encrypted))
+        self.key = bytes(a ^ b for a, b in zip(encrypted, unlock))
+        self.stream = keystream(self.key, PASSWORD_PAD)
+
+    def decrypt(self, pwdx):
+        """The password a pwdx holds, None when it does not end in NUL padding (another key)."""
+        try:
+            data = bytes(a ^ b for a, b in zip(bytes.fromhex(pwdx), self.stream))
+        except ValueError:
+            return None
+        text, _sep, padding = data.partition(b"\0")
+        if padding.strip(b"\0") or len(data) != PASSWORD_PAD:
+            return None
+        return text.decode("utf-8", errors="replace")
+
+    def encrypt(self, password):
+        data = password.encode("utf-8")[:PASSWORD_PAD].ljust(PASSWORD_PAD, b"\0")
+        return bytes(a ^ b for a, b in zip(data, self.stream)).hex()
+
+
+# --- HTTP -----------------------------------------------------------------------------------------
+def session(password, username="admin", verify=True):
+    http = requests.Session()
+    http.auth = HTTPDigestAuth(username, password)
+    http.trust_env = False
+    http.verify = verify
+    return http
+
+
+class Pbx:
+    """One PBX for the wire client: one keep-alive session per thread (the first request of each does the
+    digest handshake, as each connection of a module's pool does)."""
+
+    def __init__(self, url, password, verify=True):
+        self.url = url.rstrip("/")
+        self.password = password
+        self.verify = verify
+        self._local = threading.local()
+
+    @property
+    def http(self):
+        if not hasattr(self._local, "http"):
+            self._local.http = session(self.password, verify=self.verify)
+        return self._local.http
+
+    def objects(self):
+        response = self.http.get(self.url + BULK_USERS, timeout=120)
+        response.raise_for_status()
+        return list(ET.fromstring(response.content))
+
+    def admin(self, command):
+        """One Admin() command (an Element); the answer element, WireError on <error>."""
+        inner = ET.tostring(command, encoding="unicode")
+        response = self.http.post(self.url + SOAP_PATH, data=(ENVELOPE % escape(inner)).encode("utf-8"),
+                                  headers=SOAP_HEADERS, timeout=120)
+        response.raise_for_status()
+        answer = ET.fromstring(ET.fromstring(response.content).find(".//" + RETURN).text)
+        if answer.tag == "error":
+            raise WireError("%s %s: %s" % (command.tag, command[0].get("h323") or command[0].get("cn"), answer.text))
+        return answer
+
+
+def users_by_name(elements):
+    """The users (not config templates) of a bulk read, by username folded to lower case."""
+    return {e.get("h323").lower(): e for e in elements
+            if e.get("h323") and not any(c.tag == "pseudo" and c.get("type") == "config" for c in e)}
+
+
+def command(tag, element):
+    wrapper = ET.Element(tag)
+    wrapper.append(element)
+    return wrapper
+
+
+def write_all(pbx, commands, parallel):
+    """Send the commands, `parallel` at a time; the first refusal is raised once all are done."""
+    if parallel <= 1 or len(commands) <= 1:
+        for item in commands:
+            pbx.admin(item)
+        return
+    with ThreadPoolExecutor(parallel) as pool:
+        for future in [pool.submit(pbx.admin, item) for item in commands]:
+            future.result()
+
+
+# --- the users module's requests --------------------------------------------------------------------
+def proven_key(pbx, pbx_password, elements):
+    """The PBX key from _ADMIN_ (one SOAP show) and whether the users' pwdx prove it (None: no proof)."""
+    answer = pbx.admin(command("show", ET.Element("user", {"cn": "_ADMIN_"})))
+    key = Key(answer[0].get("key"), pbx_password)
+    proofs = [e.get("pwdx") for e in elements if len(e.get("pwdx") or "") == 2 * PASSWORD_PAD][:KEY_PROOFS]
+    return key, bool(proofs) and all(key.decrypt(pwdx) is not None for pwdx in proofs)
+
+
+def user_attributes(entry):
+    attributes = {"cn": entry.get("long_name") or entry["name"], "h323": entry["name"]}
+    if entry.get("extension") is not None:
+        attributes["e164"] = entry["extension"]
+    if entry.get("hide_from_ldap"):
+        attributes["hide"] = "true"
+    return attributes
+
+
+def set_password(attributes, password, key, proven):
+    if proven:
+        attributes.update(pwd=HIDDEN, pwdx=key.encrypt(password))
+    else:
+        attributes["pwd"] = password
+
+
+def user_change(entry, current, key, proven):
+    """The SOAP command that brings one user to `entry` (fields: name, long_name, extension, password,
+    hide_from_ldap), None when it has them already."""
+    if current is None:
+        attributes = user_attributes(entry)
+        if entry.get("password"):
+            set_password(attributes, entry["password"], key, proven)
+        return command("add", ET.Element("user", attributes))
+    edited = ET.fromstring(ET.tostring(current))
+    changed = False
+    for field, attribute in (("long_name", "cn"), ("extension", "e164")):
+        if entry.get(field) is not None and edited.get(attribute, "") != entry[field]:
+            edited.set(attribute, entry[field])
+            changed = True
+    if entry.get("hide_from_ldap") is not None and (edited.get("hide") == "true") != entry["hide_from_ldap"]:
+        if entry["hide_from_ldap"]:
+            edited.set("hide", "true")
+        else:
+            del edited.attrib["hide"]
+        changed = True
+    if entry.get("password") is not None:
+        have = key.decrypt(current.get("pwdx")) if key is not None and current.get("pwdx") else ""
+        if have != entry["password"]:
+            attributes = {}
+            set_password(attributes, entry["password"], key, proven)
+            edited.attrib.pop("pwdx", None)
+            edited.attrib.update(attributes)
+            changed = True
+    return command("modify", edited) if changed else None
+
+
+def converge_users(url, password, pbx_password, entries, check_mode=False, parallel=1):
+    """The users module's requests for `entries`; returns the number of users that change (would, in check
+    mode)."""
+    pbx = Pbx(url, password)
+    elements = pbx.objects()
+    key, proven = (None, False)
+    if any(entry.get("password") is not None for entry in entries):
+        key, proven = proven_key(pbx, pbx_password, elements)
+    current = users_by_name(elements)
+    changes = [c for c in (user_change(e, current.get(e["name"].lower()), key, proven) for e in entries) if c]
+    if changes and not check_mode:
+        write_all(pbx, changes, parallel)
+        pbx.objects()
+    return len(changes)
+
+
+# --- the hotdesk_registration module's requests -----------------------------------------------------
+def registration_change(name, current):
+    """The SOAP modify that gives user `name` its hot-desking <device> (hw = its name, the phone app), None when
+    it has it."""
+    if current is None:
+        raise WireError("user %s does not exist" % name)
+    device = next((d for d in current.findall("device") if d.get("hw", "").lower() == name.lower()), None)
+    if device is not None and device.get("app") == HOTDESK_APP and device.get("text") == HOTDESK_TEXT:
+        return None
+    edited = ET.fromstring(ET.tostring(current))
+    device = next((d for d in edited.findall("device") if d.get("hw", "").lower() == name.lower()), None)
+    if device is None:
+        device = ET.SubElement(edited, "device", {"hw": name})
+    device.set("app", HOTDESK_APP)
+    device.set("text", HOTDESK_TEXT)
+    return command("modify", edited)
+
+
+def converge_registrations(url, password, names, check_mode=False, parallel=1):
+    """The hotdesk_registration module's requests for `names`; returns the number of users that change."""
+    pbx = Pbx(url, password)
+    current = users_by_name(pbx.objects())
+    changes = [c for c in (registration_change(name, current.get(name.lower())) for name in names) if c]
+    if changes and not check_mode:
+        write_all(pbx, changes, parallel)
+        pbx.objects()
+    return len(changes)
+
+
+# --- replay of a pbxsim recording ---------------------------------------------------------------------
+def login_digest(fields, challenge, password):
+    import hashlib  # pylint: disable=import-outside-toplevel
+
+    parts = [str(fields.get(name) or "") for name in ("app", "domain", "sip", "guid", "dn")]
+    if "info" in fields:
+        parts.append(json.dumps(fields["info"], separators=(",", ":"), ensure_ascii=False))
+    parts += [challenge, password]
+    return hashlib.sha256(":".join(parts).encode("utf-8")).hexdigest()
+
+
+class AppSession:
+    """One Devices WebSocket session of a replay: requests answered by `<mt>Result` with their `src`."""
+
+    def __init__(self, url, password):
+        self.ws = websocket.create_connection(url, timeout=60)
+        self.password = password
+        self.sources = 0
+        self.errors = 0
+
+    def call(self, message):
+        """Send one request (a fresh src) and wait for its last answer; returns it."""
+        self.sources += 1
+        src = "replay%d" % self.sources
+        self.ws.send(json.dumps(dict(message, src=src)))
+        final = message["mt"] + "Result"
+        while True:
+            answer = json.loads(self.ws.recv())
+            if answer.get("src") == src and answer.get("mt") == final and answer.get("last", True):
+                if "error" in answer:
+                    self.errors += 1
+                return answer
+
+    def send(self, text):
+        message = json.loads(text)
+        if message.get("mt") == "AppChallenge":
+            return None  # asked again by the AppLogin below, with the challenge it needs
+        if message.get("mt") == "AppLogin":
+            challenge = self.call({"mt": "AppChallenge"})["challenge"]
+            fields = {name: value for name, value in message.items() if name not in ("mt", "src", "digest")}
+            return self.call(dict(fields, mt="AppLogin", digest=login_digest(fields, challenge, self.password)))
+        return self.call({name: value for name, value in message.items() if name != "src"})
+
+    def close(self):
+        self.ws.close()
+
+
+def replay(recording, url, password, devices_url, devices_password):
+    """Send the recorded requests again in their order; returns {"http": n, "ws": n, "errors": n}."""
+    http = session(password)
+    sessions = {}
+    counts = {"http": 0, "ws": 0, "errors": 0}
+    try:
+        for entry in recording:
+            if entry["kind"] == "http":
+                response = http.request(entry["method"], url.rstrip("/") + entry["path"], headers=entry["headers"],
+                                        data=entry["body"].encode("utf-8") if entry["body"] else None, timeout=120)
+                counts["http"] += 1
+                counts["errors"] += response.status_code >= 400
+            else:
+                if entry["session"] not in sessions:
+                    sessions[entry["session"]] = AppSession(devices_url, devices_password)
+                sessions[entry["session"]].send(entry["text"])
+                counts["ws"] += 1
+    finally:
+        for app in sessions.values():
+            counts["errors"] += app.errors
+            app.close()
+    return counts
+
+
+def replay_many(jobs, threads):
+    """replay() of several PBXs at once, `threads` at a time (an Ansible run with as many forks); `jobs`: a list
+    of replay() argument tuples. Returns the counts added up."""
+    total = {"http": 0, "ws": 0, "errors": 0}
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        for counts in pool.map(lambda job: replay(*job), jobs):
+            for name, value in counts.items():
+                total[name] += value
+    return total
