@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from role_runs import ALICE_PASSWORD
 from simulator import ADMIN_PASSWORD, CONTROL_TOKEN, PBX_PASSWORD, Sim, ansible_playbook
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -42,6 +43,13 @@ def sim(pbxsim):
     """The session's pbxsim, reset to factory state with zeroed stats and no faults."""
     pbxsim.reset()
     return pbxsim
+
+
+@pytest.fixture
+def site(sim):
+    """pbxsim with the employee the how-to's hot-desking users stand for (a site of the role's tests)."""
+    sim.admin('<add><user cn="Alice" h323="alice" e164="101" pwd="%s"/></add>' % ALICE_PASSWORD)
+    return sim
 
 
 def run_target(sim, target, *args, extra_vars=None):
