@@ -10,7 +10,7 @@ import pytest
 
 from pbxsim.appws import AppClient
 from simulator import ADMIN_PASSWORD, PBX_PASSWORD, ansible_playbook
-from test_hotdesking_role import (ALICE_PASSWORD, BASE_PASSWORD, DEVICES_PASSWORD, DOMAIN, SECRETS, TEMP_PASSWORD,
+from role_runs import (ALICE_PASSWORD, BASE_PASSWORD, DEVICES_PASSWORD, DOMAIN, SECRETS, TEMP_PASSWORD,
                                   changed_tasks, run_playbook, site_vars)
 
 BOB_PASSWORD = "Bob-Role-Pw-2"

@@ -12,7 +12,7 @@ import requests
 from requests.auth import HTTPDigestAuth
 
 from simulator import ADMIN_PASSWORD, Sim
-from test_hotdesking_role import changed_tasks, run_playbook, site_vars
+from role_runs import changed_tasks, run_playbook, site_vars
 
 # How this PBX spells two of the guesses (the defaults are reg-no-pwd and phone-config).
 SPELLING = {"config": {"registrations_without_password": "no-pwd-regs"},
