@@ -47,6 +47,10 @@ class _Unknown:
 UNKNOWN = _Unknown()
 
 
+# What a diff shows for a secret a change writes.
+SECRET_CHANGED = "changed"
+
+
 class NotKept(Exception):
     """The re-read after a write lacks what was written: the PBX or app dropped it, as it does with a name it does
     not know. The message names the object, the field and the wire name."""
@@ -114,7 +118,7 @@ class Engine:
         if self.diff_mode:
             result["diff"] = {
                 "before": dict((c.key, self.public(c.before)) for c in changes if c.before is not None),
-                "after": dict((c.key, self.public(c.after)) for c in changes if c.after is not None),
+                "after": dict((c.key, self.public_after(c)) for c in changes if c.after is not None),
             }
         return result
 
@@ -251,3 +255,11 @@ class Engine:
     def public(self, record):
         """A record fit for results and diffs (resources.Resource.public)."""
         return self.resource.public(record)
+
+    def public_after(self, change):
+        """The diff's after side: a secret the change writes reads "changed", so that a change of a password
+        alone shows (both sides would show the same placeholder)."""
+        after = self.public(change.after)
+        if change.before is not None:
+            after.update((name, SECRET_CHANGED) for name in change.fields if name in self.resource.secret_fields)
+        return after

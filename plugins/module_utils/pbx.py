@@ -127,6 +127,22 @@ class Directory:
         self.users = dict((e.get("h323"), e) for e in elements if e.get("h323") and not is_template(e))
         self._owners = {}
 
+    @classmethod
+    def from_info(cls, info, creates=None):
+        """The Directory of what innovaphone.pbx.pbx_info returned (`templates`, `users` with their `devices`), and
+        the config templates named in creates["templates"] as if they existed (a run creates them first)."""
+        elements = []
+        templates = list(info.get("templates") or [])
+        templates += [{"name": name} for name in (creates or {}).get("templates") or []
+                      if name not in [t.get("name") for t in templates]]
+        for template in templates:
+            elements.append(soap.new_object(TEMPLATES.encode(template), [soap.element("pseudo", {"type": "config"})]))
+        for user in info.get("users") or []:
+            fields = dict((name, value) for name, value in user.items() if name in USERS.by_name)
+            devices = [soap.element("device", device) for device in user.get("devices") or []]
+            elements.append(soap.new_object(USERS.encode(fields), devices))
+        return cls(elements)
+
     def owner(self, attribute, value):
         """The object whose `attribute` is `value`, None when there is none."""
         if attribute not in self._owners:

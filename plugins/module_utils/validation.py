@@ -96,10 +96,9 @@ def check_owner(errors, place, owner, name, value, what, frees=None):
         errors.add(place, "%s %r already belongs to PBX object %r" % (what, value, owner.get("cn")))
 
 
-def freed_by(entries, field, value, fold):
-    """frees(owner) for check_owner: whether the entries remove the owner or give it another `field`."""
-    listed = dict((entry["name"].lower(), entry) for entry in entries)
-
+def freed_by(listed, field, value, fold):
+    """frees(owner) for check_owner: whether the entries (`listed` by lower-case name) remove the owner or give it
+    another `field`."""
     def frees(owner):
         entry = listed.get((owner.get("h323") or "").lower())
         if entry is None:
@@ -115,6 +114,7 @@ def check_users(entries, directory, list_name="users", check_mode=False):
     check_unique(errors, entries, "name", list_name)
     check_unique(errors, entries, "long_name", list_name)
     check_unique(errors, entries, "extension", list_name, exact=True)
+    listed = dict((entry["name"].lower(), entry) for entry in entries)
     for index, entry in enumerate(entries):
         if entry.get("state", "present") == "absent":
             check_spelling(errors, where(list_name, index, "name"), directory.owner("h323", entry["name"]), "h323",
@@ -136,7 +136,7 @@ def check_users(entries, directory, list_name="users", check_mode=False):
                                                     ("extension", extension, "e164", "extension", str)):
             if value:
                 check_owner(errors, where(list_name, index, field), directory.owner(attribute, value),
-                            entry["name"], value, what, freed_by(entries, field, value, fold))
+                            entry["name"], value, what, freed_by(listed, field, value, fold))
     return errors.check()
 
 

@@ -14,16 +14,16 @@ from role_runs import ALICE_PASSWORD, BASE_PASSWORD, changed_tasks, run_playbook
 
 
 @pytest.mark.parametrize("overrides, message", [
-    ({"hotdesking_base_user_password": "Short-1"}, "hotdesking_base_user_password is weak"),
-    ({"hotdesking_base_user_password": "hot-desk-base"}, "hotdesking_base_user_password is weak"),
-    ({"hotdesking_temp_user_password": "123456789012"}, "hotdesking_temp_user_password is weak"),
-    ({"hotdesking_temp_user_password": "Temp Role Pw 314"}, "hotdesking_temp_user_password is weak"),
+    ({"hotdesking_base_user_password": "Short-1"}, "hotdesking_base_user_password is weak: it needs at least 12 characters"),
+    ({"hotdesking_base_user_password": "hot-desk-base"}, "hotdesking_base_user_password is weak: it is the user name hot-desk-base"),
+    ({"hotdesking_temp_user_password": "123456789012"}, "hotdesking_temp_user_password is weak: it is a known default password"),
+    ({"hotdesking_temp_user_password": "Temp Role Pw 314"}, "hotdesking_temp_user_password is weak: it has a blank"),
     ({"hotdesking_temp_user_password": BASE_PASSWORD}, "need their own name, extension and password"),
     # The PBX compares names and long names case-insensitively (contract 2).
     ({"hotdesking_temp_user_name": "HOT-DESK-BASE"}, "need their own name, extension and password"),
     ({"hotdesking_temp_user_long_name": "hot desk base"}, "need their own name, extension and password"),
     # 22 characters, but 31 bytes: more than the PBX keeps (reference 1.3a).
-    ({"hotdesking_base_user_password": "Äöü-Äöü-Äöü-Basis-2718"}, "hotdesking_base_user_password is weak"),
+    ({"hotdesking_base_user_password": "Äöü-Äöü-Äöü-Basis-2718"}, "hotdesking_base_user_password is weak: it may have at most 23 bytes"),
     ({"hotdesking_registrations_without_password": "none"}, "hotdesking_registrations_without_password"),
     ({"hotdesking_temp_user_state": "gone"}, "hotdesking_temp_user_state"),
     ({"hotdesking_devices_url": None}, "hotdesking_devices_url"),

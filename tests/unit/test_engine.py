@@ -207,3 +207,10 @@ def test_long_names_that_swap_cannot_go_empty_so_nothing_is_written():
     with pytest.raises(ValidationError, match="users 'b': long_name cannot be passed around in a cycle"):
         Engine(USERS, backend).converge([entry("a", long_name="b"), entry("b", long_name="a")])
     assert backend.writes == []
+
+
+def test_a_password_change_alone_shows_in_the_diff(backend):
+    result = Engine(USERS, backend, diff_mode=True).converge([entry("alice", password="new-secret-pw")])
+    assert result["diff"]["after"]["alice"]["password"] == "changed"
+    assert result["diff"]["before"]["alice"] != result["diff"]["after"]["alice"]
+    assert "new-secret-pw" not in json.dumps(result)

@@ -1,0 +1,74 @@
+# -*- coding: utf-8 -*-
+# Copyright: innovaphone.pbx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What the modules would refuse in their input, checked before a run writes anything: the modules' own rules
+(module_utils/validation.py), with each error named as the caller names the value (a role's variable)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.innovaphone.pbx.plugins.module_utils import validation, wire_names
+from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import Directory
+
+# "users[2].extension: ..." -> list name, index, field, message; settings errors have no index.
+_PLACE = re.compile(r"^(?P<list>\w+)(?:\[(?P<index>\d+)\])?(?:\.(?P<field>\w+))?: (?P<message>.*)$", re.S)
+
+
+def _renamed(message, names, prefix):
+    """`message` with its places as the caller calls them: entry i of a list is names[i] (its fields
+    names[i]_<field>), a field of a single entry <prefix>_<field>."""
+    place = _PLACE.match(message)
+    if place is None:
+        return "%s: %s" % (prefix, message)
+    index, field, text = place.group("index"), place.group("field"), place.group("message")
+    if names:  # "... is also given in users[0]"
+        text = re.sub(r"\b\w+\[(\d+)\]", lambda other: names[int(other.group(1))], text)
+    if index is not None and names:
+        name = names[int(index)]
+        return "%s: %s" % ("%s_%s" % (name, field) if field else name, text)
+    name = "%s_%s" % (prefix, place.group("list"))
+    if index is not None:
+        name += "[%s]" % index
+    if field:
+        name += "." + field
+    return "%s: %s" % (name, text)
+
+
+def _errors(check):
+    try:
+        check()
+    except validation.ValidationError as exc:
+        return exc.errors
+    return []
+
+
+def input_errors(value, kind, names=None, prefix=None, pbx=None, creates=None, wire_name_overrides=None):
+    """The errors `kind`'s module would raise for `value`; with `pbx` (what innovaphone.pbx.pbx_info returned)
+    also those against what the PBX holds, with the objects named in `creates` counted as existing."""
+    wire_names.use(wire_name_overrides or {})
+    directory = Directory.from_info(pbx or {}, creates or {})
+    offline = pbx is None  # without the PBX's objects, a reference to one is not an error yet
+    if kind == "users":
+        errors = _errors(lambda: validation.check_users(value, directory, check_mode=offline))
+    elif kind == "hotdesk_registration":
+        entries = [{"user": name, "registered": True} for name in value]
+        errors = _errors(lambda: validation.check_hotdesk(entries, directory, check_mode=offline))
+    elif kind == "config_template":
+        filters = (pbx or {}).get("filters") or [value.get(f) for f in ("call_filter", "call_forward_filter")]
+        errors = _errors(lambda: validation.check_template(value, directory, filters, check_mode=offline))
+    elif kind == "pbx_settings":
+        errors = _errors(lambda: validation.check_settings(value))
+    else:
+        raise AnsibleFilterError("input_errors: unknown kind %r" % kind)
+    return [_renamed(message, names, prefix or kind) for message in errors]
+
+
+class FilterModule:
+    def filters(self):
+        return {"input_errors": input_errors}
