@@ -104,6 +104,25 @@ def slimmed(params):
                 for name, value in params.items() if isinstance(value, list) and len(value) > INVOCATION_ENTRIES)
 
 
+def as_json_gives(value):
+    """The task's arguments as a module process gets them, through JSON: plain dicts, lists, strings and numbers.
+    The controller's own values carry tags (their origin) that make every copy, as the argument validation
+    makes one, many times slower."""
+    if isinstance(value, dict):
+        return dict((as_json_gives(key), as_json_gives(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple, set)):
+        return [as_json_gives(item) for item in value]
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    return value
+
+
 class InProcessExit(BaseException):
     """How exit_json and fail_json of a ControllerModule end the module's main(); a BaseException, as SystemExit
     is, so that no `except Exception` of the module's code stops it."""
@@ -119,7 +138,7 @@ class ControllerModule:
     a Python for the module."""
 
     def __init__(self, task, argument_spec, supports_check_mode=True, **kwargs):
-        validation = ArgumentSpecValidator(argument_spec, **kwargs).validate(dict(task["args"]))
+        validation = ArgumentSpecValidator(argument_spec, **kwargs).validate(as_json_gives(task["args"]))
         self.params = validation.validated_parameters
         self.no_log_values = set(validation._no_log_values)
         self.check_mode = task["check_mode"]
