@@ -58,3 +58,13 @@ def test_a_main_that_never_exits_is_an_error():
     with pytest.raises(RuntimeError, match="returned without exit_json"):
         common.run_in_process(lambda: None, {}, False, False)
     assert not common.IN_PROCESS
+
+
+def test_arguments_reach_the_module_as_plain_json_values():
+    from ansible._internal._datatag._tags import Origin
+    from ansible_collections.innovaphone.pbx.plugins.module_utils.common import as_json_gives
+
+    tagged = Origin(path="/inventory.yml").tag("alice")
+    plain = as_json_gives({"users": [{"name": tagged, "parallel": 4, "report": True}], "parts": ("a",)})
+    assert plain == {"users": [{"name": "alice", "parallel": 4, "report": True}], "parts": ["a"]}
+    assert type(plain["users"][0]["name"]) is str and type(tagged) is not str
