@@ -25,6 +25,12 @@ extends_documentation_fragment:
   - innovaphone.pbx.attributes
   - innovaphone.pbx.attributes.info_module
 options:
+  pbx_password:
+    description:
+      - The PBX password (reference 1.3, the one that unlocks the PBX key), to check it: RV(pbx_key) says whether it
+        decrypts the passwords the PBX holds. It is never sent to the PBX.
+      - Falls back to the E(INNOVAPHONE_PBX_PASSWORD) environment variable.
+    type: str
   query:
     description:
       - A JMESPath expression applied to a dict of all that the module returns (C(templates), C(users),
@@ -105,6 +111,13 @@ registrations:
   elements: dict
   sample:
     - {user: alice, long_name: Alice, hw: alice, address: 192.0.2.10, with_password: true, hotdesk: true}
+pbx_key:
+  description:
+    - With O(pbx_password), whether it is the PBX password - C(proven) (it decrypts the passwords of users on the
+      PBX), C(refuted) (it does not), or C(unproven) (no user has a password to check it against).
+  returned: when O(pbx_password) is given
+  type: str
+  sample: proven
 query_result:
   description: The value of O(query).
   returned: when O(query) is given
@@ -113,9 +126,10 @@ query_result:
 """
 
 
-from ansible_collections.innovaphone.pbx.plugins.module_utils.common import connect, pbx_module, queried, run
+from ansible_collections.innovaphone.pbx.plugins.module_utils.common import (
+    connect, pbx_module, pbx_password_option, queried, run)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import (
-    Directory, SETTINGS_MODULE, hotdesk_record, settings_record)
+    Directory, PbxKey, SETTINGS_MODULE, hotdesk_record, settings_record)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import PBX_SETTINGS, TEMPLATES, USERS
 
 
@@ -140,11 +154,15 @@ def read(module):
         "filters": cfg.filters(),
         "registrations": pbx.registrations(),
     }
-    return queried(module, info)
+    result = queried(module, info)
+    if module.params["pbx_password"]:
+        key = PbxKey(pbx, module.params["pbx_password"], "pbx_password", directory.elements)
+        result["pbx_key"] = "proven" if key.proven else "refuted" if key.refuted else "unproven"
+    return result
 
 
 def main():
-    module = pbx_module(dict(query=dict(type="str")))
+    module = pbx_module(dict(query=dict(type="str"), pbx_password=pbx_password_option()))
     run(module, lambda: read(module))
 
 

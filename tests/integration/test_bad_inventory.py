@@ -6,7 +6,7 @@ and the entry, and leaves the PBX as it was (more cases in test_hotdesking_role.
 
 import pytest
 
-from role_runs import BASE_PASSWORD, run_playbook, site_vars
+from role_runs import ALICE_PASSWORD, BASE_PASSWORD, run_playbook, site_vars
 
 # Refused from the inventory alone, before any request.
 OFFLINE = {
@@ -52,6 +52,8 @@ ONLINE = {
                                        "hotdesking_temp_user_long_name: long name 'ALICE' already belongs"),
     "hardware id of another user": ({"hotdesking_users": ["carol"]},
                                     "hotdesking_users[0]: hardware id 'carol' already belongs to PBX object 'Alice'"),
+    "wrong PBX key password": ({"hotdesking_pbx_key_password": "not-the-pbx-password"},
+                               "hotdesking_pbx_key_password: it is not the PBX password"),
     "wrong Devices password": ({"hotdesking_devices_password": "not-the-devices-password"}, "Devices"),
     "wrong PBX password": ({"hotdesking_pbx_password": "not-the-admin-password"}, "401"),
 }
@@ -69,7 +71,9 @@ def test_refused_before_any_request(site, tmp_path, overrides, message):
 @pytest.mark.parametrize("overrides, message", ONLINE.values(), ids=list(ONLINE))
 def test_refused_before_the_first_write(site, tmp_path, overrides, message):
     site.admin('<add><user cn="Carol" h323="carol" e164="102"/></add>')
-    site.admin('<modify><user cn="Alice" h323="alice" e164="101"><device hw="carol" app="phone"/></user></modify>')
+    # modify replaces the whole object: Alice keeps her password (what proves the PBX key) only if it is given.
+    site.admin('<modify><user cn="Alice" h323="alice" e164="101" pwd="%s"><device hw="carol" app="phone"/></user>'
+               '</modify>' % ALICE_PASSWORD)
     before = site.state()
     site.control("POST", "stats/reset")
     code, output = run_playbook(tmp_path, "hotdesking", site_vars(site, **overrides))
