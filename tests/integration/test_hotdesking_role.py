@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from pbxsim import wire_names as sim_names
 from role_runs import ALICE_PASSWORD, BASE_PASSWORD, changed_tasks, run_playbook, site_vars
 
 
@@ -190,3 +191,16 @@ def test_a_phone_behind_a_reverse_proxy_needs_trusted_hotdesking_registrations(s
     assert accepted["ok"], accepted
     assert accepted["registrations"] == [{"user": "hot-desk-base", "hotdesk": False}, {"user": "alice", "hotdesk": True}]
     assert changed_tasks(run_playbook(tmp_path, "hotdesking", trusted)[1]) == 0
+
+
+def test_a_converged_pbx_is_hardened(site, tmp_path):
+    """The how-to's security step from the defaults: no registration without password (pbxsim's factory
+    configuration allows 4), and the IP filter from inventory, written and active (what survives a reboot)."""
+    ip_filter = [{"address": "192.0.2.0", "mask": "255.255.255.0"}]
+    code, output = run_playbook(tmp_path, "hotdesking", site_vars(site, hotdesking_ip_filter=ip_filter))
+    assert code == 0, output[-6000:]
+    config = site.state()["config"]
+    for layer in ("current", "written", "active"):
+        flags = config[layer]["modules"][sim_names.PBX_MODULE]
+        assert flags.get(sim_names.REG_NO_PWD_FLAG, "0") == "0", (layer, flags)
+        assert "192.0.2.0" in flags[sim_names.IP_FILTER_FLAG] and "255.255.255.0" in flags[sim_names.IP_FILTER_FLAG]
