@@ -27,7 +27,7 @@ extends_documentation_fragment:
 options:
   pbx_password:
     description:
-      - The PBX password (reference 1.3, the one that unlocks the PBX key), to check it: RV(pbx_key) says whether it
+      - The PBX password (reference 1.3, the one that unlocks the PBX key), to check it; RV(pbx_key) says whether it
         decrypts the passwords the PBX holds. It is never sent to the PBX.
       - Falls back to the E(INNOVAPHONE_PBX_PASSWORD) environment variable.
     type: str
