@@ -23,13 +23,6 @@ author:
 extends_documentation_fragment:
   - innovaphone.pbx.attributes
   - innovaphone.pbx.attributes.info_module
-attributes:
-  action:
-    support: full
-  async:
-    support: none
-  platform:
-    platforms: all
 options:
   prefix:
     description: The prefix of the variables to look at.

@@ -67,4 +67,4 @@ def test_arguments_reach_the_module_as_plain_json_values():
     tagged = Origin(path="/inventory.yml").tag("alice")
     plain = as_json_gives({"users": [{"name": tagged, "parallel": 4, "report": True}], "parts": ("a",)})
     assert plain == {"users": [{"name": "alice", "parallel": 4, "report": True}], "parts": ["a"]}
-    assert type(plain["users"][0]["name"]) is str and type(tagged) is not str
+    assert plain["users"][0]["name"].__class__ is str and tagged.__class__ is not str
