@@ -21,7 +21,9 @@ What runs, per pass:
   fresh:  reset pbxsim (registrations: seed the N users), ours; reset again, the wire client.
   steady: reset and seed the converged state, ours and the wire client with no change; change 1 % of the
           entries by hand (SOAP), ours in check mode (--check --diff) and the wire client in check mode.
-  A one-task no-op playbook (Ansible's floor) runs at the start of every module block.
+  A one-task no-op playbook (Ansible's floor) runs at the start of every module block; the steady blocks of the
+  first latency also run tests/benchmarks/noop_input.yml (the floor with the module's input: the same extra vars,
+  the list templated into a task argument and validated as a list).
 - uri blocks, per module and latency: the uri loop (tests/benchmarks/uri_loop.yml, one SOAP show + one write
   per entry) on a fresh PBX with --uri-n entries, then its shows alone (the compliance baseline). Its time at N
   is extrapolated linearly: floor + N x (its time - floor) / uri-n.
@@ -306,6 +308,11 @@ class Bench:
     def floor(self):
         self.play(Key("floor", sites=1), self.sim(0), [], HERE / "noop.yml")
 
+    def floor_input(self, kind, entries):
+        """Ansible's floor with the module's input: the same extra vars, the list as a task argument."""
+        variables = {"bench_users": entries} if kind == "users" else {"bench_names": [e["name"] for e in entries]}
+        self.play(Key("floor_input", kind, len(entries)), self.sim(0), [], HERE / "noop_input.yml", variables)
+
     # --- module blocks ------------------------------------------------------------------------------
     def prepare(self, sim, kind, entries, converged):
         sim.reset()
@@ -353,6 +360,8 @@ class Bench:
         sim, entries = self.sim(latency), bench_entries(count)
         key = Key("module", kind, count, latency)
         self.floor()
+        if latency == self.options.latencies[0]:
+            self.floor_input(kind, entries)
         self.prepare(sim, kind, entries, converged=True)
         ours = self.module_run(key.but(phase="nochange", what="ours"), sim, entries)
         self.expect(key.but(phase="nochange"), ours, ours["stats"]["writes"] == 0 and ours["changed"] == 0,

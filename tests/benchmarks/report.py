@@ -123,9 +123,12 @@ class Report:
             ours, theirs = self.median(what="ours", **where), self.median(what="wire", **where)
             uri = self.uri(kind, latency, count, phase)
             base = floor.value + theirs.value if floor and theirs else None
+            with_input = self.median(section="floor_input", kind=kind, n=count)
+            base_input = with_input.value + theirs.value if with_input and theirs else None
             rows.append({
                 "kind": kind, "n": count, "latency": latency, "phase": phase, "ours": ours, "wire": theirs,
                 "base": base, "uri": uri, "stats": self.stats(what="ours", **where),
+                "floor_input": with_input, "ratio_input": ours.value / base_input if ours and base_input else None,
                 "rss": self.value("rss", what="ours", **where), "pss": self.value("pss", what="ours", **where),
                 "cpu": self.value("cpu", what="ours", **where), "same": self.same(what="wire", **where),
                 "writes": self.all_writes(what="ours", **where),
@@ -170,8 +173,10 @@ class Report:
         for kind, what in (("users", "users"), ("registrations", "registrations")):
             rows = [row for row in module(kind, 5000, "nochange") if row["ratio_base"] is not None]
             met = (all(row["ratio_base"] <= 2 and not any(row["writes"]) for row in rows) if rows else None)
-            figure = "; ".join("%d ms: %s s = %sx (floor + wire limit %s s), writes %s" % (
+            figure = "; ".join("%d ms: %s s = %sx (floor + wire limit %s s)%s, writes %s" % (
                 row["latency"], seconds(row["ours"].value), ratio(row["ratio_base"]), seconds(row["base"]),
+                " = %sx (floor with the input %s s + wire limit)" % (
+                    ratio(row["ratio_input"]), seconds(row["floor_input"].value)) if row["ratio_input"] else "",
                 "/".join(str(w) for w in row["writes"])) for row in rows) or "not measured"
             found.append(("No-change converge of 5,000 %s: at most 2x (floor + wire limit), zero writes" % what,
                           met, figure))
@@ -326,6 +331,10 @@ class Report:
             "- **floor**: `tests/benchmarks/noop.yml`, one `ansible.builtin.debug` task: on localhost for the "
             "module rows and one site (the median of all its runs in the benchmark, %s), over the same "
             "inventory with the same forks for many sites." % self.floor_text(),
+            "- **floor with input**: `tests/benchmarks/noop_input.yml` with the module row's extra vars: Ansible "
+            "loads the same list, templates it into one task argument and validates it as a list "
+            "(`ansible.builtin.validate_argument_spec`), and does nothing else; what any task given that input "
+            "costs before a module runs.",
             "- **uri loop**: `tests/benchmarks/uri_loop.yml`, what an operator writes without this collection: "
             "`ansible.builtin.uri`, one SOAP `show` per entry, then one `add` or `modify` per entry, always (a "
             "no-change run costs what a fresh one does); for check mode its shows alone. It was measured with "
@@ -368,10 +377,10 @@ class Report:
     def module_table(self):
         lines = ["| module | N | latency | run | ours (s) | runs | requests (ours) | peak RSS / PSS (MB) | "
                  "controller CPU (s) | wire limit (s) | wire = ours | floor + wire (s) | uri loop (s) | "
-                 "ours / uri loop | ours / (floor + wire) |",
-                 "|---|---:|---:|---|---:|---:|---|---:|---:|---:|---|---:|---:|---:|---:|"]
+                 "ours / uri loop | ours / (floor + wire) | ours / (floor with input + wire) |",
+                 "|---|---:|---:|---|---:|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
         for row in self.module_rows():
-            lines.append("| %s | %s | %d ms | %s%s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            lines.append("| %s | %s | %d ms | %s%s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 KINDS[row["kind"]], number(row["n"]), row["latency"], PHASES[row["phase"]],
                 " (%s)" % "; ".join(row["notes"]) if row["notes"] else "",
                 seconds(row["ours"].value) if row["ours"] else "—", row["ours"].runs if row["ours"] else 0,
@@ -380,7 +389,7 @@ class Report:
                 seconds(row["cpu"]), seconds(row["wire"].value) if row["wire"] else "—", row["same"],
                 seconds(row["base"]),
                 ("≈ " if row["uri"].estimated else "") + seconds(row["uri"].value) if row["uri"] else "—",
-                ratio(row["ratio_uri"]), ratio(row["ratio_base"])))
+                ratio(row["ratio_uri"]), ratio(row["ratio_base"]), ratio(row["ratio_input"])))
         return lines if len(lines) > 2 else ["Not measured in this run."]
 
     def role_table(self):
