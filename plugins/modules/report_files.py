@@ -18,7 +18,7 @@ description:
   - Runs on the controller only (an action plugin), without starting a module process per file as
     M(ansible.builtin.copy) does, so that a compliance run over hundreds of sites writes all its reports in one
     task (C(run_once)).
-  - Writes also in check mode: the files are the run's own output, not the state being checked.
+  - Writes also in check mode, as the files are the run's own output, not the state being checked.
 author:
   - innovaphone.pbx maintainers (@innovaphone-pbx)
 extends_documentation_fragment:

@@ -16,6 +16,7 @@ cp "$root/docs/site/conf.py" "$root/docs/site/index.rst" "$root/docs/site/ansibl
 for page in guide seed-steps wire-names security benchmarks; do
     cp "$root/docs/$page.md" "$out/src/$page.md"
 done
+cp "$root"/docs/benchmarks-*.png "$out/src/"  # the plots of benchmarks.md (make bench)
 mkdir "$out/src/awx"
 cp "$root/docs/awx/README.md" "$out/src/awx/README.md"
 sphinx-build -W --keep-going -q -b html -d "$out/doctrees" "$out/src" "$out/html"
