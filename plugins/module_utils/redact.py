@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+from html import escape
 
 from ansible.module_utils.six.moves.urllib.parse import quote, quote_plus
 
@@ -17,9 +18,10 @@ PLACEHOLDER = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
 
 
 def secret_forms(secret):
-    """A secret as it may show in a text: as it is, and URL-encoded as a path or a form encodes it."""
+    """A secret as it may show in a text: as it is, URL-encoded as a path or a form encodes it, and escaped as an
+    XML attribute (a SOAP request carries it so, and a PBX may quote the request in its error)."""
     return set([secret, quote(secret, safe=""), quote(secret), quote(secret, safe="/:@!$&'()*+,;="),
-                quote_plus(secret, safe="")])
+                quote_plus(secret, safe=""), escape(secret), escape(secret, quote=False)])
 
 
 def redact_text(text, secrets):
