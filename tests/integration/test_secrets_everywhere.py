@@ -6,8 +6,9 @@
 pbxsim gets passwords and a control token with characters that URL-encoding changes (`%`, `+`, `&`, `=`; the PBX
 takes no blanks in them). Then the playbooks run with the usual flags: hotdesking with --check --diff -vvv and with
 --diff -vvv, failed runs (a wrong Devices password, an injected fault), compliance (its JSON, Markdown and HTML
-reports) and probe (its reports) with -vvv, verify with -vvv, and hotdesking through ansible-runner with the secrets
-as AWX injects them (extra vars). Every output and every file they write (Ansible's log file, fact cache, local
+reports) and probe (its reports) with -vvv, verify with -vvv, hotdesking as module processes and against a PBX
+that offers only HTTP Basic (allowed), and hotdesking through ansible-runner with the secrets as AWX injects them
+(extra vars). Every output and every file they write (Ansible's log file, fact cache, local
 temp, reports; the runner's whole artifact directory) is searched for every secret as it is, URL-encoded
 (quote and quote_plus), HTML/XML-escaped, JSON-escaped, hex, base64 (at every alignment, so inside a longer
 base64 text too, as in `Authorization: Basic`) and as a digest HA1 of the admin login; and for any text near
@@ -122,8 +123,8 @@ def scan_files(directory, skip=()):
 class SecretSim(Sim):
     """pbxsim with the secrets above."""
 
-    def __init__(self, workdir):
-        super().__init__(workdir)
+    def __init__(self, workdir, args=()):
+        super().__init__(workdir, args)
         self.env.update(PBXSIM_ADMIN_PASSWORD=SECRETS["pbx admin password"],
                         PBXSIM_PBX_PASSWORD=SECRETS["pbx key password"],
                         PBXSIM_DEVICES_PASSWORD=SECRETS["devices password"],
@@ -133,8 +134,9 @@ class SecretSim(Sim):
         body = ('<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
                 '<Admin xmlns="%s"><xml>%s</xml></Admin></s:Body></s:Envelope>'
                 % (SOAP_NS, html.escape(xml, quote=False)))
+        auth = ("admin", SECRETS["pbx admin password"])
         response = requests.post(self.url + "/PBX0/user.soap", data=body.encode(), timeout=10,
-                                 auth=HTTPDigestAuth("admin", SECRETS["pbx admin password"]),
+                                 auth=auth if "--basic-only" in self.args else HTTPDigestAuth(*auth),
                                  headers={"Content-Type": "text/xml", "SOAPAction": '"%s/Admin"' % SOAP_NS})
         assert response.status_code == 200 and "&lt;ok/&gt;" in response.text, response.text
 
@@ -142,6 +144,14 @@ class SecretSim(Sim):
 @pytest.fixture(scope="module")
 def secret_sim(tmp_path_factory):
     sim = SecretSim(tmp_path_factory.mktemp("pbxsim-secrets")).start()
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture(scope="module")
+def basic_secret_sim(tmp_path_factory):
+    """The same, offering only HTTP Basic: the one case where the admin password itself goes on the wire."""
+    sim = SecretSim(tmp_path_factory.mktemp("pbxsim-secrets-basic"), ["--basic-only"]).start()
     yield sim
     sim.stop()
 
@@ -221,7 +231,7 @@ class Runs:
         return result
 
 
-def test_no_secret_in_any_output_or_file_of_any_run(secret_sim, tmp_path, module_process):
+def test_no_secret_in_any_output_or_file_of_any_run(secret_sim, basic_secret_sim, tmp_path, module_process):
     sim = secret_sim
     sim.control("DELETE", "faults")
     sim.control("POST", "reset")
@@ -270,6 +280,15 @@ def test_no_secret_in_any_output_or_file_of_any_run(secret_sim, tmp_path, module
                                  "-e", json.dumps(module_process))
     assert code == 0, output[-6000:]
     assert "AnsiballZ_users.py" in output and "users changed" in output
+
+    # HTTP Basic, allowed: the admin password goes with every request, and still shows nowhere.
+    basic_sim = basic_secret_sim
+    basic_sim.control("POST", "reset")
+    basic_sim.admin('<add><user cn="Alice" h323="alice" e164="101"/></add>')
+    code, output = runs.playbook("basic", "hotdesking.yml",
+                                 dict(inventory_vars(basic_sim), hotdesking_allow_basic_auth=True), "--diff", "-vvv")
+    assert code == 0, output[-6000:]
+    assert basic_sim.stats()["writes"] > 0
 
     # The runner's job puts the inventory's temp user password back.
     result = runs.runner("runner", sim, "--diff", "-vvv")
