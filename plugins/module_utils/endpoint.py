@@ -86,10 +86,10 @@ class Endpoint:
                     option_named("username"), option_named("password"))
             else:
                 where = "the login's password goes in %s" % option_named("devices_password")
-            raise EndpointError(
-                "%s must not carry credentials (user:password@ before the host %s): %s, which Ansible keeps out "
-                "of its output; nothing was sent" % (option_named(option), url.rpartition("@")[2].split("/")[0],
-                                                    where), secrets)
+            host = url.rpartition("@")[2].split("/")[0]
+            message = ("%s must not carry credentials (user:password@ before the host %s): %s, which Ansible keeps "
+                       "out of its output; nothing was sent" % (option_named(option), host, where))
+            raise EndpointError(message, secrets)
         self.option = option
         expected = " or ".join("%s://" % scheme for scheme in schemes)
         parts = urlsplit(url.strip())
@@ -154,8 +154,8 @@ class Endpoint:
             return ("TLS error connecting to %s: its certificate is not issued for %s (%s); use the name it is issued "
                     "for in %s; %s" % (self.url, self.host, detail, option_named(self.option), _lab_only()))
         if "certificate verify failed" in lowered or "certificate_verify_failed" in lowered:
-            return ("TLS error connecting to %s: its certificate is not trusted (%s); give %s, the certificate (PEM) of "
-                    "the CA that issued it; %s" % (self.url, detail, option_named("ca_path"), _lab_only()))
+            return ("TLS error connecting to %s: its certificate is not trusted (%s); give %s, the certificate (PEM) "
+                    "of the CA that issued it; %s" % (self.url, detail, option_named("ca_path"), _lab_only()))
         return "TLS error connecting to %s: %s" % (self.url, detail)
 
     def speaks_tls(self, timeout):

@@ -170,8 +170,8 @@ class HttpClient:
         if not self._allow_basic:
             raise self.error(
                 "%s offers only HTTP Basic authentication, which sends the password of %s readable (base64) with "
-                "every request; nothing with it was sent. Turn on digest authentication on the PBX, or allow Basic with "
-                "%s, over https:// only, as anyone on the way reads the password otherwise" % (
+                "every request; nothing with it was sent. Turn on digest authentication on the PBX, or allow Basic "
+                "with %s, over https:// only, as anyone on the way reads the password otherwise" % (
                     self.base_url, self._username, option_named("allow_basic_auth", "true")))
         self._basic = True
         self.session.auth = self._auth()

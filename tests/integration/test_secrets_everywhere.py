@@ -235,7 +235,8 @@ def test_no_secret_in_any_output_or_file_of_any_run(secret_sim, basic_secret_sim
     sim = secret_sim
     sim.control("DELETE", "faults")
     sim.control("POST", "reset")
-    sim.admin('<add><user cn="Alice" h323="alice" e164="101" pwd="%s"/></add>' % html.escape(SECRETS["employee password"]))
+    alice = html.escape(SECRETS["employee password"])
+    sim.admin('<add><user cn="Alice" h323="alice" e164="101" pwd="%s"/></add>' % alice)
     runs = Runs(tmp_path)
     site = inventory_vars(sim)
     reports = {"hotdesking_report_dir": str(tmp_path / "reports")}
@@ -263,7 +264,8 @@ def test_no_secret_in_any_output_or_file_of_any_run(secret_sim, basic_secret_sim
     assert code == 0, output[-6000:]
     report = json.loads((tmp_path / "reports" / "site1.json").read_text())
     assert report["changes"]["users"] == [{"name": "temp", "action": "update", "fields": ["password"]}]
-    assert {"site1.json", "site1.md", "summary.md", "summary.html"} <= {p.name for p in (tmp_path / "reports").iterdir()}
+    written = {path.name for path in (tmp_path / "reports").iterdir()}
+    assert {"site1.json", "site1.md", "summary.md", "summary.html"} <= written
 
     code, output = runs.playbook("probe", "probe.yml", dict(site, **reports), "-vvv")
     assert code == 0, output[-6000:]

@@ -34,8 +34,8 @@ def run_tasks(tmp_path, tasks, variables=None, *args):
         play_tasks.append(dict(task, name=name, register="result_" + name, ignore_errors=True))
     results = tmp_path / "results.json"
     content = "{{ %s | to_json }}" % ("{%s}" % ", ".join("%r: result_%s" % (name, name) for name in tasks))
-    play_tasks.append({"name": "Keep the results", "ansible.builtin.copy": {"content": content, "dest": str(results),
-                                                                          "mode": "0600"}})
+    keep = {"content": content, "dest": str(results), "mode": "0600"}
+    play_tasks.append({"name": "Keep the results", "ansible.builtin.copy": keep})
     playbook = tmp_path / "play.yml"
     playbook.write_text(yaml.safe_dump([{
         "name": "Transport", "hosts": "localhost", "connection": "local", "gather_facts": False,
