@@ -16,14 +16,16 @@ options:
   validate_certs:
     description:
       - Whether to verify the TLS certificate of an C(https) PBX URL or a C(wss) Devices app URL.
-      - Only set to V(false) on trusted networks with self-signed certificates.
+      - A certificate the system's CAs (or O(ca_path)) do not vouch for, such as a self-signed one, fails the task
+        before anything is sent, with what to do. Give O(ca_path) for a private CA; set V(false) only in a lab.
       - If not set, the environment variable E(INNOVAPHONE_VALIDATE_CERTS) is used.
     type: bool
     default: true
   ca_path:
     description:
       - PEM file, or directory of hashed PEM files, of the certificate authorities to trust for an C(https) or
-        C(wss) URL, instead of the system's.
+        C(wss) URL, instead of the system's. The way to trust a PBX with a self-signed certificate or one of a
+        private CA.
       - If not set, the environment variable E(INNOVAPHONE_CA_PATH) is used.
     type: path
   timeout:
@@ -51,7 +53,13 @@ options:
   url:
     description:
       - Base URL of the PBX, scheme, host and port without a path, for example V(https://pbx.example.com).
-      - SOAP goes to C(<url>/PBX0/user.soap), the bulk reads and commands to other paths of the same URL.
+      - SOAP goes to C(<url>/PBX0/user.soap), the bulk reads and commands to other paths of the same URL. A path is
+        only right for a reverse proxy that serves the PBX under it; an error answer then hints at it.
+      - A URL with credentials (V(https://admin:secret@pbx)), a query or a fragment fails the task before any
+        request, without repeating the credentials. The user goes in O(username), the password in O(password).
+      - A plain V(http://) URL to a host other than V(localhost), 127.0.0.0/8 or V(::1) (as written; the name is not
+        resolved) gets a warning, since the requests, the answers and the passwords the modules write travel
+        unencrypted.
       - If not set, the environment variable E(INNOVAPHONE_URL) is used.
     type: str
     required: true
@@ -67,9 +75,20 @@ options:
       - If not set, the environment variable E(INNOVAPHONE_PASSWORD) is used.
     type: str
     required: true
+  allow_basic_auth:
+    description:
+      - Whether to answer a PBX that offers only HTTP Basic authentication with Basic, which sends the password
+        itself (readable, base64) with every request; over plain V(http://) anyone on the way reads it.
+      - With V(false) such a PBX fails the task before the password is sent, with what to do. A PBX that offers
+        digest always gets digest.
+      - If not set, the environment variable E(INNOVAPHONE_ALLOW_BASIC_AUTH) is used.
+    type: bool
+    default: false
   force_basic_auth:
     description:
-      - Use HTTP basic authentication instead of digest; only for a PBX configured to allow it.
+      - Send HTTP Basic credentials with the first request instead of waiting for the PBX's challenge, as
+        C(ansible.builtin.uri)'s option of that name does; only for a PBX configured for Basic.
+      - Needs O(allow_basic_auth=true); without it the task fails before any request.
       - If not set, the environment variable E(INNOVAPHONE_FORCE_BASIC_AUTH) is used.
     type: bool
     default: false
@@ -89,6 +108,7 @@ options:
   url:
     description:
       - Base URL of the PBX whose registrations the module reads, for example V(https://pbx.example.com).
+      - Checked as for the PBX modules, credentials refused, plain V(http://) to another host warned.
       - If not set, the environment variable E(INNOVAPHONE_URL) is used.
     type: str
   username:
@@ -102,9 +122,20 @@ options:
       - Password of O(username), the admin password or the PBX password; needed with O(url).
       - If not set, the environment variable E(INNOVAPHONE_PASSWORD) is used.
     type: str
+  allow_basic_auth:
+    description:
+      - Whether to answer a PBX that offers only HTTP Basic authentication with Basic, which sends the password
+        itself (readable, base64) with every request; over plain V(http://) anyone on the way reads it.
+      - With V(false) such a PBX fails the task before the password is sent, with what to do. A PBX that offers
+        digest always gets digest.
+      - If not set, the environment variable E(INNOVAPHONE_ALLOW_BASIC_AUTH) is used.
+    type: bool
+    default: false
   force_basic_auth:
     description:
-      - Use HTTP basic authentication instead of digest; only for a PBX configured to allow it.
+      - Send HTTP Basic credentials with the first request instead of waiting for the PBX's challenge, as
+        C(ansible.builtin.uri)'s option of that name does; only for a PBX configured for Basic.
+      - Needs O(allow_basic_auth=true); without it the task fails before any request.
       - If not set, the environment variable E(INNOVAPHONE_FORCE_BASIC_AUTH) is used.
     type: bool
     default: false

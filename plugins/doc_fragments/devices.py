@@ -17,6 +17,10 @@ options:
     description:
       - WebSocket URL of the Devices app, C(ws://) or C(wss://), for example V(wss://ap.example.com/example.com/devices).
       - It is the URL of the Devices App object without its last path element.
+      - A URL with credentials (V(wss://user:secret@ap)), a query or a fragment fails the task before anything is
+        sent. A plain V(ws://) URL to a host other than V(localhost), 127.0.0.0/8 or V(::1) (as written) gets a
+        warning, since the messages, the expert configuration's script with the base user's password included,
+        travel unencrypted.
       - If not set, the environment variable E(INNOVAPHONE_DEVICES_URL) is used.
     type: str
     required: true

@@ -21,6 +21,7 @@ import time
 import traceback
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils.crypto import applogin_digest
+from ansible_collections.innovaphone.pbx.plugins.module_utils.endpoint import DEVICES_SCHEMES, Endpoint
 from ansible_collections.innovaphone.pbx.plugins.module_utils.redact import redact_text
 from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import PbxError
 
@@ -82,6 +83,7 @@ class AppWebsocket:
 
     def __init__(self, url, password, domain, app, validate_certs=True, ca_path=None, timeout=30,
                  connect=None, secrets=()):
+        self.endpoint = Endpoint("devices_url", url, DEVICES_SCHEMES)
         self.url = url
         self.domain = domain
         self.app = app
@@ -121,15 +123,19 @@ class AppWebsocket:
     def _open_socket(self):
         connect = self._connect or websocket.create_connection
         options = {"timeout": self.timeout}
-        if self.url.lower().startswith("wss:"):
+        if self.endpoint.encrypted:
             options["sslopt"] = {"context": ssl_context(self._validate_certs, self._ca_path)}
         try:
             return connect(self.url, **options)
         except ssl.SSLError as exc:
-            raise self.error("TLS error connecting to %s: %s" % (self.url, exc))
+            # Before anything was sent: the handshake failed.
+            raise self.error(self.endpoint.tls_error(exc))
         except Exception as exc:  # websocket-client raises its own types as well as OSError
             status = getattr(exc, "status_code", None)
             reason = "HTTP %s" % status if status else str(exc) or type(exc).__name__
+            closed = HAS_WEBSOCKET and isinstance(exc, websocket.WebSocketConnectionClosedException)
+            if (closed or status == 400) and not self.endpoint.encrypted and self.endpoint.speaks_tls(self.timeout):
+                raise self.error(self.endpoint.tls_port_error(reason))
             raise self.error("cannot open the AppWebsocket %s: %s" % (self.url, reason))
 
     def close(self):

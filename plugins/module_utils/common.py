@@ -21,6 +21,8 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils import wire_names
 from ansible_collections.innovaphone.pbx.plugins.module_utils.appws import (
     HAS_WEBSOCKET, WEBSOCKET_IMPORT_ERROR, AppWebsocket)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.devices import Devices
+from ansible_collections.innovaphone.pbx.plugins.module_utils.endpoint import (
+    DEVICES_SCHEMES, PBX_SCHEMES, Endpoint, EndpointError)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import NotKept
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import Pbx
 from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import (
@@ -49,6 +51,7 @@ CONNECTION_ARGUMENT_SPEC = dict(
     validate_certs=dict(type="bool", default=True, fallback=_env("VALIDATE_CERTS")),
     ca_path=dict(type="path", fallback=_env("CA_PATH")),
     timeout=dict(type="int", default=30, fallback=_env("TIMEOUT")),
+    allow_basic_auth=dict(type="bool", default=False, fallback=_env("ALLOW_BASIC_AUTH")),
     force_basic_auth=dict(type="bool", default=False, fallback=_env("FORCE_BASIC_AUTH")),
     wire_names=dict(type="dict", fallback=_env("WIRE_NAMES")),
 )
@@ -67,7 +70,7 @@ DEVICES_ARGUMENT_SPEC.update((name, CONNECTION_ARGUMENT_SPEC[name])
 
 # The PBX connection of a Devices module that also reads the PBX, where the PBX is optional.
 OPTIONAL_PBX_ARGUMENT_SPEC = dict((name, dict(CONNECTION_ARGUMENT_SPEC[name], required=False))
-                                  for name in ("url", "username", "password", "force_basic_auth"))
+                                  for name in ("url", "username", "password", "allow_basic_auth", "force_basic_auth"))
 
 
 # Options of a module that manages a list of objects: what its result lists, and how many writes go at once.
@@ -186,6 +189,7 @@ def module_with(connection_spec, argument_spec, **kwargs):
         module = ControllerModule(IN_PROCESS[-1], spec, **kwargs)
     else:
         module = Module(argument_spec=spec, supports_check_mode=True, **kwargs)
+    check_urls(module)
     try:
         wire_names.use(module.params["wire_names"])
     except wire_names.WireNameError as exc:
@@ -198,15 +202,39 @@ def pbx_module(argument_spec, **kwargs):
     return module_with(CONNECTION_ARGUMENT_SPEC, argument_spec, **kwargs)
 
 
+# The URL options, with the schemes each takes (the encrypted one last).
+URL_OPTIONS = (("url", PBX_SCHEMES), ("devices_url", DEVICES_SCHEMES))
+
+
+def check_urls(module):
+    """Check the URL options given, before anything else of the module runs: a refused URL fails the module with its
+    credentials kept out of the result (the invocation echoes the option), an unencrypted one to another machine
+    warns."""
+    for option, schemes in URL_OPTIONS:
+        if not module.params.get(option):
+            continue
+        try:
+            endpoint = Endpoint(option, module.params[option], schemes)
+        except EndpointError as exc:
+            module.no_log_values.update(exc.secrets)
+            module.fail_json(msg=str(exc))
+        warning = endpoint.plain_warning(basic=module.params.get("allow_basic_auth"))
+        if warning:
+            module.warn(warning)
+
+
 def connect(module):
     """The PBX of the module's connection options, over one HTTP session for the whole run."""
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     params = module.params
+    if params["force_basic_auth"] and not params["allow_basic_auth"]:
+        module.fail_json(msg="force_basic_auth sends the password with HTTP Basic, readable, with every request: set "
+                             "allow_basic_auth: true as well to allow that (nothing was sent)")
     return Pbx(HttpClient(
         params["url"], params["username"], params["password"], validate_certs=params["validate_certs"],
         ca_path=params["ca_path"], timeout=params["timeout"], force_basic_auth=params["force_basic_auth"],
-        secrets=module.no_log_values))
+        allow_basic_auth=params["allow_basic_auth"], secrets=module.no_log_values))
 
 
 def devices_module(argument_spec, **kwargs):
@@ -235,7 +263,7 @@ def connect_devices(module):
         # Device passthrough: the Devices URL over http(s) (reference 4, INFERRED); the session key authenticates.
         base = re.sub(r"^ws", "http", params["devices_url"].rstrip("/"), flags=re.IGNORECASE)
         http = HttpClient(base, "", "", validate_certs=params["validate_certs"], ca_path=params["ca_path"],
-                          timeout=params["timeout"], secrets=module.no_log_values)
+                          timeout=params["timeout"], secrets=module.no_log_values, option="devices_url")
     return Devices(ws, params["domain"] or params["devices_domain"], http)
 
 

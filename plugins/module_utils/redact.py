@@ -9,15 +9,30 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+from html import escape
+
+from ansible.module_utils.six.moves.urllib.parse import quote, quote_plus
 
 # The placeholder Ansible itself uses for no_log values (contract section 8).
 PLACEHOLDER = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
 
 
+def secret_forms(secret):
+    """A secret as it may show in a text: as it is, URL-encoded as a path or a form encodes it, and escaped as an
+    XML attribute (a SOAP request carries it so, and a PBX may quote the request in its error)."""
+    return set([secret, quote(secret, safe=""), quote(secret), quote(secret, safe="/:@!$&'()*+,;="),
+                quote_plus(secret, safe=""), escape(secret), escape(secret, quote=False)])
+
+
 def redact_text(text, secrets):
-    """Return text with every non-empty secret replaced by the placeholder, longest first."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, PLACEHOLDER)
+    """Return text with every non-empty secret, as it is or URL-encoded, replaced by the placeholder, longest
+    first."""
+    forms = set()
+    for secret in secrets:
+        if secret:
+            forms |= secret_forms(secret)
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, PLACEHOLDER)
     return text
 
 

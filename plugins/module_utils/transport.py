@@ -2,18 +2,21 @@
 # Copyright: contributors to innovaphone.pbx
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""One HTTP session per module run (one per thread of parallel writes): keep-alive, digest auth, TLS, timeouts,
-retries, secret-free errors."""
+"""One HTTP session per module run (one per thread of parallel writes): keep-alive, digest auth (HTTP Basic only
+when allowed), TLS, timeouts, retries, secret-free errors that say what to do."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import email.utils
+import re
 import threading
 import time
 import traceback
 
+from ansible_collections.innovaphone.pbx.plugins.module_utils.endpoint import (
+    PBX_SCHEMES, Endpoint, closed_without_answer, option_named)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.redact import redact_text
 
 try:
@@ -64,14 +67,29 @@ def is_stale_nonce(response):
     return response.status_code == 401 and "stale=true" in response.headers.get("WWW-Authenticate", "").lower()
 
 
+# An authentication scheme in a WWW-Authenticate header (several headers arrive joined by commas): a token at the
+# start or after a comma that is followed by a blank and a parameter, or by a comma or the end, not by `=`.
+AUTH_SCHEME = re.compile(r'(?:^|,)\s*([A-Za-z][\w!#$%&\'*+.^`|~-]*)(?=\s+[\w!#$%&\'*+.^`|~-]+\s*=|\s*,|\s*$)')
+
+
+def offered_schemes(response):
+    """The authentication schemes a 401 answer offers, lower case, in its order."""
+    header = re.sub(r'"(?:[^"\\]|\\.)*"', '""', response.headers.get("WWW-Authenticate", ""))
+    return [scheme.lower() for scheme in AUTH_SCHEME.findall(header)]
+
+
 class HttpClient:
     """HTTP to one device, with the connection options every module shares."""
 
     def __init__(self, url, username, password, validate_certs=True, ca_path=None, timeout=30,
-                 force_basic_auth=False, secrets=(), sleep=time.sleep):
-        self.base_url = url.rstrip("/")
+                 force_basic_auth=False, allow_basic_auth=False, secrets=(), sleep=time.sleep, option="url"):
+        self.endpoint = Endpoint(option, url, PBX_SCHEMES)
+        self.base_url = self.endpoint.url
         self._username = username
         self._password = password
+        # Basic sends the password itself with every request: only when allowed, and then only when the PBX
+        # offers nothing better (or force_basic_auth asks for it from the first request).
+        self._allow_basic = allow_basic_auth or force_basic_auth
         self._basic = force_basic_auth
         self._timeout = timeout
         self._secrets = [password] + [s for s in secrets if s]
@@ -116,8 +134,12 @@ class HttpClient:
                 response = self.session.request(method, url, data=body, headers=headers, timeout=self._timeout,
                                                 verify=self.verify)
             except requests.exceptions.SSLError as exc:
-                raise self.error("TLS error talking to %s: %s" % (self.base_url, str(exc).replace(path, shown)))
+                # Before anything was sent: the handshake failed.
+                raise self.error(self.endpoint.tls_error(exc))
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                closed = closed_without_answer(exc)
+                if attempt == 0 and closed and not self.endpoint.encrypted and self.endpoint.speaks_tls(self._timeout):
+                    raise self.error(self.endpoint.tls_port_error(closed))
                 if last:
                     raise self.error("cannot reach %s after %d attempts: %s" % (
                         self.base_url, ATTEMPTS, str(exc).replace(path, shown)))
@@ -127,18 +149,48 @@ class HttpClient:
                 # The server forgot our nonce: start a fresh digest handshake.
                 self.session.auth = self._auth()
                 continue
+            if response.status_code == 401 and not self._basic and self._basic_instead(response) and not last:
+                continue
             if response.status_code in RETRY_STATUSES and not last:
                 self._sleep(backoff_seconds(attempt, retry_after_seconds(response.headers.get("Retry-After"))))
                 continue
             return self._checked(method, shown, response)
         raise self.error("no answer from %s" % self.base_url)  # not reached: the last attempt returns or raises
 
+    def _basic_instead(self, response):
+        """For a 401 that offers other schemes than digest: True to answer it with Basic (allowed and offered), else
+        PbxError. False when digest (or nothing) is offered: a refused digest is a wrong password."""
+        offered = offered_schemes(response)
+        if "digest" in offered or not offered:
+            return False
+        if "basic" not in offered:
+            raise self.error("%s asks for authentication but offers no digest (it offers: %s); the collection "
+                             "authenticates with digest, or with HTTP Basic when allowed" % (
+                                 self.base_url, ", ".join(offered) or "nothing"))
+        if not self._allow_basic:
+            raise self.error(
+                "%s offers only HTTP Basic authentication, which sends the password of %s readable (base64) with "
+                "every request; nothing with it was sent. Turn on digest authentication on the PBX, or allow Basic "
+                "with %s, over https:// only, as anyone on the way reads the password otherwise" % (
+                    self.base_url, self._username, option_named("allow_basic_auth", "true")))
+        self._basic = True
+        self.session.auth = self._auth()
+        return True
+
     def _checked(self, method, shown, response):
         if response.status_code == 401:
-            raise self.error("authentication failed for user %s at %s (HTTP 401)" % (self._username, self.base_url))
+            hint = ""
+            if self._basic and "digest" in offered_schemes(response) and "basic" not in offered_schemes(response):
+                hint = "; the PBX asks for digest, so leave force_basic_auth off"
+            raise self.error("authentication failed for user %s at %s (HTTP 401)%s" % (
+                self._username, self.base_url, hint))
         if response.status_code >= 400:
-            raise self.error("%s %s answered HTTP %d: %s" % (
-                method, shown, response.status_code, response.text[:200].strip()))
+            text = response.text[:200].strip()
+            hint = self.endpoint.path_hint() if self.endpoint.option == "url" else ""
+            if (response.status_code == 400 and not self.endpoint.encrypted
+                    and re.search(r"https|\btls\b|\bssl\b", text, re.IGNORECASE)):
+                hint += " (hint: the port may expect https://)"
+            raise self.error("%s %s answered HTTP %d: %s%s" % (method, shown, response.status_code, text, hint))
         return response.text
 
     def get(self, path, shown=None):

@@ -41,6 +41,8 @@ def parser():
     args.add_argument("--domain-password", type=domain_password, action="append", default=[],
                       metavar="DOMAIN=PASSWORD", help="a Devices domain and its domain password (repeatable)")
     args.add_argument("--basic", action="store_true", help="also accept HTTP basic authentication")
+    args.add_argument("--basic-only", action="store_true",
+                      help="offer and accept only HTTP basic authentication (a PBX with digest turned off)")
     args.add_argument("--nonce-ttl", type=float, default=300.0, help="digest nonce lifetime in seconds")
     args.add_argument("--wire-names", metavar="PATH",
                       help="JSON file {section: {key: name}} with the collection's wire name keys: pbxsim speaks "

@@ -1,6 +1,7 @@
 # Copyright (c) innovaphone.pbx contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""HTTP digest authentication (RFC 7616 with MD5 and qop=auth), basic only when enabled.
+"""HTTP digest authentication (RFC 7616 with MD5 and qop=auth), basic only when enabled; or basic alone, as a PBX
+with digest turned off.
 
 Nonces are stateless (a timestamp signed with a per-process secret) and expire after a TTL.
 Like real servers, a nonce may be reused with a growing nonce count, so a keep-alive client
@@ -34,11 +35,12 @@ def parse_params(text):
 class DigestAuth:
     """Checks Authorization headers for a set of users, each with one or more accepted passwords."""
 
-    def __init__(self, realm, users, nonce_ttl=300.0, allow_basic=False):
+    def __init__(self, realm, users, nonce_ttl=300.0, allow_basic=False, basic_only=False):
         self.realm = realm
         self.users = users
         self.nonce_ttl = nonce_ttl
-        self.allow_basic = allow_basic
+        self.allow_basic = allow_basic or basic_only
+        self.basic_only = basic_only
         self._secret = os.urandom(16)
         self._seen = {}  # nonce -> nonce counts already used
 
@@ -62,6 +64,8 @@ class DigestAuth:
 
     def challenge(self, stale=False):
         """The WWW-Authenticate header values of a 401 answer."""
+        if self.basic_only:
+            return ['Basic realm="%s"' % self.realm]
         digest = 'Digest realm="%s", qop="auth", algorithm=MD5, nonce="%s"' % (self.realm, self.new_nonce())
         headers = [digest + (", stale=true" if stale else "")]
         if self.allow_basic:
@@ -73,7 +77,7 @@ class DigestAuth:
         scheme, rest = (authorization or "").partition(" ")[::2]
         if scheme.lower() == "basic" and self.allow_basic:
             return self._check_basic(rest)
-        if scheme.lower() != "digest":
+        if scheme.lower() != "digest" or self.basic_only:
             return DENIED
         params = parse_params(rest)
         if (params.get("realm") != self.realm or params.get("uri") != uri or params.get("qop") != "auth"

@@ -93,7 +93,8 @@ class PbxInstance:
         self.stats = Stats()
         self.faults = faults.Faults()
         self.auth = digest.DigestAuth(REALM, {HTTP_USER: [options.admin_password, options.pbx_password]},
-                                      nonce_ttl=options.nonce_ttl, allow_basic=options.basic)
+                                      nonce_ttl=options.nonce_ttl, allow_basic=options.basic,
+                                      basic_only=options.basic_only)
         self.devices = devices.DevicesApp(self, domain, options.devices_password, dict(options.domain_password))
         self.phones = phones.PhoneFleet(self)
         self.identity = {"GatekeeperID": name, "Location": name, "FirmwareVersion": FIRMWARE,

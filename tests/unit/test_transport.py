@@ -4,9 +4,11 @@
 """Retries, backoff, Retry-After, stale nonces and secret-free errors of the HTTP client."""
 
 import threading
+from http.client import RemoteDisconnected
 
 import pytest
 import requests
+from urllib3.exceptions import ProtocolError
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils import transport
 from ansible_collections.innovaphone.pbx.plugins.module_utils.redact import PLACEHOLDER
@@ -126,3 +128,88 @@ def test_every_thread_has_its_own_keep_alive_session():
     worker.join()
     assert client.session is client.session and sessions[0] is not client.session
     assert isinstance(sessions[0].auth, requests.auth.HTTPDigestAuth)
+
+
+BASIC_ONLY = {"WWW-Authenticate": 'Basic realm="pbx"'}
+
+
+def test_a_pbx_offering_only_basic_gets_no_password_unless_allowed():
+    client, calls, _pauses = client_answering(FakeResponse(401, headers=BASIC_ONLY))
+    with pytest.raises(transport.PbxError, match="offers only HTTP Basic authentication") as info:
+        client.get("/x")
+    assert "allow_basic_auth: true (hotdesking_allow_basic_auth: true in the role)" in str(info.value)
+    assert len(calls) == 1 and isinstance(calls[0][3], requests.auth.HTTPDigestAuth)
+
+
+def test_an_allowed_basic_answers_the_challenge_and_every_later_request():
+    pauses = []
+    client = transport.HttpClient("http://pbx.test", "admin", SECRET, allow_basic_auth=True, sleep=pauses.append)
+    answers = [FakeResponse(401, headers=BASIC_ONLY), FakeResponse(200, "one"), FakeResponse(200, "two")]
+    auths = []
+
+    def request(method, url, **kwargs):
+        auths.append(client.session.auth)
+        return answers.pop(0)
+
+    client.session.request = request
+    assert client.get("/x") == "one" and client.get("/y") == "two"
+    assert isinstance(auths[0], requests.auth.HTTPDigestAuth)
+    assert all(isinstance(auth, requests.auth.HTTPBasicAuth) for auth in auths[1:]) and pauses == []
+
+
+def test_digest_is_used_when_offered_beside_basic():
+    both = {"WWW-Authenticate": 'Digest realm="pbx", nonce="n", Basic realm="pbx"'}
+    client, calls, _pauses = client_answering(FakeResponse(401, headers=both))
+    with pytest.raises(transport.PbxError, match="authentication failed"):
+        client.get("/x")
+    assert len(calls) == 1
+
+
+def test_an_unknown_scheme_is_named():
+    client, _calls, _pauses = client_answering(FakeResponse(401, headers={"WWW-Authenticate": "Negotiate"}))
+    with pytest.raises(transport.PbxError, match=r"offers no digest \(it offers: negotiate\)"):
+        client.get("/x")
+
+
+@pytest.mark.parametrize("header, schemes", [
+    ('Digest realm="a, Basic b", qop="auth", algorithm=MD5, nonce="x"', ["digest"]),
+    ('Digest realm="pbx", nonce="x", Basic realm="pbx"', ["digest", "basic"]),
+    ('Basic realm="pbx"', ["basic"]),
+    ("Negotiate abc==, NTLM", ["negotiate", "ntlm"]),
+    ("", []),
+])
+def test_offered_schemes(header, schemes):
+    assert transport.offered_schemes(FakeResponse(401, headers={"WWW-Authenticate": header})) == schemes
+
+
+def test_forced_basic_refused_names_digest():
+    client = transport.HttpClient("http://pbx.test", "admin", SECRET, force_basic_auth=True)
+    assert isinstance(client.session.auth, requests.auth.HTTPBasicAuth)
+    client.session.request = lambda *args, **kwargs: FakeResponse(401, headers={"WWW-Authenticate": "Digest x=1"})
+    with pytest.raises(transport.PbxError, match="the PBX asks for digest, so leave force_basic_auth off"):
+        client.get("/x")
+
+
+def test_plain_http_to_a_tls_port_says_so_at_once(monkeypatch):
+    closed = requests.exceptions.ConnectionError(ProtocolError("Connection aborted.", RemoteDisconnected("closed")))
+    monkeypatch.setattr(transport.Endpoint, "speaks_tls", lambda self, timeout: True)
+    client, calls, pauses = client_answering(closed)
+    with pytest.raises(transport.PbxError, match=r"speaks TLS, so use https://pbx.test for url"):
+        client.get("/x")
+    assert len(calls) == 1 and pauses == []
+
+
+def test_an_error_answer_of_a_url_with_a_path_hints_at_the_base_url():
+    client = transport.HttpClient("http://pbx.test/PBX0/ADMIN/", "admin", SECRET)
+    client.session.request = lambda *args, **kwargs: FakeResponse(404, "Not Found")
+    with pytest.raises(transport.PbxError, match="hint: url has the path /PBX0/ADMIN, but it is the PBX's base URL"):
+        client.get("/x")
+
+
+def test_an_echoed_secret_is_hidden_in_its_escaped_and_encoded_forms():
+    secret = "a&b%c+d"
+    client = transport.HttpClient("http://pbx.test", "admin", secret)
+    client.session.request = lambda *args, **kwargs: FakeResponse(500, 'pwd="a&amp;b%c+d" a%26b%25c%2Bd')
+    with pytest.raises(transport.PbxError) as info:
+        client.get("/x")
+    assert "&amp;b" not in str(info.value) and "%26b" not in str(info.value)

@@ -104,6 +104,17 @@ def test_basic_only_when_enabled(pbxsim):
     assert requests.get(sim.url + PATH, auth=("admin", "wrong"), timeout=10).status_code == 401
 
 
+def test_basic_only_offers_and_accepts_nothing_else(pbxsim):
+    sim = pbxsim("--basic-only")
+    response = requests.get(sim.url + PATH, timeout=10)
+    assert response.status_code == 401 and response.headers["WWW-Authenticate"] == 'Basic realm="pbxsim"'
+    assert requests.get(sim.url + PATH, auth=("admin", ADMIN_PASSWORD), timeout=10).status_code == 200
+    assert requests.get(sim.url + PATH, auth=("admin", "wrong"), timeout=10).status_code == 401
+    # A digest computed for a challenge of another pbxsim is refused for its scheme alone.
+    digest = authorization({"realm": "pbxsim", "nonce": "0" * 60}, ADMIN_PASSWORD)
+    assert get(sim, digest).status_code == 401
+
+
 def test_passwords_come_from_the_environment(pbxsim):
     sim = pbxsim(env={"PBXSIM_ADMIN_PASSWORD": "from-env", "PBXSIM_PBX_PASSWORD": "pbx-env"})
     assert sim.session("from-env").get(sim.url + PATH, timeout=10).status_code == 200
