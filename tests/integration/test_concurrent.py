@@ -209,3 +209,18 @@ def test_two_modifies_of_one_user_at_the_same_instant_lose_one_change_and_re_run
     assert run(staff, name_run) == 1
     assert run(staff, extension_run) == 0
     assert people(staff.state())["emp01"][:2] == ("Employee 01 (R1)", "399")
+
+
+@pytest.mark.xfail(strict=True, reason="add-attrib has no duplicate check and the transport sends a request again "
+                   "when its answer times out: a registration the PBX makes late is made twice")
+def test_a_registration_whose_answer_is_late_is_made_once(staff, tmp_path, pool):
+    """The PBX takes longer than the module's timeout over an add-attrib: the module sends it again; then the PBX
+    carries out the first one too."""
+    staff.control("POST", "faults", {"kind": "hold", "body": "add-attrib"})
+    task = register(["emp01"])
+    task["innovaphone.pbx.hotdesk_registration"]["timeout"] = 3
+    module = pool.submit(run, staff, playbook(tmp_path, "register", [task]))
+    wait_held(staff, 1, [module])
+    assert module.result(timeout=REACH_SECONDS) == 1          # the second add-attrib made the registration
+    staff.control("POST", "holds/release")                    # the PBX gets round to the first one
+    assert people(staff.state())["emp01"][3] == ["emp01"]
