@@ -224,3 +224,16 @@ def test_a_registration_whose_answer_is_late_is_made_once(staff, tmp_path, pool)
     assert module.result(timeout=REACH_SECONDS) == 1          # the second add-attrib made the registration
     staff.control("POST", "holds/release")                    # the PBX gets round to the first one
     assert people(staff.state())["emp01"][3] == ["emp01"]
+
+
+@pytest.mark.xfail(strict=True, reason="add-attrib has no duplicate check: two runs that both read a user without "
+                   "its registration both add it, and a later run sees the user registered and leaves both")
+def test_two_runs_registering_one_user_at_once_register_it_once(staff, tmp_path, pool):
+    same = playbook(tmp_path, "same", [register(["emp01"])])
+    staff.control("POST", "faults", {"kind": "hold", "body": "add-attrib", "count": 2})
+    runs = [pool.submit(run, staff, same), pool.submit(run, staff, same)]
+    wait_held(staff, 2, runs)
+    staff.control("POST", "holds/release")
+    assert [future.result(timeout=REACH_SECONDS) for future in runs] == [1, 1]
+    assert run(staff, same) == 0
+    assert people(staff.state())["emp01"][3] == ["emp01"]
