@@ -221,6 +221,10 @@ POINTS = {
         {"path": "/!config write"}, 1,
         lambda s: (pbx0(s, "current"), pbx0(s, "written"), pbx0(s, "active")) == ("0", "4", "4"),
         applied=lambda s: (pbx0(s, "current"), pbx0(s, "written"), pbx0(s, "active")) == ("0", "0", "4")),
+    "between config write and config activate": Point(
+        {"path": "/!config activate"}, 1,
+        lambda s: (pbx0(s, "current"), pbx0(s, "written"), pbx0(s, "active")) == ("0", "0", "4"),
+        applied=lambda s: (pbx0(s, "current"), pbx0(s, "written"), pbx0(s, "active")) == ("0", "0", "0")),
     "creating the Devices category": Point(
         {"mt": "AddCategory"}, 1,
         lambda s: len(registered(s)) == len(USERS) + 1 and category_names(s) == [],
@@ -275,7 +279,6 @@ def test_a_killed_run_is_run_again_and_converges(office, tmp_path, undisturbed, 
 def assert_converges(sim, tmp_path, undisturbed):
     code, output = run_playbook(tmp_path, "hotdesking", office_vars(sim))
     assert code == 0, output[-6000:]
-    assert changed_tasks(output) > 0
     state = sim.state()
     assert_whole(state)
     assert _comparable(state) == undisturbed
