@@ -49,8 +49,8 @@ def playbook(tmp_path, name, tasks):
     path.write_text(yaml.safe_dump([{
         "name": name, "hosts": "localhost", "connection": "local", "gather_facts": False,
         "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
-        "module_defaults": {"group/innovaphone.pbx.pbx": {"url": "{{ pbx_url }}",
-                                                           "password": "{{ pbx_admin_password }}"}},
+        "module_defaults": {"group/innovaphone.pbx.pbx": {
+            "url": "{{ pbx_url }}", "password": "{{ pbx_admin_password }}"}},
         "tasks": tasks,
     }], sort_keys=False))
     return path

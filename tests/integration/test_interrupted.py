@@ -241,6 +241,7 @@ POINTS = {
 # A read held at the kill changes nothing whether it is carried out or not: once is enough.
 CASES = [(point, drop) for point in POINTS for drop in (False, True)
          if not (drop and point == "after the template step")]
+CASE_IDS = ["%s, %s" % (point, "lost" if drop else "carried out") for point, drop in CASES]
 
 
 def assert_whole(state):
@@ -260,8 +261,7 @@ def assert_whole(state):
     assert (pbx0(state, "current"), pbx0(state, "written"), pbx0(state, "active")) == ("0", "0", "0")
 
 
-@pytest.mark.parametrize("point, drop", CASES, ids=["%s, %s" % (point, "lost" if drop else "carried out")
-                                                     for point, drop in CASES])
+@pytest.mark.parametrize("point, drop", CASES, ids=CASE_IDS)
 def test_a_killed_run_is_run_again_and_converges(office, tmp_path, undisturbed, point, drop):
     kill_point = POINTS[point]
     office.control("POST", "faults", dict(kill_point.hold, kind="hold"))
