@@ -39,10 +39,11 @@ def office_vars(sim):
 
 
 def _comparable(state):
-    """The state without what differs between two equal converges: ids, guids, sessions, masked passwords; the
-    Devices app's category ids replaced by the categories' names. Lists keep their duplicates."""
+    """The state without what differs between two equal converges: ids, guids, sessions, encrypted passwords (a
+    password reads `********`, set or not shows); the Devices app's category ids replaced by the categories' names.
+    Lists keep their duplicates."""
     def attributes(attrs):
-        return dict((k, v) for k, v in attrs.items() if k not in ("guid", "pwdx", "pwd"))
+        return dict((k, v) for k, v in attrs.items() if k not in ("guid", "pwdx"))
 
     def element(item):
         return {"tag": item["tag"], "attrs": attributes(item["attrs"]),
@@ -54,7 +55,8 @@ def _comparable(state):
         "objects": sorted((element(obj) for obj in state["pbx"]["objects"]), key=lambda o: o["attrs"]["cn"]),
         "registrations": state["pbx"]["registrations"],
         "config": state["config"],
-        "categories": sorted(dict((k, v) for k, v in c.items() if k != "id") for c in devices["categories"]),
+        "categories": sorted((dict((k, v) for k, v in c.items() if k != "id") for c in devices["categories"]),
+                             key=lambda c: c["name"]),
         "configs": sorted((dict(dict((k, v) for k, v in c.items() if k != "id"),
                                 categories=sorted(names.get(ref, ref) for ref in c["categories"]))
                            for c in devices["configs"]), key=lambda c: (c["type"], c.get("desc", ""))),
