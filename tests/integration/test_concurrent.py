@@ -38,9 +38,12 @@ def staff(sim):
 
 
 @pytest.fixture
-def pool():
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as executor:
-        yield executor
+def pool(sim):
+    """Two threads for playbook runs; a test that fails while requests are held drops them, so its runs end."""
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=2)
+    yield executor
+    sim.control("DELETE", "faults")
+    executor.shutdown(wait=True)
 
 
 def playbook(tmp_path, name, tasks):

@@ -95,6 +95,20 @@ class Run:
             self.process = subprocess.Popen(command, env=env, cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=log,
                                             stderr=subprocess.STDOUT, start_new_session=True)
 
+        self.tree = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        """A test that failed before its kill leaves nothing running."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(30)
+        for pid in running(self.tree):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
     def output(self):
         return self.log.read_text(errors="replace")
 
@@ -114,7 +128,7 @@ class Run:
         session of its own (ansible-core detaches it from the terminal), so the group alone leaves the task that runs
         going on. Returns the workers, which without `workers` may still run."""
         os.kill(self.process.pid, signal.SIGSTOP)     # forks no new worker while the tree is read
-        tree = descendants(self.process.pid)
+        tree = self.tree = descendants(self.process.pid)
         os.killpg(self.process.pid, signal.SIGKILL)
         for pid in tree if workers else ():
             with contextlib.suppress(ProcessLookupError):
@@ -267,11 +281,11 @@ def assert_whole(state):
 def test_a_killed_run_is_run_again_and_converges(office, tmp_path, undisturbed, point, drop):
     kill_point = POINTS[point]
     office.control("POST", "faults", dict(kill_point.hold, kind="hold"))
-    run = Run(tmp_path, office_vars(office))
-    held = run.wait_held(office, kill_point.held)
-    assert len(held) == kill_point.held
-    assert kill_point.at_kill(office.state()), "the run is not at the kill point"
-    run.kill()
+    with Run(tmp_path, office_vars(office)) as run:
+        held = run.wait_held(office, kill_point.held)
+        assert len(held) == kill_point.held
+        assert kill_point.at_kill(office.state()), "the run is not at the kill point"
+        run.kill()
     office.control("POST", "holds/release", {"drop": drop})
     assert office.control("GET", "faults") == [], "the hold is used up"
     assert (kill_point.lost if drop else kill_point.applied)(office.state()), "the kill left another state"
@@ -290,12 +304,12 @@ def test_a_killed_process_group_lets_the_running_task_finish(office, tmp_path, u
     """SIGKILL to ansible-playbook's process group alone (what `kill -9 -<pgid>` does): the worker of the task that
     runs is in a session of its own and finishes the task, with nobody to report to; no later task runs."""
     office.control("POST", "faults", dict(POINTS["in the middle of the registrations"].hold, kind="hold"))
-    run = Run(tmp_path, office_vars(office))
-    run.wait_held(office, 4)
-    workers = run.kill(workers=False)
-    assert running(workers), "the task's worker runs on"
-    office.control("POST", "holds/release")
-    gone(workers, REACH_SECONDS)
+    with Run(tmp_path, office_vars(office)) as run:
+        run.wait_held(office, 4)
+        workers = run.kill(workers=False)
+        assert running(workers), "the task's worker runs on"
+        office.control("POST", "holds/release")
+        gone(workers, REACH_SECONDS)
     state = office.state()
     assert registered(state) == sorted([BASE] + USERS) and category_names(state) == []
     assert_converges(office, tmp_path, undisturbed)
