@@ -382,7 +382,10 @@ def settings_entry(wanted):
 
 class SettingsBackend:
     """The PBX0 flags of cfg.txt: `config change` of the whole line when the current layer lacks a wanted
-    value, `config write` when the written layer does, `config activate` when the active layer does."""
+    value, `config write` when the written layer does, `config activate` when the active layer does.
+
+    `config change` replaces the whole line, so the line is read again right before it (as Pbx.fresh() does for
+    a modify): a flag changed since the module's first read is kept, not written back to what that read saw."""
 
     resource = PBX_SETTINGS
     peer = "the PBX"
@@ -400,6 +403,7 @@ class SettingsBackend:
     def update(self, key, changes):
         values = self.resource.encode(changes)
         if values:
+            self.flags = self.pbx.cfg().flags(SETTINGS_MODULE)
             self.pbx.command(cfgtxt.change_command(key, dict(self.flags, **values)))
         for _layer, lags, command in LAGGING_LAYERS:
             if lags in changes:

@@ -12,6 +12,7 @@ import re
 from aiohttp import web
 
 from . import faults
+from . import holds
 from . import model
 from . import phones
 
@@ -68,6 +69,9 @@ class Control:
             web.get(prefix + "faults", self.faults),
             web.post(prefix + "faults", self.add_fault),
             web.delete(prefix + "faults", self.clear_faults),
+            web.get(prefix + "holds", self.held),
+            web.post(prefix + "holds/wait", self.wait_held),
+            web.post(prefix + "holds/release", self.release_held),
             web.get(prefix + "phones", self.list_phones),
             web.post(prefix + "phones", self.provision),
             web.get(prefix + "phones/{hw}", self.get_phone),
@@ -124,6 +128,38 @@ class Control:
     async def clear_faults(self, _request):
         self.instance.faults.clear()
         return web.json_response([])
+
+    async def held(self, _request):
+        return web.json_response(self.instance.faults.holds.list())
+
+    async def wait_held(self, request):
+        """{"count": N, "timeout": S}: the held requests once N are held; 408 {"error", "held"} after S seconds."""
+        body = await json_body(request)
+        count, timeout = body.get("count", 1), body.get("timeout", 30)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise web.HTTPBadRequest(text="count must be a whole number from 1")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 <= timeout <= 600:
+            raise web.HTTPBadRequest(text="timeout must be a number of seconds from 0 to 600")
+        holding = self.instance.faults.holds
+        held = await holding.wait(count, timeout)
+        if held is None:
+            return web.json_response({"error": "%d of %d requests held after %s s" % (
+                len(holding.held), count, timeout), "held": holding.list()}, status=408)
+        return web.json_response(held)
+
+    async def release_held(self, request):
+        """{"ids": [...], "drop": bool}: release those held requests (all without ids) once each is handled."""
+        body = await json_body(request)
+        ids, drop = body.get("ids"), body.get("drop", False)
+        if ids is not None and not (isinstance(ids, list) and all(
+                isinstance(number, int) and not isinstance(number, bool) for number in ids)):
+            raise web.HTTPBadRequest(text="ids must be a list of held request ids")
+        if not isinstance(drop, bool):
+            raise web.HTTPBadRequest(text="drop must be true or false")
+        try:
+            return web.json_response(await self.instance.faults.holds.release(ids, drop))
+        except holds.HoldError as exc:
+            return web.json_response({"error": str(exc)}, status=409)
 
     @phone_call
     async def list_phones(self, _request):

@@ -24,7 +24,7 @@ import uuid
 
 from aiohttp import WSMsgType, web
 
-from . import appws, crypto, wire_names as W
+from . import appws, crypto, holds, wire_names as W
 from .model import ADMIN_CN, PbxError
 
 PAGE_SIZE = 2                       # small on purpose: every client must follow `last`
@@ -290,6 +290,11 @@ class DevicesApp:
         self.instance.record_message(session, text)
         await self.instance.latency()
         message, problem = appws.decode(text)
+        async with self.instance.faults.holds.message(message.get("mt")) as verdict:
+            if verdict != holds.DROP:
+                self._handle(session, message, problem)
+
+    def _handle(self, session, message, problem):
         handler, writes = self.handlers().get(message.get("mt"), (None, False))
         self.instance.stats.count("devices", write=writes)
         self.handling = True

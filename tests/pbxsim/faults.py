@@ -6,9 +6,12 @@ A fault fires for the next `count` requests, or for a `rate` fraction of them, o
 rate until count firings). Rates are deterministic: rate 0.25 fires on every fourth request,
 so a test can count on it. `stale_nonce` only counts requests that carry digest credentials; a fault
 with a `path` only counts requests whose (decoded) path starts with it, such as "/!config write".
+`hold` keeps a request waiting until a control call releases it; its rules live in holds.py.
 """
 
-KINDS = ("http500", "http503", "reset", "delay", "stale_nonce")
+from . import holds
+
+KINDS = ("http500", "http503", "reset", "delay", "stale_nonce", "hold")
 DEFAULTS = {"retry_after": 1, "delay_ms": 1000}
 
 
@@ -29,11 +32,17 @@ def number(spec, key, low, high=None, integer=True):
 class Faults:
     def __init__(self):
         self.rules = []
+        self.holds = holds.Holds()    # kind hold: its own rules and the requests it holds
 
     def add(self, spec):
         """Validate and queue a fault; returns its description."""
         if not isinstance(spec, dict) or spec.get("kind") not in KINDS:
             raise FaultError("kind must be one of %s" % ", ".join(KINDS))
+        if spec["kind"] == "hold":
+            try:
+                return self.holds.add(spec)
+            except holds.HoldError as exc:
+                raise FaultError(str(exc)) from exc
         rule = {"kind": spec["kind"], "count": number(spec, "count", 1), "rate": number(spec, "rate", 0, 1, False)}
         if rule["count"] is None and rule["rate"] is None:
             rule["count"] = 1
@@ -50,9 +59,11 @@ class Faults:
 
     def clear(self):
         self.rules = []
+        self.holds.clear()
 
     def describe(self):
-        return [{key: value for key, value in rule.items() if key != "credit"} for rule in self.rules]
+        return [{key: value for key, value in rule.items() if key != "credit"} for rule in self.rules] + \
+            self.holds.describe()
 
     def fire(self, has_digest, path):
         """The rules that fire for this request (each counted down), in the order they were added."""

@@ -25,6 +25,7 @@ from . import control
 from . import devices
 from . import digest
 from . import faults
+from . import holds
 from . import model
 from . import persistence
 from . import phones
@@ -236,7 +237,11 @@ class PbxHttp:
                     "kind": "http", "method": request.method, "path": request.raw_path,
                     "headers": {name: request.headers[name] for name in RECORDED_HEADERS if name in request.headers},
                     "body": (await request.read()).decode("utf-8", errors="replace")})
-            return await handler(request)
+            async with self.instance.faults.holds.http(request) as verdict:
+                if verdict == holds.DROP:
+                    reset_connection(request)
+                    return web.Response(status=500)  # never reaches the client
+                return await handler(request)
         return check
 
     async def soap(self, request):

@@ -84,6 +84,23 @@ def test_each_layer_is_read_once_per_read_and_only_when_a_setting_is_given():
     assert pbx.reads == [None, cfgtxt.WRITTEN, cfgtxt.ACTIVE]
 
 
+def test_config_change_starts_from_the_line_as_it_is_right_before_it():
+    """`config change` replaces the whole line: a flag someone else sets after the module's first read stays."""
+    pbx = LayeredPbx()
+    read = pbx.cfg
+
+    def cfg(layer=None):
+        if layer == cfgtxt.ACTIVE and not pbx.commands:
+            pbx.layers["current"]["trace"] = "on"    # another writer, between the module's reads
+        return read(layer)
+
+    pbx.cfg = cfg
+    converge(pbx, registrations_without_password=0)
+    assert pbx.commands[0] == 'config change PBX0 /reg-no-pwd 0 /name "main pbx" /trace on'
+    assert pbx.reads == [None, cfgtxt.WRITTEN, cfgtxt.ACTIVE, None, None, cfgtxt.WRITTEN, cfgtxt.ACTIVE]
+    assert pbx.layers[cfgtxt.ACTIVE] == {"reg-no-pwd": "0", "name": "main pbx", "trace": "on"}
+
+
 def test_only_the_given_settings_are_compared_in_every_layer():
     pbx = LayeredPbx(written={"reg-no-pwd": "4", "ip-filter": "10.0.0.0/255.0.0.0"})
     assert not converge(pbx, registrations_without_password=4)["changed"]
