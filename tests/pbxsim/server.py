@@ -305,6 +305,7 @@ class PbxHttp:
                                          xml=has_digest and request.path in XML_PATHS):
             kind = rule["kind"]
             if kind == "delay":
+                await request.read()         # the PBX has the request: it carries it out even if the client gives up
                 await asyncio.sleep(rule["delay_ms"] / 1000.0)
             elif kind == "stale_nonce":
                 request["force_stale"] = True

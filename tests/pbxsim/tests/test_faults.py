@@ -317,3 +317,14 @@ def test_a_request_delayed_across_a_reboot_is_dropped(pbxsim):
             change.result()
     time.sleep(1.2)
     assert sim.state()["config"]["current"]["modules"]["PBX0"] == {"reg-no-pwd": "4"}, "never carried out"
+
+
+def test_a_delayed_request_is_carried_out_even_when_the_client_gave_up(sim):
+    session = ready_session(sim)
+    fault(sim, kind="delay", delay_ms=int(SHORT * 1500), path="/PBX0/user.soap")
+    with pytest.raises(requests.ReadTimeout):
+        soap(session, sim, '<add><user cn="Alice" h323="alice"/></add>', timeout=SHORT / 2)
+    deadline = time.monotonic() + 10
+    while not sim.state()["pbx"]["objects"]:
+        assert time.monotonic() < deadline, "the delayed add never landed"
+        time.sleep(0.1)
