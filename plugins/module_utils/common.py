@@ -216,7 +216,7 @@ def connect_devices(module):
         # Device passthrough: the Devices URL over http(s) (reference 4, INFERRED); the session key authenticates.
         base = re.sub(r"^ws", "http", params["devices_url"].rstrip("/"), flags=re.IGNORECASE)
         http = HttpClient(base, "", "", validate_certs=params["validate_certs"], ca_path=params["ca_path"],
-                          timeout=params["timeout"], secrets=module.no_log_values)
+                          timeout=params["timeout"], secrets=module.no_log_values, peer="the Devices app")
     return Devices(ws, params["domain"] or params["devices_domain"], http)
 
 

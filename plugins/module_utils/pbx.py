@@ -12,11 +12,26 @@ __metaclass__ = type
 from ansible_collections.innovaphone.pbx.plugins.module_utils import cfgtxt, crypto, soap
 from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import UNKNOWN
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import (
-    HOTDESK_REGISTRATIONS, PBX_SETTINGS, TEMPLATES, USERS)
-from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import PbxError
-from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import REGISTRATION, WireName, named, see_docs
+    HOTDESK_REGISTRATIONS, PBX_SETTINGS, TEMPLATES, USERS, State)
+from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import (
+    HttpStatusError, PbxError, Unanswered)
+from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import (
+    REGISTRATION, SOAP, WireName, named, see_docs)
 
 SETTINGS_MODULE = "PBX0"
+
+
+# Admin() commands that do no more when sent twice than once (show reads, modify replaces the whole object, del-attrib
+# removes what matches): sent again whenever an answer is missing. Others (add, add-attrib, del) are sent again only
+# once a show proves that the first one was not carried out.
+IDEMPOTENT_COMMANDS = ("show", "modify", "del-attrib")
+RERUN = "a re-run reads first and converges"
+
+
+def object_name(command):
+    """How messages name the object of a command: its cn, else its h323 name, else its guid."""
+    obj = command[0] if len(command) else command
+    return obj.get("cn") or obj.get("h323") or obj.get("guid")
 
 
 class Pbx:
@@ -33,16 +48,68 @@ class Pbx:
             raise self.client.error(str(exc))
 
     def admin(self, command):
-        """Run one Admin() command element (on one object) and return the answer element."""
-        body = self.client.post(soap.SOAP_PATH, soap.envelope(command), soap.HEADERS)
-        try:
-            return soap.unwrap(body)
-        except soap.SoapError as exc:
-            raise self.client.error("%s %r: %s" % (command.tag, command[0].get("cn"), exc))
+        """Run one Admin() command element (on one object) and return the answer element.
+
+        An answer that did not come (the connection broke) or came malformed is made good: an idempotent command is
+        sent again, another one only once a show says it was not carried out. A command that got no answer within
+        the timeout is not sent again (the PBX may still be at it), nor one after a SOAP fault or a refusal."""
+        label = "%s %r" % (command.tag, object_name(command))
+        idempotent = command.tag in IDEMPOTENT_COMMANDS
+        for attempt in range(2):
+            try:
+                body = self.client.post(soap.SOAP_PATH, soap.envelope(command), soap.HEADERS, idempotent=idempotent,
+                                        expect="SOAP XML")
+                return soap.unwrap(body)
+            except HttpStatusError as exc:
+                fault = soap.body_fault(exc.body)
+                if fault is None:
+                    raise self.client.error("%s: %s" % (label, exc))
+                raise self.client.error("%s: %s answered HTTP %d with a SOAP fault (%s)" % (
+                    label, self.client.where, exc.status, fault))
+            except Unanswered as exc:
+                if exc.timed_out:
+                    raise self.client.error("%s: %s; not sent again, since the PBX may still carry it out (%s)" % (
+                        label, exc, RERUN))
+                if attempt:
+                    raise self.client.error("%s: %s, twice (%s)" % (label, exc, RERUN))
+                if self._carried_out(command):
+                    return soap.element(SOAP["ok"], {})
+            except soap.SoapFault as exc:
+                raise self.client.error("%s: %s answered %s" % (label, self.client.where, exc))
+            except soap.MalformedAnswer as exc:
+                if attempt:
+                    raise self.client.error("%s: %s answered twice with XML that is cut short or malformed: %s" % (
+                        label, self.client.where, exc.detail))
+                if not idempotent and self._carried_out(command):
+                    return soap.element(SOAP["ok"], {})
+            except (soap.SoapError, PbxError) as exc:
+                raise self.client.error("%s: %s" % (label, exc))
+        raise self.client.error("%s: no answer" % label)  # not reached: the second attempt returns or raises
+
+    def _carried_out(self, command):
+        """Whether an add, add-attrib or del whose answer went missing was carried out (a show tells)."""
+        obj = command[0]
+        lookup = {"guid": obj.get("guid")} if obj.get("guid") else {"cn": obj.get("cn")}
+        found = self._checked(soap.objects, self.admin(soap.show(**lookup)))
+        if command.tag == SOAP["delete"]:
+            return not found
+        if not found:
+            return False
+        if command.tag == "add-attrib":
+            return all(any(_same_child(child, stored) for stored in found[0]) for child in obj)
+        return True
 
     def read_xml(self, path, what):
-        """The XML a GET of `path` answers, as it is."""
-        return self._checked(soap.parse_xml, self.client.get(path), what)
+        """The XML a GET of `path` answers, as it is; read again once when it came malformed."""
+        for attempt in range(2):
+            text = self.client.get(path, expect="XML")
+            try:
+                return soap.parse_xml(text, what)
+            except soap.MalformedAnswer as exc:
+                if attempt:
+                    raise self.client.error("%s answered %s twice with XML that is cut short or malformed: %s" % (
+                        self.client.where, what, exc.detail))
+        raise self.client.error("no answer to %s" % what)  # not reached
 
     def _bulk(self, path):
         return self._checked(soap.checked, self.read_xml(path, "the bulk read"))
@@ -80,15 +147,30 @@ class Pbx:
 
     def cfg(self, layer=None):
         """cfg.txt of the current configuration, or of the cfgtxt.WRITTEN or cfgtxt.ACTIVE one."""
-        return cfgtxt.CfgText(self.client.get(cfgtxt.cfg_path(layer)))
+        return cfgtxt.CfgText(self.client.get(cfgtxt.cfg_path(layer), expect="the configuration text"))
 
     def command(self, text):
-        """Run a `!` command and return its answer text."""
+        """Run a `!` command and return its answer text. A `config` command sets what it names whatever was set
+        before, so it is sent again when its answer went missing; any other (a reset) is not."""
         name = cfgtxt.command_name(text)
         try:
-            return cfgtxt.command_result(self.client.get(cfgtxt.command_path(text), shown="/!" + name))
+            return cfgtxt.command_result(self.client.get(cfgtxt.command_path(text), shown="/!" + name,
+                                                         idempotent=text.startswith("config "),
+                                                         expect="a command answer"))
         except cfgtxt.CommandError as exc:
             raise self.client.error("command %s failed: %s" % (name, exc))
+        except Unanswered as exc:
+            raise self.client.error("command %s: %s; not sent again (%s)" % (name, exc, RERUN))
+
+
+def _same_child(sent, stored):
+    """Whether a stored child is the one an add-attrib sent: a device by its hw id (one owner only, reference 1.1),
+    anything else by its attributes."""
+    if sent.tag != stored.tag:
+        return False
+    if sent.get("hw") is not None:
+        return _fold("hw", sent.get("hw")) == _fold("hw", stored.get("hw") or "")
+    return dict(sent.attrib) == dict(stored.attrib)
 
 
 def is_template(element):
@@ -383,8 +465,18 @@ class SettingsBackend:
 
     def update(self, key, changes):
         values = self.resource.encode(changes)
-        if values:
-            self.pbx.command(cfgtxt.change_command(key, dict(self.flags, **values)))
-        for _layer, lags, command in LAGGING_LAYERS:
-            if lags in changes:
-                self.pbx.command(command)
+        for attempt in range(2):
+            if values:
+                self.pbx.command(cfgtxt.change_command(key, dict(self.flags, **values)))
+            for _layer, lags, command in LAGGING_LAYERS:
+                if lags in changes:
+                    self.pbx.command(command)
+            if not values or attempt:
+                return
+            # A PBX that rebooted between `config change` and `config write` (the client retried a command it could
+            # not reach meanwhile) lost the change: then the current layer lacks it, and it is made once more.
+            # A PBX that drops a flag it does not know fails the engine's re-read as before.
+            now = self.resource.decode(self.pbx.cfg().flags(key))
+            if all(now.get(name) == value for name, value in changes.items()
+                   if not isinstance(self.resource.field(name), State)):
+                return

@@ -45,7 +45,7 @@ def test_a_user_without_it_is_not_registered():
 def test_a_refused_write_names_the_object():
     client = HttpClient("http://pbx.test", "admin", "admin-pw")
     refusal = "<error>hardware id 0090331234 already used by Bob</error>"
-    client.post = lambda path, body, headers: (
+    client.post = lambda path, body, headers, **options: (
         '<Envelope><Body><AdminResponse><return>%s</return></AdminResponse></Body></Envelope>' % escape(refusal))
     user = ET.fromstring('<user cn="Hot Desk Base" h323="hot-desk-base"><device hw="0090331234"/></user>')
     with pytest.raises(PbxError) as caught:
