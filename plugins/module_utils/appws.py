@@ -109,8 +109,9 @@ class AppWebsocket:
     """
 
     def __init__(self, url, password, domain, app, validate_certs=True, ca_path=None, timeout=30,
-                 connect=None, secrets=(), sleep=time.sleep):
+                 connect=None, secrets=(), sleep=time.sleep, peer="the app"):
         self.url = url
+        self.where = "%s at %s" % (peer, url)   # how messages name the app: "the Devices app at wss://…"
         self.domain = domain
         self.app = app
         self.timeout = timeout
@@ -148,8 +149,10 @@ class AppWebsocket:
             except AppWsError as exc:
                 self.close()
                 attempt += 1
-                if not exc.retry or attempt >= ATTEMPTS:
+                if not exc.retry:
                     raise
+                if attempt >= ATTEMPTS:
+                    raise self.error("%s (%d attempts)" % (exc, attempt))
                 self._sleep(backoff_seconds(attempt - 1))
         return self
 
@@ -170,8 +173,8 @@ class AppWebsocket:
         status = getattr(exc, "status_code", None)
         headers = dict((str(k).lower(), str(v)) for k, v in (getattr(exc, "resp_headers", None) or {}).items())
         if status and status < 300 and "html" in headers.get("content-type", ""):
-            error = self.error("%s answered the WebSocket upgrade with an HTML page (HTTP %s) instead of the app "
-                               "(a reverse proxy or a login page?)" % (self.url, status))
+            error = self.error("%s answered the WebSocket upgrade with an HTML page (HTTP %s): a reverse proxy or "
+                               "a login page?" % (self.where, status))
         elif status:
             error = self.error("cannot open the AppWebsocket %s: HTTP %s" % (self.url, status))
             error.retry = status in RETRY_UPGRADE_STATUSES
@@ -197,7 +200,7 @@ class AppWebsocket:
         try:
             challenge = self._exchange("AppChallenge", {})[0].get("challenge")
             if not challenge:
-                raise self.error("%s sent no AppChallenge challenge" % self.url)
+                raise self.error("%s sent no AppChallenge challenge" % self.where)
             login = {"app": self.app, "domain": self.domain, "sip": "", "guid": "", "dn": ""}
             login["digest"] = applogin_digest(self._password, challenge, **login)
             answer = self._exchange("AppLogin", login)[0]
@@ -235,18 +238,18 @@ class AppWebsocket:
         except Exception as exc:  # pylint: disable=broad-except
             if HAS_WEBSOCKET and isinstance(exc, websocket.WebSocketTimeoutException):
                 return None
-            raise Lost(redact_text("connection to %s lost while waiting for %s: %s" % (
+            raise Lost(redact_text("the connection to %s was lost while waiting for %s: %s" % (
                 self.url, waiting_for, str(exc) or type(exc).__name__), self._secrets), sent=True)
         if not text:
             # websocket-client answers a close frame and returns an empty string.
-            raise Lost(redact_text("%s closed the connection while we waited for %s" % (self.url, waiting_for),
+            raise Lost(redact_text("%s closed the connection while we waited for %s" % (self.where, waiting_for),
                                    self._secrets), sent=True)
         try:
             message = json.loads(text)
         except ValueError:
-            raise self.error("%s sent a message that is not JSON" % self.url)
+            raise self.error("%s sent a message that is not JSON" % self.where)
         if not isinstance(message, dict):
-            raise self.error("%s sent a message that is not a JSON object" % self.url)
+            raise self.error("%s sent a message that is not a JSON object" % self.where)
         return message
 
     def _exchange(self, mt, fields, parts=()):
@@ -263,9 +266,9 @@ class AppWebsocket:
                 if answer:
                     raise NoAnswer(redact_text(
                         "%s sent %d message%s of its answer to %s but not the last one (last: true) within %s "
-                        "seconds" % (self.url, len(answer), "" if len(answer) == 1 else "s", mt, self.timeout),
+                        "seconds" % (self.where, len(answer), "" if len(answer) == 1 else "s", mt, self.timeout),
                         self._secrets))
-                raise NoAnswer(redact_text("%s did not answer %s within %s seconds" % (self.url, mt, self.timeout),
+                raise NoAnswer(redact_text("%s did not answer %s within %s seconds" % (self.where, mt, self.timeout),
                                            self._secrets))
             kind = message.get("mt")
             if message.get("src") != src or (kind != mt + RESULT_SUFFIX and kind not in parts):
@@ -284,8 +287,8 @@ class AppWebsocket:
                 return self._exchange(mt, fields, parts)
             except Lost as exc:
                 if exc.sent and not idempotent:
-                    raise self.error("%s; the Devices app may or may not have carried out %s, so it was not sent "
-                                     "again (%s)" % (exc, mt, RERUN))
+                    raise self.error("%s; it may or may not have carried out %s, so it was not sent again (%s)" % (
+                        exc, mt, RERUN))
                 if attempt == ATTEMPTS - 1:
                     raise self.error("%s (%d attempts)" % (exc, ATTEMPTS))
                 failure = exc
@@ -302,7 +305,7 @@ class AppWebsocket:
                 self.reconnect()
             except AppWsError as exc:
                 raise self.error("%s; connecting again failed: %s" % (failure, exc))
-        raise self.error("%s did not answer %s" % (self.url, mt))  # not reached: the last attempt raises
+        raise self.error("%s did not answer %s" % (self.where, mt))  # not reached: the last attempt raises
 
     def request(self, mt, parts=(), idempotent=None, **fields):
         """Send a request; return the messages of its answer (part messages first); AppRequestError when the
@@ -313,7 +316,7 @@ class AppWebsocket:
             text = error_text(message)
             if text is not None:
                 text = redact_text(text, self._secrets)
-                raise AppRequestError("%s refused %s: %s" % (self.url, mt, text), mt, text)
+                raise AppRequestError("%s refused %s: %s" % (self.where, mt, text), mt, text)
         return answer
 
     def items(self, mt, key, **fields):

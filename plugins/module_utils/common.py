@@ -210,7 +210,7 @@ def connect_devices(module):
     params = module.params
     ws = AppWebsocket(params["devices_url"], params["devices_password"], login_domain(params), DEVICES["app"],
                       validate_certs=params["validate_certs"], ca_path=params["ca_path"], timeout=params["timeout"],
-                      secrets=module.no_log_values)
+                      secrets=module.no_log_values, peer="the Devices app")
     http = None
     if HAS_REQUESTS:
         # Device passthrough: the Devices URL over http(s) (reference 4, INFERRED); the session key authenticates.
