@@ -239,7 +239,7 @@ class AppWebsocket:
             if HAS_WEBSOCKET and isinstance(exc, websocket.WebSocketTimeoutException):
                 return None
             raise Lost(redact_text("the connection to %s was lost while waiting for %s: %s" % (
-                self.url, waiting_for, str(exc) or type(exc).__name__), self._secrets), sent=True)
+                self.where, waiting_for, str(exc) or type(exc).__name__), self._secrets), sent=True)
         if not text:
             # websocket-client answers a close frame and returns an empty string.
             raise Lost(redact_text("%s closed the connection while we waited for %s" % (self.where, waiting_for),
