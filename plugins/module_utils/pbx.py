@@ -14,7 +14,7 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import UNKN
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import (
     HOTDESK_REGISTRATIONS, PBX_SETTINGS, TEMPLATES, USERS, State)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import (
-    HttpStatusError, PbxError, Unanswered)
+    ATTEMPTS, HttpStatusError, PbxError, Unanswered)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import (
     REGISTRATION, SOAP, WireName, named, see_docs)
 
@@ -25,6 +25,8 @@ SETTINGS_MODULE = "PBX0"
 # removes what matches): sent again whenever an answer is missing. Others (add, add-attrib, del) are sent again only
 # once a show proves that the first one was not carried out.
 IDEMPOTENT_COMMANDS = ("show", "modify", "del-attrib")
+# How often an answer that is not well-formed XML is asked for again (the first time it may have been cut on the way).
+MALFORMED_ATTEMPTS = 2
 RERUN = "a re-run reads first and converges"
 
 
@@ -55,7 +57,8 @@ class Pbx:
         the timeout is not sent again (the PBX may still be at it), nor one after a SOAP fault or a refusal."""
         label = "%s %r" % (command.tag, object_name(command))
         idempotent = command.tag in IDEMPOTENT_COMMANDS
-        for attempt in range(2):
+        malformed = 0
+        for attempt in range(ATTEMPTS):
             try:
                 body = self.client.post(soap.SOAP_PATH, soap.envelope(command), soap.HEADERS, idempotent=idempotent,
                                         expect="SOAP XML")
@@ -70,21 +73,22 @@ class Pbx:
                 if exc.timed_out:
                     raise self.client.error("%s: %s; not sent again, since the PBX may still carry it out (%s)" % (
                         label, exc, RERUN))
-                if attempt:
-                    raise self.client.error("%s: %s, twice (%s)" % (label, exc, RERUN))
+                if attempt == ATTEMPTS - 1:
+                    raise self.client.error("%s: %s (%d attempts; %s)" % (label, exc, ATTEMPTS, RERUN))
                 if self._carried_out(command):
                     return soap.element(SOAP["ok"], {})
             except soap.SoapFault as exc:
                 raise self.client.error("%s: %s answered %s" % (label, self.client.where, exc))
             except soap.MalformedAnswer as exc:
-                if attempt:
-                    raise self.client.error("%s: %s answered twice with XML that is cut short or malformed: %s" % (
-                        label, self.client.where, exc.detail))
+                malformed += 1
+                if malformed == MALFORMED_ATTEMPTS or attempt == ATTEMPTS - 1:
+                    raise self.client.error("%s: %s answered %d times with XML that is cut short or malformed: %s" % (
+                        label, self.client.where, malformed, exc.detail))
                 if not idempotent and self._carried_out(command):
                     return soap.element(SOAP["ok"], {})
             except (soap.SoapError, PbxError) as exc:
                 raise self.client.error("%s: %s" % (label, exc))
-        raise self.client.error("%s: no answer" % label)  # not reached: the second attempt returns or raises
+        raise self.client.error("%s: no answer" % label)  # not reached: the last attempt returns or raises
 
     def _carried_out(self, command):
         """Whether an add, add-attrib or del whose answer went missing was carried out (a show tells)."""
@@ -101,14 +105,14 @@ class Pbx:
 
     def read_xml(self, path, what):
         """The XML a GET of `path` answers, as it is; read again once when it came malformed."""
-        for attempt in range(2):
+        for attempt in range(1, MALFORMED_ATTEMPTS + 1):
             text = self.client.get(path, expect="XML")
             try:
                 return soap.parse_xml(text, what)
             except soap.MalformedAnswer as exc:
-                if attempt:
-                    raise self.client.error("%s answered %s twice with XML that is cut short or malformed: %s" % (
-                        self.client.where, what, exc.detail))
+                if attempt == MALFORMED_ATTEMPTS:
+                    raise self.client.error("%s answered %s %d times with XML that is cut short or malformed: %s" % (
+                        self.client.where, what, attempt, exc.detail))
         raise self.client.error("no answer to %s" % what)  # not reached
 
     def _bulk(self, path):

@@ -75,7 +75,7 @@ FAILED = {
         r"\(last: true\) within 2 seconds \(2 attempts\)$", 3),
     "truncated until cleared": (
         [{"kind": "truncated_xml", "rate": 1}], TEMPLATE,
-        r"^the PBX at <pbx> answered the bulk read twice with XML that is cut short or malformed: .+$", STEPS),
+        r"^the PBX at <pbx> answered the bulk read 2 times with XML that is cut short or malformed: .+$", STEPS),
     "soap_fault with HTTP 500": (
         [{"kind": "soap_fault", "status": 500}], TEMPLATE,
         r"^add 'Hot Desking': the PBX at <pbx> answered HTTP 500 with a SOAP fault \(soap:Server: internal error "
