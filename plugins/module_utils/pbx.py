@@ -42,6 +42,11 @@ class Pbx:
     def __init__(self, client):
         self.client = client
 
+    @property
+    def interruptions(self):
+        """Failed connections and forgotten nonces so far (transport.HttpClient): a sign that the PBX rebooted."""
+        return self.client.interruptions
+
     def _checked(self, parse, *args):
         """parse(*args), with a malformed answer or a refusal raised as the client's PbxError."""
         try:
@@ -470,16 +475,17 @@ class SettingsBackend:
     def update(self, key, changes):
         values = self.resource.encode(changes)
         for attempt in range(2):
+            interruptions = self.pbx.interruptions
             if values:
                 self.pbx.command(cfgtxt.change_command(key, dict(self.flags, **values)))
             for _layer, lags, command in LAGGING_LAYERS:
                 if lags in changes:
                     self.pbx.command(command)
-            if not values or attempt:
+            if not values or attempt or self.pbx.interruptions == interruptions:
                 return
-            # A PBX that rebooted between `config change` and `config write` (the client retried a command it could
-            # not reach meanwhile) lost the change: then the current layer lacks it, and it is made once more.
-            # A PBX that drops a flag it does not know fails the engine's re-read as before.
+            # A connection failed or a nonce went stale meanwhile: the PBX may have rebooted between `config change`
+            # and `config write`, and lost the change. Then the current layer lacks it, and it is made once more.
+            # (A PBX that drops a flag it does not know fails the engine's re-read as before.)
             now = self.resource.decode(self.pbx.cfg().flags(key))
             if all(now.get(name) == value for name, value in changes.items()
                    if not isinstance(self.resource.field(name), State)):

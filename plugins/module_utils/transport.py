@@ -145,6 +145,8 @@ class HttpClient:
         # Given with every request: a Session's own `verify` loses to REQUESTS_CA_BUNDLE in the environment.
         self.verify = (ca_path or True) if validate_certs else False
         self._local = threading.local()
+        # Connections that failed and digest nonces the server forgot, so far: what a PBX that rebooted leaves.
+        self.interruptions = 0
 
     @property
     def where(self):
@@ -194,6 +196,7 @@ class HttpClient:
                 raise self.error("TLS error talking to %s: %s" % (self.base_url, str(exc).replace(path, shown)))
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
                     requests.exceptions.ChunkedEncodingError) as exc:
+                self.interruptions += 1
                 timed_out = isinstance(exc, requests.exceptions.ReadTimeout)
                 cause = connection_failure(exc).replace(path, shown)
                 if not never_sent(exc):
@@ -207,6 +210,7 @@ class HttpClient:
                 continue
             if is_stale_nonce(response) and not last:
                 # The server forgot our nonce: start a fresh digest handshake.
+                self.interruptions += 1
                 self.session.auth = self._auth()
                 continue
             status = response.status_code
