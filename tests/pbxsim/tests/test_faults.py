@@ -273,8 +273,8 @@ def test_reboot_refuses_connections_then_serves_the_written_configuration(pbxsim
     state = sim.state()
     assert state["config"]["current"] == state["config"]["written"] == state["config"]["active"]
     assert [o["attrs"]["cn"] for o in state["pbx"]["objects"]] == ["Alice"], "objects survive"
-    passthrough = requests.get("%s/passthrough/0090330001/%s/cfg.txt" % (sim.devices_url.replace("ws", "http", 1),
-                                                                       key), timeout=10)
+    passthrough_url = "%s/passthrough/0090330001/%s/cfg.txt" % (sim.devices_url.replace("ws", "http", 1), key)
+    passthrough = requests.get(passthrough_url, timeout=10)
     assert passthrough.status_code == 403, "the old session's key is gone"
     with devices_client(sim) as again:
         assert again.call("GetUserInfo")["key"] != key

@@ -341,7 +341,7 @@ def test_connecting_is_tried_again_while_refused(app_peer):
 
 def test_an_html_page_instead_of_the_upgrade_is_named(app_peer):
     def connect(url, **options):
-        raise appws.websocket.WebSocketBadStatusException("Handshake status %d %s", 200, "OK",
+        raise appws.websocket.WebSocketBadStatusException("Handshake status 200 OK", 200, "OK",
                                                           {"content-type": "text/html; charset=utf-8"})
 
     ws = appws.AppWebsocket("ws://127.0.0.1:1/example.com/devices", SECRET, "example.com", "devices", timeout=1,
