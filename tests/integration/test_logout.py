@@ -11,7 +11,7 @@ import pytest
 from pbxsim.appws import AppClient
 from simulator import ADMIN_PASSWORD, PBX_PASSWORD, ansible_playbook
 from role_runs import (ALICE_PASSWORD, BASE_PASSWORD, DEVICES_PASSWORD, DOMAIN, SECRETS, TEMP_PASSWORD,
-                                  changed_tasks, run_playbook, site_vars)
+                       changed_tasks, run_playbook, site_vars)
 
 BOB_PASSWORD = "Bob-Role-Pw-2"
 LOGGED_IN, IDLE, AWAY = "009033000a01", "009033000a02", "009033000a03"
