@@ -31,8 +31,13 @@ options:
   timeout:
     description:
       - Seconds to wait for the connection and for each answer.
-      - PBX requests that meet a connection error or an HTTP 429, 502, 503 or 504 answer are retried with a
-        capped exponential backoff that honours C(Retry-After).
+      - A request the PBX or the Devices app cannot have received (the connection was refused, an HTTP 429 or 503
+        answer, a stale digest nonce) is sent again, up to 5 times with a capped exponential backoff that honours
+        C(Retry-After).
+      - A request that got no answer (the connection was reset or closed, no answer within O(timeout), an HTTP
+        502 or 504 answer) is sent again only when that is harmless (reads, writes of a whole object or setting),
+        after a timeout once; another write fails with a message saying that it may or may not have been carried
+        out, and a re-run converges.
       - If not set, the environment variable E(INNOVAPHONE_TIMEOUT) is used.
     type: int
     default: 30

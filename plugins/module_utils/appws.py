@@ -8,6 +8,12 @@ AppChallenge/AppLogin, then JSON requests whose `<mt>Result` answers are matched
 in several messages until `last: true`, and may be preceded by part messages of another type with the same `src`
 (GetDeviceConfigValueResult before GetDeviceConfigResult). Messages that answer nothing we wait for (events such
 as DeviceProvisioned) are kept for wait_for(). Every error message is free of secrets.
+
+What is retried (issue 12, as transport.py does for HTTP). Opening the connection is tried ATTEMPTS times with backoff
+while it is refused, reset or answered 429/502/503/504 (a PBX rebooting). A request the app may repeat without harm
+(`idempotent`: the documented reads, and what the caller says) is sent again on a new connection when the connection
+broke, and once more when no (complete) answer came within `timeout`; any other request fails with a message that
+says the app may or may not have carried it out. A request whose message never went out is always sent again.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -23,7 +29,8 @@ import traceback
 from ansible_collections.innovaphone.pbx.plugins.module_utils.crypto import applogin_digest
 from ansible_collections.innovaphone.pbx.plugins.module_utils.endpoint import DEVICES_SCHEMES, Endpoint
 from ansible_collections.innovaphone.pbx.plugins.module_utils.redact import redact_text
-from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import PbxError
+from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import (
+    ATTEMPTS, TIMEOUT_ATTEMPTS, PbxError, backoff_seconds)
 
 try:
     import websocket
@@ -36,13 +43,34 @@ except ImportError:
 RESULT_SUFFIX = "Result"
 # Keys an answer uses for a refusal (reference 3 and 4).
 ERROR_KEYS = ("error", "errorText")
+# The documented requests that only read (reference 4): sent again when their answer went missing.
+READS = frozenset(("GetUserInfo", "GetLoginInfo", "GetDomains", "GetProvisioningCategories", "GetProvisionedDevice",
+                   "GetDevices", "GetFilteredDevices", "GetDeviceConfigs", "GetDeviceConfig"))
+# Upgrade answers of a server that may come back (a PBX starting, a proxy without it): opening is tried again.
+RETRY_UPGRADE_STATUSES = (429, 502, 503, 504)
+RERUN = "a re-run reads first and converges"
 
 
 class AppWsError(PbxError):
     """The app could not be reached, refused the login, or answered badly; the message holds no secret.
 
-    A PbxError, so that modules report it like every other failure of the PBX side.
+    A PbxError, so that modules report it like every other failure of the PBX side. `retry`: trying to connect
+    again may help.
     """
+
+    retry = False
+
+
+class Lost(AppWsError):
+    """The connection broke during a request; `sent` says whether the request went out before."""
+
+    def __init__(self, message, sent):
+        super(Lost, self).__init__(message)
+        self.sent = sent
+
+
+class NoAnswer(AppWsError):
+    """No (complete) answer within the timeout."""
 
 
 class AppRequestError(AppWsError):
@@ -82,9 +110,10 @@ class AppWebsocket:
     """
 
     def __init__(self, url, password, domain, app, validate_certs=True, ca_path=None, timeout=30,
-                 connect=None, secrets=()):
+                 connect=None, secrets=(), sleep=time.sleep, peer="the app"):
         self.endpoint = Endpoint("devices_url", url, DEVICES_SCHEMES)
         self.url = url
+        self.where = "%s at %s" % (peer, url)   # how messages name the app: "the Devices app at wss://…"
         self.domain = domain
         self.app = app
         self.timeout = timeout
@@ -94,7 +123,9 @@ class AppWebsocket:
         self._connect = connect
         self._secrets = [password] + [s for s in secrets if s]
         self._conn = None
+        self._sleep = sleep
         self.login_domain = None
+        self.connections = 0          # logins so far: a new one means a new session (and passthrough key)
         self._src = 0
         self._unanswered = []
 
@@ -110,14 +141,21 @@ class AppWebsocket:
 
     # --- connection ------------------------------------------------------------------------------
     def open(self):
-        """Connect and log in; AppWsError when either fails."""
-        if self._conn is None:
-            self._conn = self._open_socket()
+        """Connect and log in; AppWsError when either fails (after the retries, module docstring)."""
+        attempt = 0
+        while self._conn is None:
             try:
+                self._conn = self._open_socket()
                 self._login()
-            except AppWsError:
+                self.connections += 1
+            except AppWsError as exc:
                 self.close()
-                raise
+                attempt += 1
+                if not exc.retry:
+                    raise
+                if attempt >= ATTEMPTS:
+                    raise self.error("%s (%d attempts)" % (exc, attempt))
+                self._sleep(backoff_seconds(attempt - 1))
         return self
 
     def _open_socket(self):
@@ -131,12 +169,31 @@ class AppWebsocket:
             # Before anything was sent: the handshake failed.
             raise self.error(self.endpoint.tls_error(exc))
         except Exception as exc:  # websocket-client raises its own types as well as OSError
-            status = getattr(exc, "status_code", None)
-            reason = "HTTP %s" % status if status else str(exc) or type(exc).__name__
-            closed = HAS_WEBSOCKET and isinstance(exc, websocket.WebSocketConnectionClosedException)
-            if (closed or status == 400) and not self.endpoint.encrypted and self.endpoint.speaks_tls(self.timeout):
-                raise self.error(self.endpoint.tls_port_error(reason))
-            raise self.error("cannot open the AppWebsocket %s: %s" % (self.url, reason))
+            raise self._open_error(exc)
+
+    def _open_error(self, exc):
+        """The error of a failed connect, marked `retry` when trying again may help."""
+        status = getattr(exc, "status_code", None)
+        headers = dict((str(k).lower(), str(v)) for k, v in (getattr(exc, "resp_headers", None) or {}).items())
+        reason = "HTTP %s" % status if status else str(exc) or type(exc).__name__
+        closed = HAS_WEBSOCKET and isinstance(exc, websocket.WebSocketConnectionClosedException)
+        if (closed or status == 400) and not self.endpoint.encrypted and self.endpoint.speaks_tls(self.timeout):
+            return self.error(self.endpoint.tls_port_error(reason))
+        if status and status < 300 and "html" in headers.get("content-type", ""):
+            error = self.error("%s answered the WebSocket upgrade with an HTML page (HTTP %s): a reverse proxy or "
+                               "a login page?" % (self.where, status))
+        elif status:
+            error = self.error("cannot open the AppWebsocket %s: HTTP %s" % (self.url, status))
+            error.retry = status in RETRY_UPGRADE_STATUSES
+        else:
+            error = self.error("cannot open the AppWebsocket %s: %s" % (self.url, reason))
+            error.retry = isinstance(exc, (OSError, websocket.WebSocketException)) if HAS_WEBSOCKET else True
+        return error
+
+    def reconnect(self):
+        """A new connection and login, after the old one broke (the app's session is a new one)."""
+        self.close()
+        self.open()
 
     def close(self):
         conn, self._conn = self._conn, None
@@ -147,12 +204,15 @@ class AppWebsocket:
                 pass  # closing a broken connection has nothing left to report
 
     def _login(self):
-        challenge = self._exchange("AppChallenge", {})[0].get("challenge")
-        if not challenge:
-            raise self.error("%s sent no AppChallenge challenge" % self.url)
-        login = {"app": self.app, "domain": self.domain, "sip": "", "guid": "", "dn": ""}
-        login["digest"] = applogin_digest(self._password, challenge, **login)
-        answer = self._exchange("AppLogin", login)[0]
+        try:
+            challenge = self._exchange("AppChallenge", {})[0].get("challenge")
+            if not challenge:
+                raise self.error("%s sent no AppChallenge challenge" % self.where)
+            login = {"app": self.app, "domain": self.domain, "sip": "", "guid": "", "dn": ""}
+            login["digest"] = applogin_digest(self._password, challenge, **login)
+            answer = self._exchange("AppLogin", login)[0]
+        except (Lost, NoAnswer) as exc:
+            raise self.error("logging in to %s failed: %s" % (self.url, exc))
         if answer.get("ok") is not True:
             raise self.error("AppLogin as app %s in domain %s at %s refused: %s" % (
                 self.app, self.domain, self.url, error_text(answer) or "wrong password or domain"))
@@ -170,7 +230,8 @@ class AppWebsocket:
         try:
             conn.send(json.dumps(message))
         except Exception as exc:  # websocket-client and socket errors alike
-            raise self.error("sending %s to %s failed: %s" % (message.get("mt"), self.url, exc))
+            raise Lost(redact_text("sending %s to %s failed: %s" % (message.get("mt"), self.url, exc),
+                                   self._secrets), sent=False)
 
     def _receive(self, deadline, waiting_for):
         """The next message, or None once the deadline has passed."""
@@ -184,17 +245,18 @@ class AppWebsocket:
         except Exception as exc:  # pylint: disable=broad-except
             if HAS_WEBSOCKET and isinstance(exc, websocket.WebSocketTimeoutException):
                 return None
-            raise self.error("connection to %s lost while waiting for %s: %s" % (
-                self.url, waiting_for, str(exc) or type(exc).__name__))
+            raise Lost(redact_text("the connection to %s was lost while waiting for %s: %s" % (
+                self.where, waiting_for, str(exc) or type(exc).__name__), self._secrets), sent=True)
         if not text:
             # websocket-client answers a close frame and returns an empty string.
-            raise self.error("%s closed the connection while we waited for %s" % (self.url, waiting_for))
+            raise Lost(redact_text("%s closed the connection while we waited for %s" % (self.where, waiting_for),
+                                   self._secrets), sent=True)
         try:
             message = json.loads(text)
         except ValueError:
-            raise self.error("%s sent a message that is not JSON" % self.url)
+            raise self.error("%s sent a message that is not JSON" % self.where)
         if not isinstance(message, dict):
-            raise self.error("%s sent a message that is not a JSON object" % self.url)
+            raise self.error("%s sent a message that is not a JSON object" % self.where)
         return message
 
     def _exchange(self, mt, fields, parts=()):
@@ -208,7 +270,13 @@ class AppWebsocket:
         while True:
             message = self._receive(deadline, "%s%s" % (mt, RESULT_SUFFIX))
             if message is None:
-                raise self.error("%s did not answer %s within %s seconds" % (self.url, mt, self.timeout))
+                if answer:
+                    raise NoAnswer(redact_text(
+                        "%s sent %d message%s of its answer to %s but not the last one (last: true) within %s "
+                        "seconds" % (self.where, len(answer), "" if len(answer) == 1 else "s", mt, self.timeout),
+                        self._secrets))
+                raise NoAnswer(redact_text("%s did not answer %s within %s seconds" % (self.where, mt, self.timeout),
+                                           self._secrets))
             kind = message.get("mt")
             if message.get("src") != src or (kind != mt + RESULT_SUFFIX and kind not in parts):
                 self._unanswered.append(message)
@@ -217,15 +285,45 @@ class AppWebsocket:
             if kind == mt + RESULT_SUFFIX and message.get("last", True) is not False:
                 return answer
 
-    def request(self, mt, parts=(), **fields):
+    def _exchange_again(self, mt, fields, parts, idempotent):
+        """_exchange, on a new connection after one broke when that is safe, once more after a timeout if
+        `idempotent` (module docstring)."""
+        timeouts = 0
+        for attempt in range(ATTEMPTS):
+            try:
+                return self._exchange(mt, fields, parts)
+            except Lost as exc:
+                if exc.sent and not idempotent:
+                    raise self.error("%s; it may or may not have carried out %s, so it was not sent again (%s)" % (
+                        exc, mt, RERUN))
+                if attempt == ATTEMPTS - 1:
+                    raise self.error("%s (%d attempts)" % (exc, ATTEMPTS))
+                failure = exc
+            except NoAnswer as exc:
+                if not idempotent:
+                    raise self.error("%s; not sent again, since the app may still carry it out (%s)" % (exc, RERUN))
+                timeouts += 1
+                if timeouts >= TIMEOUT_ATTEMPTS:
+                    raise self.error("%s (%d attempts)" % (exc, timeouts))
+                failure = exc
+            if isinstance(failure, Lost):
+                self._sleep(backoff_seconds(attempt))
+            try:
+                self.reconnect()
+            except AppWsError as exc:
+                raise self.error("%s; connecting again failed: %s" % (failure, exc))
+        raise self.error("%s did not answer %s" % (self.where, mt))  # not reached: the last attempt raises
+
+    def request(self, mt, parts=(), idempotent=None, **fields):
         """Send a request; return the messages of its answer (part messages first); AppRequestError when the
-        app refuses it."""
-        answer = self._exchange(mt, fields, parts)
+        app refuses it. `idempotent` (default: the documented reads are) says whether it may be sent twice."""
+        idempotent = mt in READS if idempotent is None else idempotent
+        answer = self._exchange_again(mt, fields, parts, idempotent)
         for message in answer:
             text = error_text(message)
             if text is not None:
                 text = redact_text(text, self._secrets)
-                raise AppRequestError("%s refused %s: %s" % (self.url, mt, text), mt, text)
+                raise AppRequestError("%s refused %s: %s" % (self.where, mt, text), mt, text)
         return answer
 
     def items(self, mt, key, **fields):

@@ -257,13 +257,14 @@ def connect_devices(module):
     params = module.params
     ws = AppWebsocket(params["devices_url"], params["devices_password"], login_domain(params), DEVICES["app"],
                       validate_certs=params["validate_certs"], ca_path=params["ca_path"], timeout=params["timeout"],
-                      secrets=module.no_log_values)
+                      secrets=module.no_log_values, peer="the Devices app")
     http = None
     if HAS_REQUESTS:
         # Device passthrough: the Devices URL over http(s) (reference 4, INFERRED); the session key authenticates.
         base = re.sub(r"^ws", "http", params["devices_url"].rstrip("/"), flags=re.IGNORECASE)
         http = HttpClient(base, "", "", validate_certs=params["validate_certs"], ca_path=params["ca_path"],
-                          timeout=params["timeout"], secrets=module.no_log_values, option="devices_url")
+                          timeout=params["timeout"], secrets=module.no_log_values, option="devices_url",
+                          peer="the Devices app")
     return Devices(ws, params["domain"] or params["devices_domain"], http)
 
 

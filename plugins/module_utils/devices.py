@@ -19,13 +19,15 @@ from ansible.module_utils.six.moves.urllib.parse import quote
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import CATEGORIES, CONFIG_TYPES, DEVICE_CONFIGS
 from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import PbxError
-from ansible_collections.innovaphone.pbx.plugins.module_utils.appws import AppWsError
+from ansible_collections.innovaphone.pbx.plugins.module_utils.appws import AppWsError, Lost
 from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import WireName, named, see_docs
 
 # GetDeviceConfig answers its long values (an expert script) in parts before GetDeviceConfigResult.
 CONFIG_VALUE_PART = "GetDeviceConfigValueResult"
 # How often wait_for_device asks GetProvisionedDevice, in case the DeviceProvisioned event is lost.
 POLL_SECONDS = 2.0
+# The writes of the wire-name table that send a whole object (the same result however often they arrive).
+IDEMPOTENT_WRITES = ("update_category", "update_device_config")
 
 
 class DeviceWaitTimeout(PbxError):
@@ -46,6 +48,7 @@ class Devices:
         self._domain_id = None
         self.http = http            # an HttpClient for the Devices URL over http(s), for device passthrough
         self._key = None
+        self._key_connection = None  # the connection (AppWebsocket.connections) the key belongs to
 
     def app(self):
         """The AppWebsocket, connected and logged in at the first request (so that input checks come first)."""
@@ -61,16 +64,17 @@ class Devices:
     def domain(self):
         return self._domain or self.ws.login_domain or self.ws.domain
 
-    def request(self, mt, **fields):
+    def request(self, mt, idempotent=None, **fields):
         """The (single) answer message of a request."""
-        return self.app().request(mt, **fields)[-1]
+        return self.app().request(mt, idempotent=idempotent, **fields)[-1]
 
     def write(self, key, **fields):
         """The answer to a message of the wire-name table (one that creates, changes or deletes): not documented,
-        so a refusal or silence names the wire name it used."""
+        so a refusal or silence names the wire name it used. An update sends the whole object, so it may be sent
+        again when its answer went missing; an add or a delete may not."""
         mt = WireName("devices", key)
         try:
-            return self.request(mt.value, **fields)
+            return self.request(mt.value, idempotent=key in IDEMPOTENT_WRITES, **fields)
         except AppWsError as exc:
             raise self.error("%s (the message is %s%s)" % (exc, named(mt), see_docs(mt)))
 
@@ -133,13 +137,17 @@ class Devices:
     def passthrough(self, hw_id, path):
         """GET `path` of a device through the Devices app (reference 4: <Devices URL>/passthrough/<hwId>/<key>/<path>,
         `key` the session's GUID from GetUserInfo); the answer text. The key never shows in an error."""
-        if self._key is None:
+        if self._key is None or self._key_connection != self.app().connections:
+            # A key is valid while its session lasts: a new connection (after one broke) needs its own.
             self._key = self.request("GetUserInfo").get("key")
             if not self._key:
                 raise self.error("GetUserInfo answered without a key")
+            self._key_connection = self.ws.connections
             self.http.add_secret(self._key)
+        # A read may be sent again when its answer went missing; a command (a reset) may not.
         return self.http.get("/passthrough/%s/%s/%s" % (quote(hw_id, safe=""), quote(self._key, safe=""), path),
-                             shown="/passthrough/%s/<key>/%s" % (hw_id, path.split(" ", 1)[0]))
+                             shown="/passthrough/%s/<key>/%s" % (hw_id, path.split(" ", 1)[0]),
+                             idempotent=not path.startswith("!"))
 
     def provisioning_code(self, category, sip=None, rollout=False):
         """A new provisioning code {code, validUntil} for a category (and a PBX user)."""
@@ -155,7 +163,13 @@ class Devices:
         deadline = time.monotonic() + seconds
         while True:
             wait = max(0.0, min(POLL_SECONDS, deadline - time.monotonic()))
-            event = self.app().wait_for("DeviceProvisioned", wait, match=lambda message: message.get("code") == code)
+            try:
+                event = self.app().wait_for("DeviceProvisioned", wait,
+                                            match=lambda message: message.get("code") == code)
+            except Lost:
+                # The event went to the session that asked for the code; a new session can only poll.
+                self.ws.reconnect()
+                event = None
             device = (event or self.request("GetProvisionedDevice", domainId=self.domain_id, code=code)).get("device")
             if device or time.monotonic() >= deadline:
                 return device or None

@@ -12,11 +12,28 @@ __metaclass__ = type
 from ansible_collections.innovaphone.pbx.plugins.module_utils import cfgtxt, crypto, soap
 from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import UNKNOWN
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import (
-    HOTDESK_REGISTRATIONS, PBX_SETTINGS, TEMPLATES, USERS)
-from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import PbxError
-from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import REGISTRATION, WireName, named, see_docs
+    HOTDESK_REGISTRATIONS, PBX_SETTINGS, TEMPLATES, USERS, State)
+from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import (
+    ATTEMPTS, HttpStatusError, PbxError, Unanswered)
+from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import (
+    REGISTRATION, SOAP, WireName, named, see_docs)
 
 SETTINGS_MODULE = "PBX0"
+
+
+# Admin() commands that do no more when sent twice than once (show reads, modify replaces the whole object, del-attrib
+# removes what matches): sent again whenever an answer is missing. Others (add, add-attrib, del) are sent again only
+# once a show proves that the first one was not carried out.
+IDEMPOTENT_COMMANDS = ("show", "modify", "del-attrib")
+# How often an answer that is not well-formed XML is asked for again (the first time it may have been cut on the way).
+MALFORMED_ATTEMPTS = 2
+RERUN = "a re-run reads first and converges"
+
+
+def object_name(command):
+    """How messages name the object of a command: its cn, else its h323 name, else its guid."""
+    obj = command[0] if len(command) else command
+    return obj.get("cn") or obj.get("h323") or obj.get("guid")
 
 
 class Pbx:
@@ -24,6 +41,11 @@ class Pbx:
 
     def __init__(self, client):
         self.client = client
+
+    @property
+    def interruptions(self):
+        """Failed connections and forgotten nonces so far (transport.HttpClient): a sign that the PBX rebooted."""
+        return self.client.interruptions
 
     def _checked(self, parse, *args):
         """parse(*args), with a malformed answer or a refusal raised as the client's PbxError."""
@@ -33,16 +55,70 @@ class Pbx:
             raise self.client.error(str(exc))
 
     def admin(self, command):
-        """Run one Admin() command element (on one object) and return the answer element."""
-        body = self.client.post(soap.SOAP_PATH, soap.envelope(command), soap.HEADERS)
-        try:
-            return soap.unwrap(body)
-        except soap.SoapError as exc:
-            raise self.client.error("%s %r: %s" % (command.tag, command[0].get("cn"), exc))
+        """Run one Admin() command element (on one object) and return the answer element.
+
+        An answer that did not come (the connection broke) or came malformed is made good: an idempotent command is
+        sent again, another one only once a show says it was not carried out. A command that got no answer within
+        the timeout is not sent again (the PBX may still be at it), nor one after a SOAP fault or a refusal."""
+        label = "%s %r" % (command.tag, object_name(command))
+        idempotent = command.tag in IDEMPOTENT_COMMANDS
+        malformed = 0
+        for attempt in range(ATTEMPTS):
+            try:
+                body = self.client.post(soap.SOAP_PATH, soap.envelope(command), soap.HEADERS, idempotent=idempotent,
+                                        expect="SOAP XML")
+                return soap.unwrap(body)
+            except HttpStatusError as exc:
+                fault = soap.body_fault(exc.body)
+                if fault is None:
+                    raise self.client.error("%s: %s" % (label, exc))
+                raise self.client.error("%s: %s answered HTTP %d with a SOAP fault (%s)" % (
+                    label, self.client.where, exc.status, fault))
+            except Unanswered as exc:
+                if exc.timed_out:
+                    raise self.client.error("%s: %s; not sent again, since the PBX may still carry it out (%s)" % (
+                        label, exc, RERUN))
+                if attempt == ATTEMPTS - 1:
+                    raise self.client.error("%s: %s (%d attempts; %s)" % (label, exc, ATTEMPTS, RERUN))
+                if self._carried_out(command):
+                    return soap.element(SOAP["ok"], {})
+            except soap.SoapFault as exc:
+                raise self.client.error("%s: %s answered %s" % (label, self.client.where, exc))
+            except soap.MalformedAnswer as exc:
+                malformed += 1
+                if malformed == MALFORMED_ATTEMPTS or attempt == ATTEMPTS - 1:
+                    raise self.client.error("%s: %s answered %d times with XML that is cut short or malformed: %s" % (
+                        label, self.client.where, malformed, exc.detail))
+                if not idempotent and self._carried_out(command):
+                    return soap.element(SOAP["ok"], {})
+            except (soap.SoapError, PbxError) as exc:
+                raise self.client.error("%s: %s" % (label, exc))
+        raise self.client.error("%s: no answer" % label)  # not reached: the last attempt returns or raises
+
+    def _carried_out(self, command):
+        """Whether an add, add-attrib or del whose answer went missing was carried out (a show tells)."""
+        obj = command[0]
+        lookup = {"guid": obj.get("guid")} if obj.get("guid") else {"cn": obj.get("cn")}
+        found = self._checked(soap.objects, self.admin(soap.show(**lookup)))
+        if command.tag == SOAP["delete"]:
+            return not found
+        if not found:
+            return False
+        if command.tag == "add-attrib":
+            return all(any(_same_child(child, stored) for stored in found[0]) for child in obj)
+        return True
 
     def read_xml(self, path, what):
-        """The XML a GET of `path` answers, as it is."""
-        return self._checked(soap.parse_xml, self.client.get(path), what)
+        """The XML a GET of `path` answers, as it is; read again once when it came malformed."""
+        for attempt in range(1, MALFORMED_ATTEMPTS + 1):
+            text = self.client.get(path, expect="XML")
+            try:
+                return soap.parse_xml(text, what)
+            except soap.MalformedAnswer as exc:
+                if attempt == MALFORMED_ATTEMPTS:
+                    raise self.client.error("%s answered %s %d times with XML that is cut short or malformed: %s" % (
+                        self.client.where, what, attempt, exc.detail))
+        raise self.client.error("no answer to %s" % what)  # not reached
 
     def _bulk(self, path):
         return self._checked(soap.checked, self.read_xml(path, "the bulk read"))
@@ -80,15 +156,30 @@ class Pbx:
 
     def cfg(self, layer=None):
         """cfg.txt of the current configuration, or of the cfgtxt.WRITTEN or cfgtxt.ACTIVE one."""
-        return cfgtxt.CfgText(self.client.get(cfgtxt.cfg_path(layer)))
+        return cfgtxt.CfgText(self.client.get(cfgtxt.cfg_path(layer), expect="the configuration text"))
 
     def command(self, text):
-        """Run a `!` command and return its answer text."""
+        """Run a `!` command and return its answer text. A `config` command sets what it names whatever was set
+        before, so it is sent again when its answer went missing; any other (a reset) is not."""
         name = cfgtxt.command_name(text)
         try:
-            return cfgtxt.command_result(self.client.get(cfgtxt.command_path(text), shown="/!" + name))
+            return cfgtxt.command_result(self.client.get(cfgtxt.command_path(text), shown="/!" + name,
+                                                         idempotent=text.startswith("config "),
+                                                         expect="a command answer"))
         except cfgtxt.CommandError as exc:
             raise self.client.error("command %s failed: %s" % (name, exc))
+        except Unanswered as exc:
+            raise self.client.error("command %s: %s; not sent again (%s)" % (name, exc, RERUN))
+
+
+def _same_child(sent, stored):
+    """Whether a stored child is the one an add-attrib sent: a device by its hw id (one owner only, reference 1.1),
+    anything else by its attributes."""
+    if sent.tag != stored.tag:
+        return False
+    if sent.get("hw") is not None:
+        return _fold("hw", sent.get("hw")) == _fold("hw", stored.get("hw") or "")
+    return dict(sent.attrib) == dict(stored.attrib)
 
 
 def is_template(element):
@@ -402,9 +493,22 @@ class SettingsBackend:
 
     def update(self, key, changes):
         values = self.resource.encode(changes)
-        if values:
-            self.flags = self.pbx.cfg().flags(SETTINGS_MODULE)
-            self.pbx.command(cfgtxt.change_command(key, dict(self.flags, **values)))
-        for _layer, lags, command in LAGGING_LAYERS:
-            if lags in changes:
-                self.pbx.command(command)
+        for attempt in range(2):
+            interruptions = self.pbx.interruptions
+            if values:
+                # Read again just before: config change replaces the whole line, so a flag changed by hand since
+                # the module's read would be put back.
+                self.flags = self.pbx.cfg().flags(SETTINGS_MODULE)
+                self.pbx.command(cfgtxt.change_command(key, dict(self.flags, **values)))
+            for _layer, lags, command in LAGGING_LAYERS:
+                if lags in changes:
+                    self.pbx.command(command)
+            if not values or attempt or self.pbx.interruptions == interruptions:
+                return
+            # A connection failed or a nonce went stale meanwhile: the PBX may have rebooted between `config change`
+            # and `config write`, and lost the change. Then the current layer lacks it, and it is made once more.
+            # (A PBX that drops a flag it does not know fails the engine's re-read as before.)
+            now = self.resource.decode(self.pbx.cfg().flags(key))
+            if all(now.get(name) == value for name, value in changes.items()
+                   if not isinstance(self.resource.field(name), State)):
+                return

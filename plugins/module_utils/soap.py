@@ -29,6 +29,18 @@ class SoapError(Exception):
     """A malformed answer or a refusal (<error>) from the PBX."""
 
 
+class MalformedAnswer(SoapError):
+    """An answer that is not well-formed XML (cut short on the way, or not the PBX's); `detail` is the parser's."""
+
+    def __init__(self, what, detail):
+        super(MalformedAnswer, self).__init__("%s is not well-formed XML (cut short?): %s" % (what, detail))
+        self.detail = detail
+
+
+class SoapFault(SoapError):
+    """A SOAP Fault envelope: the PBX did not carry out the call."""
+
+
 def envelope(command):
     """The SOAP 1.1 request body carrying one Admin() command element."""
     root = ET.Element("{%s}Envelope" % ENVELOPE_NS)
@@ -45,17 +57,36 @@ def parse_xml(text, what):
     try:
         return ET.fromstring(text)
     except ET.ParseError as exc:
-        raise SoapError("%s is not XML: %s" % (what, exc))
+        raise MalformedAnswer(what, exc)
+
+
+def fault_text(root):
+    """`faultcode: faultstring` of the SOAP Fault in a parsed envelope, None if it holds none."""
+    for element in root.iter():
+        if element.tag.rsplit("}", 1)[-1] == "Fault":
+            parts = dict((child.tag.rsplit("}", 1)[-1], " ".join((child.text or "").split())) for child in element)
+            code, text = parts.get("faultcode"), parts.get("faultstring")
+            return ": ".join(part for part in (code, text) if part) or "no fault text"
+    return None
+
+
+def body_fault(body):
+    """The fault text of an answer body (an HTTP error answer may carry a SOAP Fault), None if it is none."""
+    try:
+        return fault_text(ET.fromstring(body))
+    except ET.ParseError:
+        return None
 
 
 def unwrap(body):
-    """The command answer inside <return>; SoapError for faults and <error> answers."""
+    """The command answer inside <return>; SoapFault for a fault, SoapError for an <error> answer, MalformedAnswer
+    for one that is not XML."""
     root = parse_xml(body, "the SOAP answer")
+    fault = fault_text(root)
+    if fault is not None:
+        raise SoapFault("a SOAP fault (%s)" % fault)
     for element in root.iter():
-        local = element.tag.rsplit("}", 1)[-1]
-        if local == "Fault":
-            raise SoapError("SOAP fault: %s" % " ".join(t.strip() for t in element.itertext() if t.strip()))
-        if local == "return":
+        if element.tag.rsplit("}", 1)[-1] == "return":
             return checked(parse_xml(element.text or "", "the Admin() answer"))
     raise SoapError("the SOAP answer has no <return>")
 

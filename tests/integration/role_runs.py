@@ -4,6 +4,7 @@
 """Running the hotdesking role's playbooks as an operator would, for the role's tests: one site's inventory on a
 pbxsim, ansible-playbook with it (every output checked for leaked secrets), the recap's counts."""
 
+import json
 import os
 import pathlib
 import re
@@ -66,3 +67,40 @@ def changed_tasks(output):
     changed, failed = RECAP.search(output).groups()
     assert failed == "0", output[-6000:]
     return int(changed)
+
+
+# What differs between two PBXs that hold the same setup, left out by comparable_state: ids and guids (counters and
+# random values), session and nonce data, timestamps, provisioning codes, and what random passwords and keys make.
+# Passwords stay: pbxsim's state shows each as ******** (set) or leaves it out (none), whatever it is.
+VOLATILE_KEYS = frozenset(("id", "guid", "next_id", "key", "pbx_key", "pwdx", "nonce", "session", "sessions",
+                           "code", "validUntil", "valid_until", "created", "time", "timestamp", "log"))
+ID_KEY = re.compile(r"(?:^|_)ids?$|[a-z]Ids?$")     # id, device_id, domainId, categoryId, domainIds
+NOT_IDS = frozenset(("hwId", "hw_id", "gkId"))        # a phone's hardware id, a gatekeeper id: part of the setup
+# Lists that pbxsim's state holds as ids of other objects (a device configuration's categories).
+ID_LIST_KEYS = frozenset(("categories",))
+ID = "<id>"
+
+
+def comparable(value, ignore=frozenset(), ordered=False):
+    """`value` (a JSON document) without the keys of VOLATILE_KEYS, `ignore` and ID_KEY (but NOT_IDS), the ids in
+    ID_LIST_KEYS lists replaced by "<id>"; lists in a canonical order unless `ordered` (creation order is not the
+    setup)."""
+    if isinstance(value, dict):
+        result = {}
+        for key, item in value.items():
+            if key in VOLATILE_KEYS or key in ignore or (ID_KEY.search(key) and key not in NOT_IDS):
+                continue
+            if key in ID_LIST_KEYS and isinstance(item, list):
+                item = [ID if isinstance(ref, int) and not isinstance(ref, bool) else ref for ref in item]
+            result[key] = comparable(item, ignore, ordered)
+        return result
+    if isinstance(value, list):
+        items = [comparable(item, ignore, ordered) for item in value]
+        return items if ordered else sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+    return value
+
+
+def comparable_state(sim, ignore=(), ordered=False):
+    """sim.state() as comparable() makes it: equal for two pbxsims that hold the same setup, whatever their ids,
+    passwords, sessions, timing and order of creation were. `ignore` names more keys to leave out."""
+    return comparable(sim.state(), frozenset(ignore), ordered)

@@ -101,9 +101,22 @@ class Control:
         self.instance.reset()
         return web.json_response({"ok": True})
 
-    async def reboot(self, _request):
-        self.instance.reboot()
-        return web.json_response({"ok": True})
+    async def reboot(self, request):
+        """Without a body the model reboots (unwritten configuration and registrations lost); with {"down_ms": D,
+        "mode": "refuse"|"reset"} the whole PBX does, as the `reboot` fault (connections, nonces and Devices sessions
+        dropped, D ms down), right after this answer."""
+        body = await json_body(request)
+        if not body:
+            self.instance.reboot()
+            return web.json_response({"ok": True})
+        try:
+            down_ms = faults.number(body, "down_ms", *faults.NUMBERS["down_ms"][1:])
+            mode = faults.choice(body, "mode", faults.REBOOT_MODES)
+        except faults.FaultError as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from exc
+        down_ms = faults.NUMBERS["down_ms"][0] if down_ms is None else down_ms
+        self.instance.start_reboot(down_ms, mode, keep=request.transport)
+        return web.json_response({"ok": True, "down_ms": down_ms, "mode": mode})
 
     async def recorded(self, _request):
         recording = self.instance.recording

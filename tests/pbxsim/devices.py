@@ -24,7 +24,7 @@ import uuid
 
 from aiohttp import WSMsgType, web
 
-from . import appws, crypto, holds, wire_names as W
+from . import appws, crypto, faults, holds, wire_names as W
 from .model import ADMIN_CN, PbxError
 
 PAGE_SIZE = 2                       # small on purpose: every client must follow `last`
@@ -67,6 +67,11 @@ SECRET_FLAG = re.compile(r"pwd|pass|secret|key", re.IGNORECASE)
 SCRIPT_SECRET = re.compile(r"(/[\w-]*(?:pwd|pass|secret|key)[\w-]*)\s+\S+", re.IGNORECASE)
 
 LOGIN_MESSAGES = ("AppChallenge", "AppLogin")   # the only ones a session may send before its login
+# Messages answered in several messages: pages until `last`, or value parts before the result (the `no_last` fault).
+MULTIPART_MESSAGES = ("GetDomains", "GetProvisioningCategories", "GetDevices", "GetFilteredDevices",
+                      MT_GET_DEVICE_CONFIGS, MT_GET_DEVICE_CONFIG)
+CLOSE = object()                                 # in an outbox: close the connection once the answers before are out
+CLOSE_CODE = 1011                                # RFC 6455 "unexpected condition" (the `ws_close` fault)
 ENVELOPE = ("mt", "src", "api")                  # message keys that are no configuration field
 COMMON_FIELDS = ("id", "domainId", DESC, "type", CATEGORIES_KEY)
 
@@ -166,9 +171,11 @@ class Session:
     Every message to the client goes through the outbox, so answers and events keep their order.
     """
 
-    def __init__(self, ws, base_url):
+    def __init__(self, ws, base_url, request=None):
         self.ws = ws
         self.base_url = base_url      # the Devices URL over http(s), for passthrough URIs
+        self.request = request        # the upgrade request (its path and transport, for faults)
+        self.closing = False          # a fault closes it: later messages are not answered
         self.challenge = None
         self.key = None               # passthrough key (GetUserInfo), valid while the session is open
         self.admin = False
@@ -185,6 +192,11 @@ class Session:
     def push(self, message):
         self.outbox.put_nowait(message)
 
+    def close_soon(self):
+        """Close the connection (a close frame) once the answers already in the outbox are out."""
+        self.closing = True
+        self.push(CLOSE)
+
     async def write(self):
         """Send the outbox in order until the connection ends."""
         while True:
@@ -192,6 +204,9 @@ class Session:
             if self.ws.closed:
                 continue
             try:
+                if message is CLOSE:
+                    await self.ws.close(code=CLOSE_CODE, message=b"closed by pbxsim (injected ws_close)")
+                    return
                 await self.ws.send_json(message)
             except (ConnectionError, RuntimeError):   # the client went away mid-send
                 return
@@ -267,7 +282,7 @@ class DevicesApp:
     async def handle_websocket(self, request):
         ws = web.WebSocketResponse(heartbeat=30)
         await ws.prepare(request)
-        session = Session(ws, f"{request.scheme}://{request.host}/{self.instance.domain}/devices")
+        session = Session(ws, f"{request.scheme}://{request.host}/{self.instance.domain}/devices", request)
         self.sessions.add(session)
         writer = asyncio.get_running_loop().create_task(session.write())
         try:
@@ -286,17 +301,67 @@ class DevicesApp:
                 await writer
         return ws
 
+    def drop_sessions(self):
+        """A reboot: no session answers again and no passthrough key is valid (the connections go too)."""
+        for session in self.sessions:
+            session.closing = True
+        self.keys.clear()
+        self.code_requesters.clear()
+
+    async def _faults(self, session, message):
+        """Apply the faults that fire for this message; (go on, withhold the end of the answer)."""
+        instance = self.instance
+        mt = message.get("mt")
+        withhold = False
+        for rule in instance.faults.fire("ws", session.request.path if session.request is not None else "", mt=mt,
+                                         multipart=mt in MULTIPART_MESSAGES):
+            kind = rule["kind"]
+            if kind == "delay":
+                await asyncio.sleep(rule["delay_ms"] / 1000.0)
+            elif kind == "no_last":
+                withhold = True
+            elif kind == "silent":
+                return False, False
+            elif kind == "ws_close":
+                session.close_soon()
+                return False, False
+            else:                                   # reset, reboot: the connection drops (a TCP RST)
+                session.closing = True
+                if kind == "reboot":
+                    instance.start_reboot(rule["down_ms"], rule["mode"])
+                if session.request is not None and session.request.transport is not None:
+                    faults.abort(session.request.transport)
+                return False, False
+        return not session.closing, withhold
+
+    @staticmethod
+    def _without_end(mt, answers):
+        """The `no_last` fault: a paged answer whose final page says `last: false`, or GetDeviceConfig's value parts
+        without the closing GetDeviceConfigResult; either way nothing tells the client that the answer is complete.
+        A refusal comes as it is."""
+        if any(W.DEVICES_ERROR_KEY in fields for fields in answers):
+            return answers
+        if mt == MT_GET_DEVICE_CONFIG:
+            return answers[:-1]
+        return [dict(fields, last=False) for fields in answers]
+
     async def _receive(self, session, text):
+        if session.closing:
+            return
         self.instance.record_message(session, text)
         await self.instance.latency()
         message, problem = appws.decode(text)
         async with self.instance.faults.holds.message(message.get("mt")) as verdict:
             if verdict != holds.DROP:
-                self._handle(session, message, problem)
+                await self._handle(session, message, problem)
 
-    def _handle(self, session, message, problem):
+    async def _handle(self, session, message, problem):
         handler, writes = self.handlers().get(message.get("mt"), (None, False))
         self.instance.stats.count("devices", write=writes)
+        boot = self.instance.boots
+        go_on, withhold = await self._faults(session, message)
+        if not go_on or boot != self.instance.boots:
+            return
         self.handling = True
         try:
             if problem:
@@ -317,7 +382,10 @@ class DevicesApp:
                 self.instance.save()
         finally:
             self.handling = False
-        for fields in answers if isinstance(answers, list) else [answers]:
+        answers = answers if isinstance(answers, list) else [answers]
+        if withhold:
+            answers = self._without_end(message.get("mt"), answers)
+        for fields in answers:
             session.push(appws.result(message, **fields))
         self._flush_events()
 

@@ -43,6 +43,12 @@ class DigestAuth:
         self.basic_only = basic_only
         self._secret = os.urandom(16)
         self._seen = {}  # nonce -> nonce counts already used
+        self.restart()
+
+    def restart(self):
+        """Forget every nonce handed out (a PBX reboot): each one answers stale=true from now on."""
+        self._secret = os.urandom(16)
+        self._seen = {}
 
     def _sign(self, text):
         return hmac.new(self._secret, text.encode("utf-8"), hashlib.sha256).hexdigest()[:SIGNATURE]

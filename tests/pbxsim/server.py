@@ -12,9 +12,7 @@ import json
 import logging
 import os
 import signal
-import socket
 import ssl
-import struct
 import tempfile
 import urllib.parse
 
@@ -39,6 +37,15 @@ REALM = "pbxsim"
 CONTROL_PREFIX = "/_sim/"
 RECORDED_HEADERS = ("Content-Type", "SOAPAction")   # what a replay of a recorded request sends again
 FIRMWARE = "13r3 (pbxsim)"
+SOAP_PATH = "/PBX0/user.soap"
+BULK_PATH = "/PBX0/ADMIN/mod_cmd_login.xml"
+XML_PATHS = (SOAP_PATH, BULK_PATH)      # what truncated_xml cuts: the answers that are XML
+SILENT_HOLD = 600.0                     # seconds a `silent` fault holds a request at most
+POLL = 0.05                             # seconds between looks at a held connection
+# What a reverse proxy or a captive portal answers instead of the PBX (the `html` fault).
+HTML_PAGE = ("<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body><h1>Sign in</h1>"
+             "<form method=\"post\" action=\"/login\"><input name=\"user\"><input name=\"password\" "
+             "type=\"password\"><button>Sign in</button></form></body></html>\n")
 
 
 def cfg_layer(value):
@@ -102,6 +109,10 @@ class PbxInstance:
                          "SerialNumber": "pbxsim-" + name}
         self.recording = None         # a list while /_sim/record is on (benchmark replays)
         self._ws_sessions = {}        # Devices session -> its number in the recording (held while recording)
+        self.listener = None          # the Listener serving this PBX (set by serve()), closed while it reboots
+        self.boots = 0                # how often the PBX rebooted (a request of an earlier boot is dropped)
+        self.down = None              # while rebooting: "refuse" or "reset", what new connections get
+        self._tasks = set()           # reboots under way
         self.load()
 
     def record(self, entry):
@@ -161,17 +172,96 @@ class PbxInstance:
         self.phones.on_pbx_reboot()
         self.save()
 
+    async def full_reboot(self, down_ms, mode, keep=None):
+        """A reboot as a client sees it: every connection (keep-alive, WebSocket) dropped, digest nonces and
+        Devices sessions forgotten, unwritten configuration lost (reboot()); for down_ms the PBX refuses
+        connections (mode "refuse": nothing listens) or resets every request (mode "reset"), then it answers
+        again. `keep` is a transport that stays open (the control call that asked for the reboot)."""
+        self.boots += 1
+        boot = self.boots
+        self.down = mode
+        self.auth.restart()
+        self.devices.drop_sessions()
+        self.reboot()
+        if self.listener is not None:
+            if mode == "refuse":
+                await self.listener.stop()
+            self.listener.drop_connections(keep)
+        await asyncio.sleep(down_ms / 1000.0)
+        if boot != self.boots:
+            return                    # another reboot began meanwhile: it brings the PBX back
+        if self.listener is not None and mode == "refuse":
+            await self.listener.start()
+        self.down = None
+        LOG.info("%s: up again after a reboot of %d ms", self.name, down_ms)
+
+    def start_reboot(self, down_ms, mode, keep=None):
+        task = asyncio.get_running_loop().create_task(self.full_reboot(down_ms, mode, keep))
+        self._tasks.add(task)          # the loop keeps only a weak reference
+        task.add_done_callback(self._tasks.discard)
+
 
 def reset_connection(request):
     """Close the client's connection with a TCP RST, as a crashing box would."""
-    sock = request.transport.get_extra_info("socket")
-    if sock is not None:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    request.transport.abort()
+    if request.transport is not None:
+        faults.abort(request.transport)
 
 
 def text_response(text, status=200, content_type="text/plain", headers=None):
     return web.Response(text=text, status=status, content_type=content_type, charset="utf-8", headers=headers)
+
+
+def connection_closed(request):
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+def truncated(response):
+    """An XML answer cut in the middle (its HTTP framing intact); any other answer as it is."""
+    body = getattr(response, "body", None)
+    if not isinstance(body, bytes) or "xml" not in (response.content_type or ""):
+        return response
+    return web.Response(body=body[:len(body) // 2], status=response.status, content_type=response.content_type,
+                        charset=response.charset or "utf-8")
+
+
+class Listener:
+    """The listening socket of one PBX, which a reboot closes and opens again on the same port."""
+
+    def __init__(self, runner, host, port, ssl_context):
+        self.runner = runner
+        self.host = host
+        self.port = port
+        self.ssl_context = ssl_context
+        self.site = None
+
+    async def start(self):
+        deadline = asyncio.get_running_loop().time() + 10
+        while True:
+            site = web.TCPSite(self.runner, self.host, self.port, ssl_context=self.ssl_context)
+            try:
+                await site.start()
+            except OSError:
+                # Only on a reboot: some socket took the port meanwhile; try again for a while.
+                if not self.port or asyncio.get_running_loop().time() > deadline:
+                    raise
+                await asyncio.sleep(POLL)
+                continue
+            self.site = site
+            self.port = self.runner.addresses[-1][1]
+            return
+
+    async def stop(self):
+        if self.site is not None:
+            site, self.site = self.site, None
+            await site.stop()
+
+    def drop_connections(self, keep=None):
+        """Reset every open connection (HTTP keep-alive and WebSocket alike) but `keep`."""
+        for handler in list(self.runner.server.connections):
+            transport = handler.transport
+            if transport is not None and transport is not keep:
+                faults.abort(transport)
 
 
 class PbxHttp:
@@ -203,23 +293,59 @@ class PbxHttp:
             if not hmac.compare_digest(token, self.control_token):
                 raise web.HTTPForbidden(text="wrong or missing X-Sim-Token")
             return await handler(request)
-        self.instance.stats.request()
-        await self.instance.latency()
+        instance = self.instance
+        if instance.down is not None:            # rebooting: nothing answers yet
+            reset_connection(request)
+            return web.Response(status=500)      # never reaches the client
+        boot = instance.boots
+        instance.stats.request()
+        await instance.latency()
         has_digest = request.headers.get("Authorization", "").lower().startswith("digest ")
-        for rule in self.instance.faults.fire(has_digest, request.path):
-            if rule["kind"] == "delay":
+        cut = False
+        for rule in instance.faults.fire(faults.HTTP, request.path, digest=has_digest,
+                                         soap=has_digest and request.path == SOAP_PATH,
+                                         xml=has_digest and request.path in XML_PATHS):
+            kind = rule["kind"]
+            if kind == "delay":
+                await request.read()         # the PBX has the request: it carries it out even if the client gives up
                 await asyncio.sleep(rule["delay_ms"] / 1000.0)
-            elif rule["kind"] == "stale_nonce":
+            elif kind == "stale_nonce":
                 request["force_stale"] = True
-            elif rule["kind"] == "reset":
+            elif kind == "truncated_xml":
+                cut = True
+            elif kind == "silent":
+                return await self.hold(request)
+            elif kind in ("reset", "reboot"):
+                if kind == "reboot":
+                    instance.start_reboot(rule["down_ms"], rule["mode"])
                 reset_connection(request)
                 return web.Response(status=500)  # never reaches the client
-            elif rule["kind"] == "http503":
+            elif kind == "http503":
                 return text_response("service unavailable (injected)", 503,
                                      headers={"Retry-After": str(rule["retry_after"])})
+            elif kind == "html":
+                return text_response(HTML_PAGE, content_type="text/html")
+            elif kind == "soap_fault":
+                return web.Response(status=rule["status"], content_type="text/xml", charset="utf-8",
+                                    body=soap.fault("soap:Server", "internal error (injected)"))
             else:
                 return text_response("internal server error (injected)", 500)
-        return await handler(request)
+        if boot != instance.boots:               # the PBX rebooted while this request waited
+            reset_connection(request)
+            return web.Response(status=500)
+        response = await handler(request)
+        return truncated(response) if cut else response
+
+    async def hold(self, request):
+        """Read the request and never answer it: hold the connection until the client gives up (or the PBX
+        reboots, or SILENT_HOLD passed)."""
+        await request.read()
+        boot, loop = self.instance.boots, asyncio.get_running_loop()
+        deadline = loop.time() + SILENT_HOLD
+        while not connection_closed(request) and boot == self.instance.boots and loop.time() < deadline:
+            await asyncio.sleep(POLL)
+        reset_connection(request)
+        return web.Response(status=500)          # never reaches the client
 
     def authenticated(self, handler):
         async def check(request):
@@ -339,9 +465,10 @@ async def serve(options):
             runner = web.AppRunner(PbxHttp(instance, options.control_token).application(), access_log=None)
             await runner.setup()
             runners.append(runner)
-            port = options.port + number - 1 if options.port else 0
-            await web.TCPSite(runner, options.host, port, ssl_context=context).start()
-            port = runner.addresses[0][1]
+            instance.listener = Listener(runner, options.host, options.port + number - 1 if options.port else 0,
+                                         context)
+            await instance.listener.start()
+            port = instance.listener.port
             url = "%s://%s:%d" % (scheme, options.host, port)
             pbxs.append({
                 "name": name, "url": url, "devices_url": "ws%s/%s/devices" % (url[len("http"):], instance.domain),

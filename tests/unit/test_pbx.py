@@ -45,7 +45,7 @@ def test_a_user_without_it_is_not_registered():
 def test_a_refused_write_names_the_object():
     client = HttpClient("http://pbx.test", "admin", "admin-pw")
     refusal = "<error>hardware id 0090331234 already used by Bob</error>"
-    client.post = lambda path, body, headers: (
+    client.post = lambda path, body, headers, **options: (
         '<Envelope><Body><AdminResponse><return>%s</return></AdminResponse></Body></Envelope>' % escape(refusal))
     user = ET.fromstring('<user cn="Hot Desk Base" h323="hot-desk-base"><device hw="0090331234"/></user>')
     with pytest.raises(PbxError) as caught:
@@ -187,3 +187,75 @@ def test_an_old_pwdx_of_a_listed_user_is_written_again_instead_of_failing():
     engine = Engine(USERS, backend)
     assert engine.converge([users_entry(name="old", password="old-pw")])["changed"]
     assert engine.unreadable == ["old"]
+
+
+# --- issue 12: a write whose answer went missing --------------------------------------------------------------------
+RESET = requests.exceptions.ConnectionError("('Connection aborted.', ConnectionResetError(104, 'Connection reset'))")
+
+
+def soap_answer(inner):
+    return Answer(200, '<Envelope><Body><AdminResponse><return>%s</return></AdminResponse></Body></Envelope>'
+                  % escape(inner))
+
+
+def pbx_answering(*answers):
+    """A Pbx whose HTTP session plays back `answers`; it keeps the Admin() commands sent, as text."""
+    client = HttpClient("http://pbx.test", "admin", "admin-pw", sleep=lambda seconds: None)
+    queue, sent = list(answers), []
+
+    def request(method, url, data=None, **kwargs):
+        sent.append(ET.fromstring(ET.fromstring(data).find(".//{%s}xml" % soap.NAMESPACE).text).tag)
+        answer = queue.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    client.session.request = request
+    return Pbx(client), sent
+
+
+ALICE = '<user cn="Alice" h323="alice"/>'
+
+
+@pytest.mark.parametrize("found, sent", [("", ["add", "show", "add"]), (ALICE, ["add", "show"])],
+                         ids=["not carried out: sent again", "carried out: not sent again"])
+def test_an_add_whose_connection_broke_is_sent_again_only_if_a_show_misses_it(found, sent):
+    pbx, commands = pbx_answering(RESET, soap_answer("<show>%s</show>" % found), soap_answer("<ok/>"))
+    assert pbx.admin(soap.command("add", ET.fromstring(ALICE))).tag == "ok"
+    assert commands == sent
+
+
+def test_an_add_attrib_counts_as_carried_out_when_the_device_is_there():
+    pbx, commands = pbx_answering(RESET, soap_answer('<show><user cn="Alice" h323="alice" guid="g1">'
+                                                     '<device hw="ALICE" app="phone"/></user></show>'))
+    command = soap.children("add-attrib", "g1", [ET.fromstring('<device hw="alice" app="phone" text="x"/>')])
+    assert pbx.admin(command).tag == "ok" and commands == ["add-attrib", "show"]
+
+
+def test_a_modify_whose_answer_was_cut_short_is_sent_again():
+    pbx, commands = pbx_answering(Answer(200, "<Envelope><Body><AdminRes"), soap_answer("<ok/>"))
+    assert pbx.admin(soap.command("modify", ET.fromstring(ALICE))).tag == "ok"
+    assert commands == ["modify", "modify"]
+
+
+def test_an_add_that_timed_out_is_not_sent_again():
+    pbx, commands = pbx_answering(requests.exceptions.ReadTimeout("read timed out"))
+    with pytest.raises(PbxError) as caught:
+        pbx.admin(soap.command("add", ET.fromstring(ALICE)))
+    assert commands == ["add"]
+    assert str(caught.value) == (
+        "add 'Alice': the PBX at http://pbx.test did not answer POST /PBX0/user.soap within 30 seconds; not sent "
+        "again, since the PBX may still carry it out (a re-run reads first and converges)")
+
+
+@pytest.mark.parametrize("status", [500, 200])
+def test_a_soap_fault_names_the_command_and_the_fault(status):
+    fault = ('<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><soap:Fault>'
+             '<faultcode>soap:Server</faultcode><faultstring>out of memory</faultstring></soap:Fault>'
+             '</soap:Body></soap:Envelope>')
+    pbx, commands = pbx_answering(Answer(status, fault))
+    with pytest.raises(PbxError) as caught:
+        pbx.admin(soap.command("add", ET.fromstring(ALICE)))
+    assert commands == ["add"]
+    assert str(caught.value) == "add 'Alice': the PBX at http://pbx.test answered %sa SOAP fault (%s)" % (
+        "HTTP 500 with " if status == 500 else "", "soap:Server: out of memory")

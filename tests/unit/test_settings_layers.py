@@ -26,6 +26,7 @@ class LayeredPbx:
         self.knows_layers = knows_layers
         self.reads = []
         self.commands = []
+        self.interruptions = 0      # what transport.HttpClient counts: failed connections, stale nonces
 
     def cfg(self, layer=None):
         self.reads.append(layer)
@@ -130,3 +131,30 @@ def test_pending_settings_compare_each_layer_with_the_current_one():
     flags = pbx.cfg().flags("PBX0")
     assert settings_record(pbx, flags, PBX_SETTINGS.decode(flags)) == {
         "registrations_without_password": 0, "ip_filter": [], "unwritten": False, "inactive": True}
+
+
+class RebootingPbx(LayeredPbx):
+    """A PBX that reboots as the first `config write` arrives: the change not written is lost (current = written),
+    the client notices (a failed connection), and its retried write stores the old line."""
+
+    def command(self, text):
+        if text == "config write" and not self.interruptions:
+            self.interruptions += 1
+            self.layers["current"] = dict(self.layers[cfgtxt.WRITTEN])
+        return super(RebootingPbx, self).command(text)
+
+
+def test_a_change_lost_to_a_reboot_before_config_write_is_made_again():
+    pbx = RebootingPbx()
+    result = converge(pbx, registrations_without_password=0)
+    assert result["changed"] and all(flags["reg-no-pwd"] == "0" for flags in pbx.layers.values())
+    change = 'config change PBX0 /reg-no-pwd 0 /name "main pbx"'
+    assert pbx.commands == [change, "config write", "config activate"] * 2
+
+
+def test_without_an_interruption_the_change_is_not_read_back_before_the_engine_does():
+    pbx = LayeredPbx()
+    converge(pbx, registrations_without_password=0)
+    # The module's read, the current line again right before config change (a hand change since is kept), and
+    # the engine's re-read: no read-back of its own.
+    assert pbx.reads == [None, cfgtxt.WRITTEN, cfgtxt.ACTIVE, None, None, cfgtxt.WRITTEN, cfgtxt.ACTIVE]

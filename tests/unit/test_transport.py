@@ -8,6 +8,7 @@ from http.client import RemoteDisconnected
 
 import pytest
 import requests
+import urllib3
 from urllib3.exceptions import ProtocolError
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils import transport
@@ -213,3 +214,72 @@ def test_an_echoed_secret_is_hidden_in_its_escaped_and_encoded_forms():
     with pytest.raises(transport.PbxError) as info:
         client.get("/x")
     assert "&amp;b" not in str(info.value) and "%26b" not in str(info.value)
+
+
+# --- issue 12: what is sent again, and what an answer must be -------------------------------------------------------
+def refused():
+    """The exception requests raises when nothing listens (the request cannot have reached the PBX)."""
+    reason = urllib3.exceptions.NewConnectionError(None, "Failed to establish a new connection: Connection refused")
+    return requests.exceptions.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/x", reason))
+
+
+RESET = requests.exceptions.ConnectionError("('Connection aborted.', ConnectionResetError(104, 'Connection reset'))")
+
+
+def test_a_write_that_was_never_sent_is_sent_again():
+    client, calls, pauses = client_answering(refused(), refused(), FakeResponse(200, "ok"))
+    assert client.post("/PBX0/user.soap", b"<x/>", {}) == "ok"
+    assert len(calls) == 3 and pauses == [0.5, 1.0]
+
+
+@pytest.mark.parametrize("failure, timed_out", [(RESET, False), (requests.exceptions.ReadTimeout("read timeout"), True)])
+def test_a_write_that_got_no_answer_is_not_sent_again(failure, timed_out):
+    client, calls, _pauses = client_answering(failure, FakeResponse(200, "ok"))
+    with pytest.raises(transport.Unanswered) as caught:
+        client.post("/PBX0/user.soap", b"<x/>", {})
+    assert len(calls) == 1 and caught.value.timed_out is timed_out
+    assert str(caught.value).startswith("the PBX at http://pbx.test did not answer POST /PBX0/user.soap")
+
+
+def test_an_idempotent_write_that_got_no_answer_is_sent_again():
+    client, calls, _pauses = client_answering(RESET, FakeResponse(200, "ok"))
+    assert client.post("/PBX0/user.soap", b"<x/>", {}, idempotent=True) == "ok"
+    assert len(calls) == 2
+
+
+def test_a_read_that_timed_out_is_tried_twice_without_a_pause():
+    timeout = requests.exceptions.ReadTimeout("read timeout")
+    client, calls, pauses = client_answering(timeout, timeout, FakeResponse(200, "ok"))
+    with pytest.raises(transport.PbxError) as caught:
+        client.get("/cfg.txt")
+    assert str(caught.value) == "the PBX at http://pbx.test did not answer GET /cfg.txt within 30 seconds (2 attempts)"
+    assert len(calls) == transport.TIMEOUT_ATTEMPTS and pauses == []
+
+
+def test_a_proxy_that_gave_up_on_a_write_is_not_asked_again():
+    client, calls, _pauses = client_answering(FakeResponse(504, "gateway timeout"), FakeResponse(200, "ok"))
+    with pytest.raises(transport.Unanswered, match="answered HTTP 504 to POST /PBX0/user.soap"):
+        client.post("/PBX0/user.soap", b"<x/>", {})
+    assert len(calls) == 1
+    client, calls, _pauses = client_answering(FakeResponse(504, "gateway timeout"), FakeResponse(200, "ok"))
+    assert client.get("/cfg.txt") == "ok" and len(calls) == 2
+
+
+@pytest.mark.parametrize("answer", [
+    FakeResponse(200, "<html><body>Sign in</body></html>"),
+    FakeResponse(200, "\n<!DOCTYPE html><html></html>", {"Content-Type": "text/plain"}),
+    FakeResponse(200, "whatever", {"Content-Type": "text/html; charset=utf-8"}),
+])
+def test_an_html_page_is_no_answer(answer):
+    client, _calls, _pauses = client_answering(answer)
+    with pytest.raises(transport.PbxError) as caught:
+        client.get("/cfg.txt", expect="the configuration text")
+    assert str(caught.value) == ("the PBX at http://pbx.test answered GET /cfg.txt with an HTML page instead of the "
+                                 "configuration text (a reverse proxy or a login page?)")
+
+
+def test_an_error_status_keeps_its_body_for_the_caller():
+    client, _calls, _pauses = client_answering(FakeResponse(500, "<Envelope>fault</Envelope>"))
+    with pytest.raises(transport.HttpStatusError) as caught:
+        client.post("/PBX0/user.soap", b"<x/>", {})
+    assert (caught.value.status, caught.value.body) == (500, "<Envelope>fault</Envelope>")

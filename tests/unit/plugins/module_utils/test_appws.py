@@ -169,7 +169,8 @@ def test_requests_need_an_open_connection(app_peer):
 
 
 def test_connect_failure_is_an_error_naming_the_url_without_password():
-    ws = appws.AppWebsocket("ws://127.0.0.1:9/example.com/devices", SECRET, "example.com", "devices", timeout=2)
+    ws = appws.AppWebsocket("ws://127.0.0.1:9/example.com/devices", SECRET, "example.com", "devices", timeout=2,
+                            sleep=lambda seconds: None)
     with pytest.raises(appws.AppWsError) as caught:
         ws.open()
     assert "cannot open the AppWebsocket ws://127.0.0.1:9/example.com/devices" in str(caught.value)
@@ -257,3 +258,95 @@ def test_broken_connections_and_bad_messages_are_errors(app_peer, failure, messa
         peer.recv = recv
         with pytest.raises(appws.AppWsError, match=message):
             ws.request("GetDomains")
+
+
+# --- issue 12: what is sent again ---------------------------------------------------------------------------------
+def closing_once(peer, mt):
+    """Make the peer close the connection (once) instead of answering the next `mt`."""
+    receive, closed = peer.recv, []
+
+    def recv():
+        if not closed and peer.sent[-1]["mt"] == mt:
+            closed.append(True)
+            peer.inbox.clear()
+            return ""
+        return receive()
+
+    peer.recv = recv
+
+
+def test_a_read_whose_connection_closed_is_sent_again_on_a_new_connection(app_peer):
+    peer = app_peer(answer=lambda message: [app_peer.result(message, domains=[{"id": 1}], last=True)])
+    pauses = []
+    with client(peer, sleep=pauses.append) as ws:
+        closing_once(peer, "GetDomains")
+        assert ws.items("GetDomains", "domains") == [{"id": 1}]
+        assert [m["mt"] for m in peer.sent] == ["AppChallenge", "AppLogin", "GetDomains"] * 2
+        assert ws.connections == 2 and pauses == [0.5]
+
+
+def test_a_write_whose_connection_closed_is_not_sent_again(app_peer):
+    peer = app_peer(answer=lambda message: [app_peer.result(message, id=7)])
+    with client(peer, sleep=lambda seconds: None) as ws:
+        closing_once(peer, "AddCategory")
+        with pytest.raises(appws.AppWsError) as caught:
+            ws.request("AddCategory", name="x")
+    assert [m["mt"] for m in peer.sent].count("AddCategory") == 1
+    assert str(caught.value) == (
+        "the app at ws://127.0.0.1:1/example.com/devices closed the connection while we waited for AddCategoryResult; "
+        "it may or may not have carried out AddCategory, so it was not sent again (a re-run reads first and "
+        "converges)")
+
+
+def test_an_idempotent_write_whose_connection_closed_is_sent_again(app_peer):
+    peer = app_peer(answer=lambda message: [app_peer.result(message)])
+    with client(peer, sleep=lambda seconds: None) as ws:
+        closing_once(peer, "UpdateCategory")
+        ws.request("UpdateCategory", idempotent=True, id=7, name="x")
+    assert [m["mt"] for m in peer.sent].count("UpdateCategory") == 2
+
+
+def test_an_answer_whose_last_page_never_comes_says_how_much_came(app_peer):
+    peer = app_peer(answer=lambda message: [app_peer.result(message, domains=[{"id": 1}], last=False)])
+    with client(peer, timeout=0.1) as ws:
+        with pytest.raises(appws.AppWsError) as caught:
+            ws.items("GetDomains", "domains")
+    assert str(caught.value) == ("the app at ws://127.0.0.1:1/example.com/devices sent 1 message of its answer to "
+                                 "GetDomains but not the last one (last: true) within 0.1 seconds (2 attempts)")
+
+
+def test_a_write_without_an_answer_is_not_sent_again(app_peer):
+    peer = app_peer()
+    with client(peer, timeout=0.1) as ws:
+        with pytest.raises(appws.AppWsError, match="did not answer AddCategory within 0.1 seconds; not sent again"):
+            ws.request("AddCategory", name="x")
+    assert [m["mt"] for m in peer.sent].count("AddCategory") == 1
+
+
+def test_connecting_is_tried_again_while_refused(app_peer):
+    peer, tries, pauses = app_peer(), [], []
+
+    def connect(url, **options):
+        tries.append(url)
+        if len(tries) < 3:
+            raise ConnectionRefusedError(111, "Connection refused")
+        return peer.connect(url, **options)
+
+    ws = appws.AppWebsocket("ws://127.0.0.1:1/example.com/devices", SECRET, "example.com", "devices", timeout=1,
+                            connect=connect, sleep=pauses.append)
+    with ws:
+        assert ws.login_domain == "example.com"
+    assert len(tries) == 3 and pauses == [0.5, 1.0]
+
+
+def test_an_html_page_instead_of_the_upgrade_is_named(app_peer):
+    def connect(url, **options):
+        raise appws.websocket.WebSocketBadStatusException("Handshake status 200 OK", 200, "OK",
+                                                          {"content-type": "text/html; charset=utf-8"})
+
+    ws = appws.AppWebsocket("ws://127.0.0.1:1/example.com/devices", SECRET, "example.com", "devices", timeout=1,
+                            connect=connect, peer="the Devices app")
+    with pytest.raises(appws.AppWsError) as caught:
+        ws.open()
+    assert str(caught.value) == ("the Devices app at ws://127.0.0.1:1/example.com/devices answered the WebSocket "
+                                 "upgrade with an HTML page (HTTP 200): a reverse proxy or a login page?")
