@@ -20,6 +20,8 @@ import re
 import xml.etree.ElementTree as ET
 from urllib.parse import unquote_plus
 
+from ansible.errors import AnsibleFilterError
+
 from ansible_collections.innovaphone.pbx.plugins.filter.hotdesk_function_key import hotdesk_function_key
 from ansible_collections.innovaphone.pbx.plugins.module_utils.redact import PLACEHOLDER
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import CONFIG_TYPES, normalised_script
@@ -136,7 +138,7 @@ def function_key(line):
                   "hotdesking_function_key_logout_label": action.get("label")}
         rebuilt = hotdesk_function_key(values["hotdesking_function_key_id"], values["hotdesking_function_key_label"],
                                        values["hotdesking_function_key_logout_label"])
-    except Exception:  # pylint: disable=broad-except  # any value the filter refuses is one the role cannot hold
+    except (AnsibleFilterError, TypeError, ValueError):  # a value the filter refuses, the role cannot hold either
         return None
     return values if rebuilt == line else None
 
@@ -301,11 +303,11 @@ def map_category(export, expert, devices):
     phones = [c for c in devices.get("device_configs") or []
               if c.get("type") == "phone" and category in (c.get("categories") or [])]
     if len(phones) != 1:
+        which = "No Phone device configuration has" if not phones else (
+            "Several Phone device configurations have (%s)" % listed(c["name"] for c in phones))
         export.leave_out(("hotdesking_phone_config_name",) + tuple(v for _f, v in GATEKEEPER),
-                         "%s Phone device configuration has category `%s`%s: the role gives it to `Phone` (or "
-                         "hotdesking_phone_config_name)." % ("No" if not phones else "More than one",
-                                                              category, "" if not phones
-                                                              else " (%s)" % listed(c["name"] for c in phones)))
+                         "%s category `%s`: the role gives it to the one hotdesking_phone_config_name names "
+                         "(default `Phone`)." % (which, category))
         return
     export.set("hotdesking_phone_config_name", phones[0]["name"])
     for field, variable in GATEKEEPER:

@@ -48,10 +48,12 @@ def site_vars(sim, **overrides):
     return {key: value for key, value in variables.items() if value is not None}
 
 
-def run_playbook(tmp_path, playbook, variables, *args):
-    """Run playbooks/<playbook>.yml for host site1 with `variables` as its inventory; returns the output."""
-    inventory = tmp_path / "inventory.yml"
-    inventory.write_text(yaml.safe_dump({"all": {"hosts": {"site1": variables}}}))
+def run_playbook(tmp_path, playbook, variables, *args, inventory=None):
+    """Run playbooks/<playbook>.yml for host site1 with `variables` as its inventory (or with the `inventory`
+    given, a path); returns the output."""
+    if inventory is None:
+        inventory = tmp_path / "inventory.yml"
+        inventory.write_text(yaml.safe_dump({"all": {"hosts": {"site1": variables}}}))
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build" / "collections"))
     command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), str(PLAYBOOKS / (playbook + ".yml")),
                "-i", str(inventory)] + list(args)
