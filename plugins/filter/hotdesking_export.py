@@ -27,10 +27,10 @@ def hotdesking_export(pbx_info, devices_info, site, connection=None):
     return export_site(site, pbx_info, devices_info, connection)
 
 
-def hotdesking_export_secrets(exports):
+def export_secrets_needed(exports):
     """secrets-needed.md (Markdown) over the exports of several sites."""
     if not isinstance(exports, list) or not all(isinstance(e, dict) and "secrets" in e for e in exports):
-        raise AnsibleFilterError("hotdesking_export_secrets: give the list of the sites' hotdesking_export results")
+        raise AnsibleFilterError("export_secrets_needed: give the list of the sites' hotdesking_export results")
     return render_secrets_needed(exports)
 
 
@@ -38,4 +38,4 @@ class FilterModule(object):
     """innovaphone.pbx export filters."""
 
     def filters(self):
-        return {"hotdesking_export": hotdesking_export, "hotdesking_export_secrets": hotdesking_export_secrets}
+        return {"hotdesking_export": hotdesking_export, "export_secrets_needed": export_secrets_needed}

@@ -179,29 +179,31 @@ def map_connection(export, connection):
             export.set(variable, connection[variable])
 
 
-def hot_desk_users(export, users):
-    """The users with the registration the role writes: a device whose hw is the user's own name, text Hotdesking
-    (pbx_info's `hotdesk`)."""
+def hot_desk_users(export, users, wire_names):
+    """The users with the registration the role writes: a device whose hw is the user's own name and whose text is
+    the one Users Admin writes (pbx_info's `hotdesk`; the text as the site's hotdesking_wire_names spell it)."""
+    text = ((wire_names or {}).get("hotdesk") or {}).get("device_text") or HOTDESK["device_text"]
     found, other_text = [], []
     for user in users.values():
         hotdesk = user.get("hotdesk") or {}
         if hotdesk.get("registered"):
-            (found if hotdesk.get("text") == HOTDESK["device_text"] else other_text).append(user["name"])
+            (found if hotdesk.get("text") == text else other_text).append(user["name"])
     if other_text:
         export.note("Users %s have a device with their own name as hardware id, but not with the text %s: the export "
                     "does not count them as hot-desking users (the role would rewrite the text)."
-                    % (listed(other_text), HOTDESK["device_text"]))
+                    % (listed(other_text), text))
     return found
 
 
 def find_expert_config(export, configs, users):
-    """The expert configuration that registers a phone as a user of this PBX (/h323 <user>): it names the base
-    user and the category. None, with a note, when there is not exactly one."""
+    """The expert configuration that registers a phone as a user of this PBX (/h323 <user>; `users` by folded
+    name, as the PBX compares names): it names the base user and the category. None, with a note, when there is not
+    exactly one."""
     candidates = []
     for config in configs:
         if config.get("type") == "expert":
             match = REGISTERS_AS.search(normalised_script(config.get("script")))
-            if match and match.group("base") in users:
+            if match and match.group("base").lower() in users:
                 candidates.append(config)
     if len(candidates) == 1:
         return candidates[0]
@@ -232,8 +234,8 @@ def map_expert_config(export, expert):
 def map_users(export, base, users, hotdesk):
     """Step 2 and 3, and the template from the base user."""
     user = users.get(base)
-    for field, suffix in (("name", "name"), ("long_name", "long_name"), ("extension", "extension")):
-        export.set("hotdesking_base_user_" + suffix, user[field])
+    for field in ("name", "long_name", "extension"):
+        export.set("hotdesking_base_user_" + field, user[field])
     export.set("hotdesking_hide_from_ldap", user["hide_from_ldap"])
     template = user.get("template") or ""
     if not template:
@@ -333,13 +335,17 @@ def export_site(site, pbx, devices, connection=None):
     export = SiteExport(site)
     map_connection(export, connection or {})
     users = dict((u["name"], u) for u in pbx.get("users") or [])
-    hotdesk = hot_desk_users(export, users)
+    hotdesk = hot_desk_users(export, users, export.values.get("hotdesking_wire_names"))
     configs = [c for c in devices.get("device_configs") or [] if c.get("type") in CONFIG_TYPES]
-    expert = find_expert_config(export, configs, users)
+    expert = find_expert_config(export, configs, dict((name.lower(), name) for name in users))
     if expert:
-        base = REGISTERS_AS.search(normalised_script(expert.get("script"))).group("base")
+        registers_as = REGISTERS_AS.search(normalised_script(expert.get("script"))).group("base")
+        base = next(name for name in users if name.lower() == registers_as.lower())
         map_expert_config(export, expert)
         map_users(export, base, users, hotdesk)
+        if registers_as != base:
+            export.note("Expert configuration `%s` registers phones as `%s`, the user is `%s`: the role writes the "
+                        "user's spelling into the script." % (expert["name"], registers_as, base))
         map_template(export, pbx.get("templates") or [])
         map_category(export, expert, devices)
     elif hotdesk:

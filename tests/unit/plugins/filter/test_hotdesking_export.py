@@ -13,7 +13,7 @@ import yaml
 from ansible.errors import AnsibleFilterError
 from ansible_collections.innovaphone.pbx.plugins.filter.hotdesk_function_key import hotdesk_function_key
 from ansible_collections.innovaphone.pbx.plugins.filter.hotdesking_export import (
-    hotdesking_export, hotdesking_export_secrets)
+    export_secrets_needed, hotdesking_export)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.redact import PLACEHOLDER
 from ansible_collections.innovaphone.pbx.plugins.plugin_utils.export import parse_expert_script, vault_variable
 
@@ -136,7 +136,7 @@ def test_the_vault_variables_name_the_site_as_an_identifier():
     assert [s["vault"] for s in result["secrets"]] == [
         "vault_berlin_hq_pbx_password", "vault_berlin_hq_pbx_key_password", "vault_berlin_hq_devices_password",
         "vault_berlin_hq_base_user_password", "vault_berlin_hq_temp_user_password"]
-    table = hotdesking_export_secrets([result, export(site="site1")])
+    table = export_secrets_needed([result, export(site="site1")])
     assert table.index("| Berlin-HQ | hotdesking_pbx_password | vault_berlin_hq_pbx_password |") < table.index(
         "| site1 | hotdesking_temp_user_password | vault_site1_temp_user_password |")
 
@@ -304,4 +304,26 @@ def test_bad_input_is_a_filter_error(args):
     with pytest.raises(AnsibleFilterError):
         hotdesking_export(*args)
     with pytest.raises(AnsibleFilterError):
-        hotdesking_export_secrets([{"site": "x"}])
+        export_secrets_needed([{"site": "x"}])
+
+
+def test_the_hot_desking_text_follows_the_sites_wire_names():
+    pbx, devices = how_to_site()
+    for record in pbx["users"]:
+        if record["hotdesk"]["registered"]:
+            record["hotdesk"]["text"] = "Hot Desk"
+    assert export(pbx, devices)["variables"]["hotdesking_users"] == []
+    connection = dict(CONNECTION, hotdesking_wire_names={"hotdesk": {"device_text": "Hot Desk"}})
+    result = export(pbx, devices, connection=connection)
+    assert result["variables"]["hotdesking_users"] == ["alice"] and result["notes"] == []
+    assert result["variables"]["hotdesking_wire_names"] == {"hotdesk": {"device_text": "Hot Desk"}}
+
+
+def test_the_base_user_is_found_in_any_case_and_the_role_spelling_noted():
+    pbx, devices = how_to_site()
+    devices["device_configs"][1]["script"] = script(base="Hot-Desk-Base")
+    result = export(pbx, devices)
+    assert result["variables"]["hotdesking_base_user_name"] == "hot-desk-base"
+    assert result["variables"]["hotdesking_template_name"] == "Hot Desking"
+    assert result["notes"] == ["Expert configuration `Hot Desking` registers phones as `Hot-Desk-Base`, the user is "
+                               "`hot-desk-base`: the role writes the user's spelling into the script."]
