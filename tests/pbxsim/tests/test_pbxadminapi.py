@@ -67,8 +67,8 @@ def test_app_objects_log_in_with_their_password_and_only_with_it(sim):
         assert app.login("nobody", "", "pwd")["ok"] is False
         assert app.login(APP_NAME, "any.domain", APP_PASSWORD)["ok"] is True     # the domain does not matter
     apps = sim.control("GET", "apps")
-    assert {app["name"]: app["grants"] for app in apps} == {APP_NAME: ["Admin", "TableUsers"],
-                                                           "automation": ["Admin"]}
+    assert {app["name"]: app["grants"] for app in apps} == {
+        APP_NAME: ["Admin", "TableUsers"], "automation": ["Admin"]}
     assert {app["password"] for app in apps} == {"********"}
 
 
@@ -263,8 +263,8 @@ def test_get_regs_lists_registrations_and_a_hot_desk_login_has_the_users_name_as
     site.expert_config()
     site.provision()
     assert site.hotdesk("alice", "alice-pw")["ok"] is True
-    assert call(client, "GetRegs", cn="Alice") == {"api": ADMIN_API, "mt": "GetRegsResult", "cn": "Alice",
-                                                    "regs": [{"hw": "alice", "addr": "127.0.0.1"}]}
+    assert call(client, "GetRegs", cn="Alice") == {
+        "api": ADMIN_API, "mt": "GetRegsResult", "cn": "Alice", "regs": [{"hw": "alice", "addr": "127.0.0.1"}]}
     base = call(client, "GetRegs", guid=show(sim, "Hot Desk Base").get("guid"))
     assert base["regs"] == [{"hw": "009033aabbcc", "addr": "127.0.0.1"}]
     assert call(client, "GetRegs", cn="Bob")["regs"] == []
