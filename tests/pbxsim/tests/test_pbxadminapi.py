@@ -338,3 +338,21 @@ def test_websocket_faults_hit_this_endpoint_by_path_or_mt(sim, client):
     with connect(sim) as app:
         assert call(app, "GetConfigs")["configs"] == []
     assert sim.control("GET", "faults")[0]["count"] == 1       # the Devices fault did not count this endpoint
+
+
+def test_the_guessed_names_left_follow_wire_names_on_this_endpoint_too(pbxsim, tmp_path):
+    """Store Phone Config and the template separator stay INFERRED/ASSUMED: PbxAdminApi speaks the table's spelling
+    and drops the default spelling, as the SOAP side does."""
+    path = tmp_path / "wire-names.json"
+    path.write_text(json.dumps({"template": {"store_phone_config": "store-phone-config",
+                                             "inherit_separator": ";"}}), encoding="utf-8")
+    sim = pbxsim("--wire-names", str(path))
+    with connect(sim) as app:
+        for name in ("A", "B"):
+            call(app, "UpdateObject", cn=name, pseudo={"type": "config"})
+        answer = call(app, "UpdateObject", **{"cn": "Hotdesking", "pseudo": {"type": "config"}, "config": "A;B",
+                                              "store-phone-config": True, "phone-config": True})
+        template = call(app, "GetObject", guid=answer["guid"])
+        assert template["store-phone-config"] is True and "phone-config" not in template
+        assert show(sim, "Hotdesking").get("store-phone-config") == "true"
+        assert call(app, "GetConfigObjects")["objects"][-1] == {"cn": "Hotdesking", "config": ["A", "B"]}
