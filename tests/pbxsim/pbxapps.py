@@ -14,7 +14,7 @@ import logging
 
 from aiohttp import web
 
-from . import appservice, appws, crypto, model, tableusers, wire_names as W
+from . import appservice, appws, crypto, model, soap, tableusers, wire_names as W
 from .appservice import ServiceError
 from .control import json_body
 
@@ -285,6 +285,8 @@ class PbxApps(appservice.AppService):
         elif guid:
             old = self.stored({"guid": guid}, ("guid",))
         new = self.updated(old, message)
+        if isinstance(message.get("pwd"), str) and message["pwd"] not in ("", model.HIDDEN_PASSWORD):
+            self.instance.stats.passwords[soap.CLEAR_PASSWORDS] += 1     # counted as it arrives, as on SOAP
         try:
             if old is None:
                 pbx.add(new)
@@ -377,7 +379,8 @@ class PbxApps(appservice.AppService):
         return {"configs": [obj["attrs"]["cn"] for obj in self.templates()]}
 
     def search_users(self, session, message):
-        """Up to `limit` (at most 20) users sorted by cn, from the one after `cn` (with includeMatch: from `cn`)."""
+        """Up to `limit` (at most 20) users (objects of the type user or executive, DOC) sorted by cn, from the one
+        after `cn` (with includeMatch: from `cn`)."""
         self.granted(session, ADMIN_API)
         limit = self.limit(message, SEARCH_USERS_LIMIT)
         start = message.get("cn", "")
@@ -386,7 +389,7 @@ class PbxApps(appservice.AppService):
         start = start.casefold()
         include = message.get("includeMatch") is True
         users = sorted((obj for obj in self.instance.pbx.objects.values()
-                        if not any(child["tag"] == "pseudo" for child in obj["children"])),
+                        if tableusers.pseudo_type(obj) in (None, "executive")),
                        key=lambda obj: obj["attrs"]["cn"].casefold())
         found = [obj for obj in users
                  if obj["attrs"]["cn"].casefold() > start or (include and obj["attrs"]["cn"].casefold() == start)]

@@ -182,6 +182,7 @@ class TableUsers:
             elif name == "pwd":
                 attrs.pop("pwd", None)           # the row's pwd is encrypted, as the PBX sends it
                 attrs["pwdx"] = str(value)
+                self.service.instance.stats.passwords[soap.PWDX_PASSWORDS] += 1
             elif name in BOOLEAN_COLUMNS:
                 attrs[name] = W.BOOLEAN_TRUE if value is True else "false"
             elif isinstance(value, str):

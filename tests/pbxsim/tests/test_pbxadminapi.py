@@ -138,6 +138,7 @@ def test_update_object_creates_without_guid_or_with_an_empty_one(sim, client):
     got = call(client, "GetObject", guid=first["guid"])
     assert got["pwd"] == alice.get("pwdx")
     assert call(client, "UpdateObject", cn="Alice 2", h323="alice")["error"] == "h323 alice already used by Alice"
+    assert sim.control("GET", "stats")["clear_passwords"] == 1, "a clear pwd arriving is counted, as on SOAP"
 
 
 def test_update_object_star_updates_by_cn_and_leaves_absent_properties(sim, client):
@@ -247,14 +248,15 @@ def test_search_users_pages_20_at_a_time_from_a_cn(sim, client):
     assert sim.admin("<add>%s</add>" % "".join('<user cn="User %02d" h323="u%02d" dn="D%02d" email="u%02d@x"/>'
                                                % ((n,) * 4) for n in range(25))).tag == "ok"
     add_templates(sim, 2)
+    assert sim.admin('<add><user cn="User 99 Boss" h323="boss"><pseudo type="executive"/></user></add>').tag == "ok"
     first = call(client, "SearchUsers", cn="")["user"]
     assert len(first) == 20 and first[0] == {"cn": "User 00", "dn": "D00", "guid": show(sim, "User 00").get("guid"),
                                              "h323": "u00", "emails": [{"email": "u00@x"}]}
     second = call(client, "SearchUsers", cn=first[-1]["cn"])["user"]
-    assert [user["cn"] for user in second] == ["User %02d" % n for n in range(20, 25)]
+    assert [user["cn"] for user in second] == ["User %02d" % n for n in range(20, 25)] + ["User 99 Boss"]
     assert [user["cn"] for user in call(client, "SearchUsers", cn="user 20", includeMatch=True, limit=2)["user"]] \
         == ["User 20", "User 21"]
-    assert call(client, "SearchUsers", cn="User 24")["user"] == []
+    assert call(client, "SearchUsers", cn="User 99 Boss")["user"] == []
 
 
 def test_get_regs_lists_registrations_and_a_hot_desk_login_has_the_users_name_as_hw(sim, client):

@@ -155,6 +155,7 @@ def test_a_replicated_password_is_encrypted_and_one_sent_back_sets_it(sim, repli
     assert crypto.password_from_pwdx(pbx_key, show(sim, "User 0").get("pwdx")) == "new-pw"
     replicator.send({"api": API, "mt": "ReplicateUpdate", "columns": dict(row, pwd=row["pwd"])})
     assert crypto.password_from_pwdx(pbx_key, show(sim, "User 0").get("pwdx")) == "pw0", "a row sent back as read"
+    assert sim.control("GET", "stats")["pwdx_passwords"] == 2
 
 
 def test_a_refused_replicate_update_answers_an_error_and_changes_nothing(sim, replicator):
