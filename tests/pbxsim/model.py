@@ -309,6 +309,14 @@ class Pbx:
                 return self.objects[guid]
         return None
 
+    def find(self, criteria):
+        """The stored object (clear password inside) matching every selector given, or None."""
+        return self._find(criteria)
+
+    def by_cn(self, cn):
+        """The stored object with that cn (case-insensitive), or None."""
+        return self._by_cn(cn)
+
     def _find(self, criteria):
         selectors = [(key, criteria[key]) for key in SELECTORS if criteria.get(key)]
         if not selectors:

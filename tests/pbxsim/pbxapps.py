@@ -11,6 +11,7 @@ and is answered `<mt>Result` with `api` and `src` echoed, a refusal as an `error
 """
 
 import logging
+import zlib
 
 from aiohttp import web
 
@@ -233,7 +234,7 @@ class PbxApps(appservice.AppService):
         found, seen, pending = {}, set(), list(model.inherited(obj))
         while pending:
             name = pending.pop(0)
-            template = self.instance.pbx._by_cn(name)  # pylint: disable=protected-access
+            template = self.instance.pbx.by_cn(name)
             if template is None or name.casefold() in seen:
                 continue
             seen.add(name.casefold())
@@ -249,7 +250,7 @@ class PbxApps(appservice.AppService):
         for key in selectors:
             value = message.get(key)
             if isinstance(value, str) and value:
-                obj = pbx._find({key: value})  # pylint: disable=protected-access
+                obj = pbx.find({key: value})
                 if obj is None:
                     raise ServiceError("no object with %s %s" % (key, value))
                 return obj
@@ -279,7 +280,7 @@ class PbxApps(appservice.AppService):
         if guid in ("*", "?"):
             if not message.get("cn"):
                 raise ServiceError('guid "%s" needs a cn' % guid)
-            old = pbx._by_cn(message["cn"])  # pylint: disable=protected-access
+            old = pbx.by_cn(message["cn"])
             if old is None and guid == "*":
                 raise ServiceError("no object with cn %s" % message["cn"])
         elif guid:
@@ -290,7 +291,7 @@ class PbxApps(appservice.AppService):
         try:
             if old is None:
                 pbx.add(new)
-                return {"guid": pbx._by_cn(new["attrs"]["cn"])["attrs"]["guid"]}  # pylint: disable=protected-access
+                return {"guid": pbx.by_cn(new["attrs"]["cn"])["attrs"]["guid"]}
             pbx.modify(new)
         except model.PbxError as exc:
             raise ServiceError(str(exc)) from exc
@@ -333,7 +334,7 @@ class PbxApps(appservice.AppService):
         """copyPwd: the password of the object whose h323 is `source`; not for users (objects without pseudo)."""
         if not any(child["tag"] == "pseudo" for child in new["children"]):
             raise ServiceError("copyPwd cannot be used for an object of type user")
-        other = self.instance.pbx._find({"h323": str(source)})  # pylint: disable=protected-access
+        other = self.instance.pbx.find({"h323": str(source)})
         if other is None:
             raise ServiceError("copyPwd: no object with h323 %s" % source)
         new["attrs"].pop("pwd", None)
@@ -410,9 +411,9 @@ class PbxApps(appservice.AppService):
         """The registrations of one object now; a hot-desk login is the one whose hw is the user's name (6.4)."""
         self.granted(session, ADMIN_API)
         obj = self.stored(message, ("guid", "cn"))
-        cn = obj["attrs"]["cn"].casefold()
+        user = obj["attrs"].get("h323") or obj["attrs"].get("e164")
         regs = [{"hw": reg["hw"], "addr": reg["addr"]} for reg in self.instance.pbx.registrations()
-                if reg["cn"].casefold() == cn]
+                if user and reg["user"] == user]
         return {"regs": regs, "cn": obj["attrs"]["cn"]}
 
     def get_filters(self, session, _message):
@@ -422,7 +423,7 @@ class PbxApps(appservice.AppService):
     def licenses_used(self):
         """Port licenses in use: one per user object with a registration (the seed: the Hot Desk Base user,
         registered from every hot-desk phone, "requires one port license")."""
-        return len({reg["cn"].casefold() for reg in self.instance.pbx.registrations()})
+        return len({reg["user"] for reg in self.instance.pbx.registrations()})
 
     def get_pbx_licenses(self, session, _message):
         """Without licenses (port_licenses None) the PBX is in test mode: no `lic` (seen in innovaphone's sample)."""
@@ -436,10 +437,14 @@ class PbxApps(appservice.AppService):
         host = session.request.host if session.request is not None else "127.0.0.1"
         return host.rsplit(":", 1)[0].strip("[]")
 
+    def mac(self):
+        """The PBX's hardware id: an innovaphone-like MAC, fixed per PBX name."""
+        return "009033%06x" % (zlib.crc32(self.instance.name.encode("utf-8")) & 0xffffff)
+
     def get_rps(self, session, _message):
         self.granted(session, ADMIN_API)
         address = self.local_address(session)
-        return {"addr": address, "hw": self.instance.identity["SerialNumber"], "dns": address,
+        return {"addr": address, "hw": self.mac(), "dns": address,
                 "rp": [dict(rp) for rp in self.reverse_proxies]}
 
     def monitor_admin_object(self, session, _message):
@@ -501,9 +506,11 @@ class PbxApps(appservice.AppService):
         return web.json_response({"port": self.port_licenses, "used": self.licenses_used()})
 
     async def set_licenses(self, request):
-        port = (await json_body(request)).get("port")
-        if port is not None and (isinstance(port, bool) or not isinstance(port, int) or port < 0):
-            return web.json_response({"error": "port must be a number from 0, or null (test mode)"}, status=400)
+        body = await json_body(request)
+        port = body.get("port")
+        if "port" not in body or port is not None and (isinstance(port, bool) or not isinstance(port, int) or port < 0):
+            return web.json_response({"error": "port must be a number from 0, or null (none: test mode)"},
+                                     status=400)
         self.port_licenses = port
         return await self.licenses(request)
 

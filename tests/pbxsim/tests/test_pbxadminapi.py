@@ -5,6 +5,7 @@ PbxAdminApi operation of reference 6.2, against pbxsim as a server, each change 
 
 import hashlib
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -288,8 +289,9 @@ def test_filters_licenses_and_reverse_proxies_as_configured(sim, client):
     sim.control("POST", "licenses", {"port": None})
     assert "lic" not in call(client, "GetPbxLicenses")          # no licenses: the PBX's test mode
     sim.control("POST", "licenses", {"port": -2}, expect=400)
+    sim.control("POST", "licenses", {}, expect=400)
     rps = call(client, "GetRPs")
-    assert rps["rp"] == [] and rps["addr"] == "127.0.0.1" and rps["hw"]
+    assert rps["rp"] == [] and rps["addr"] == "127.0.0.1" and re.match("^009033[0-9a-f]{6}$", rps["hw"])
     sim.control("POST", "rps", {"rp": [{"addr": "192.0.2.10", "cert": "009033000010"}]})
     assert call(client, "GetRPs")["rp"] == [{"addr": "192.0.2.10", "cert": "009033000010"}]
     sim.control("POST", "rps", {"rp": [{"cert": "x"}]}, expect=400)
