@@ -360,3 +360,18 @@ def test_the_guessed_names_left_follow_wire_names_on_this_endpoint_too(pbxsim, t
         assert template["store-phone-config"] is True and "phone-config" not in template
         assert show(sim, "Hotdesking").get("store-phone-config") == "true"
         assert call(app, "GetConfigObjects")["objects"][-1] == {"cn": "Hotdesking", "config": ["A", "B"]}
+
+
+def test_a_held_update_object_whose_answer_was_lost_is_found_again_by_the_resend(sim):
+    """hold works on this endpoint: the client gives up while its UpdateObject is held, the PBX carries it out on
+    release, and the resend with guid "?" finds the object instead of creating a second one."""
+    sim.control("POST", "faults", {"kind": "hold", "mt": "UpdateObject"})
+    request = {"guid": "?", "cn": "Hot Desk Base", "h323": "hot-desk-base"}
+    with connect(sim) as lost:
+        lost.send(dict(request, api=ADMIN_API, mt="UpdateObject", src="lost"))
+        assert [held["mt"] for held in sim.control("POST", "holds/wait", {"timeout": 10})] == ["UpdateObject"]
+    sim.control("POST", "holds/release", {})
+    created = show(sim, "Hot Desk Base").get("guid")
+    with connect(sim) as again:
+        assert call(again, "UpdateObject", **request)["guid"] == created
+    assert len(sim.state()["pbx"]["objects"]) == 1
