@@ -10,7 +10,6 @@ PbxAdminApi, TableUsers -> PbxTableUsers). A client logs in with AppChallenge / 
 and is answered `<mt>Result` with `api` and `src` echoed, a refusal as an `error` property of the result.
 """
 
-import logging
 import zlib
 
 from aiohttp import web
@@ -42,8 +41,6 @@ SINGLE_CHILDREN = ("pseudo", "phone")
 # What `template: "with"` does not take from a template: the object's identity (INFERRED: reference 1.2, "empty
 # settings on a user are inherited from its template").
 IDENTITY = ("guid", "cn", "dn", "h323", "e164", "pwd", "config", "text", "email")
-
-log = logging.getLogger(__name__)
 
 
 def booleans_of():
