@@ -10,7 +10,7 @@ import json
 import pytest
 import websocket
 
-from pbxsim import crypto
+from pbxsim import cfg, crypto, model
 
 from .conftest import PBX_PASSWORD
 from .test_pbxadminapi import call, connect, show
@@ -220,3 +220,25 @@ def test_an_independent_replicator_as_public_apps_write_it(sim):
         assert (added["mt"], added["api"], added["columns"]["h323"]) == ("ReplicateAdd", "PbxTableUsers", "carol")
     finally:
         ws.close()
+
+
+def test_the_model_tells_its_watchers_only_committed_changes():
+    """The source of every replication event: one call per committed change, none for a refused or undone one."""
+    pbx = model.Pbx(cfg.DeviceConfig(), "pbx-pw")
+    told = []
+    pbx.watch(lambda changes, reset: told.append(([(old and old["attrs"]["cn"], new and new["attrs"]["cn"])
+                                                   for old, new in changes], reset)))
+    pbx.add(model.element("user", {"cn": "A", "h323": "a"}))
+    with pytest.raises(model.PbxError):
+        pbx.add(model.element("user", {"cn": "B", "h323": "a"}))
+    with pytest.raises(model.PbxError):
+        with pbx.transaction():
+            pbx.add(model.element("user", {"cn": "C"}))
+            pbx.add(model.element("user", {"cn": "A"}))
+    with pbx.transaction():
+        pbx.add(model.element("user", {"cn": "D"}))
+        pbx.modify(model.element("user", {"cn": "A", "dn": "changed"}))
+    pbx.delete({"cn": "D"})
+    pbx.reset()
+    assert told == [([(None, "A")], False), ([(None, "D"), ("A", "A")], False), ([("D", None)], False),
+                    ([("A", None)], True)]
