@@ -34,13 +34,17 @@ INSTRUCTIONS = ("guid", "copyPwd", "template", "properties")
 BOOLEAN_PROPERTIES = ("hide", "colr", "uclic", "voicemail", "fax", "mobility", "mypbx", "video", "app-sharing",
                       "reporting", "no-dev", "h323-email")
 UNSIGNED_PROPERTIES = ("cfnr",)
-# The API's arrays and their child elements: devices, grp (DOC: <device>, <grp>, reference 1.1); presence, cds and
-# emails are kept as children of pbxsim's own naming (no client reads them through SOAP).
-ARRAYS = {"devices": "device", "grp": "grp", "presence": "presence", "cds": "cd", "emails": "email"}
 SINGLE_CHILDREN = ("pseudo", "phone")
 # What `template: "with"` does not take from a template: the object's identity (INFERRED: reference 1.2, "empty
 # settings on a user are inherited from its template").
 IDENTITY = ("guid", "cn", "dn", "h323", "e164", "pwd", "config", "text", "email")
+
+
+def arrays():
+    """The API's arrays -> the child elements that hold their items: <device>, <grp> (DOC, reference 1.1); the
+    others as the wire name table guesses them."""
+    return {"devices": "device", "grp": "grp", "presence": W.PRESENCE_ELEMENT, "cds": W.DIVERSION_ELEMENT,
+            "emails": W.EMAIL_ELEMENT}
 
 
 def booleans_of():
@@ -219,7 +223,7 @@ class PbxApps(appservice.AppService):
                 result[name] = to_json_value(name, value, booleans)
         for child in obj["children"]:
             tag = child["tag"]
-            array = next((key for key, child_tag in ARRAYS.items() if child_tag == tag), None)
+            array = next((key for key, child_tag in arrays().items() if child_tag == tag), None)
             if array is not None:
                 result.setdefault(array, []).append(element_json(child, booleans))
             else:
@@ -302,8 +306,8 @@ class PbxApps(appservice.AppService):
         for name, value in message.items():
             if name in ENVELOPE or name in INSTRUCTIONS:
                 continue
-            if name in ARRAYS or name in SINGLE_CHILDREN:
-                tag = ARRAYS.get(name, name)
+            if name in arrays() or name in SINGLE_CHILDREN:
+                tag = arrays().get(name, name)
                 items = value if isinstance(value, list) else [value] if isinstance(value, dict) else []
                 children = [child for child in children if child["tag"] != tag] + [
                     json_element(tag, item, booleans) for item in items if isinstance(item, dict)]
@@ -399,7 +403,7 @@ class PbxApps(appservice.AppService):
         user = {key: attrs[key] for key in ("cn", "dn", "guid", "h323") if key in attrs}
         emails = [attrs["email"]] if attrs.get("email") else []
         emails += [child["attrs"]["email"] for child in obj["children"]
-                   if child["tag"] == "email" and "email" in child["attrs"]]
+                   if child["tag"] == W.EMAIL_ELEMENT and "email" in child["attrs"]]
         if emails:
             user["emails"] = [{"email": email} for email in emails]
         return user

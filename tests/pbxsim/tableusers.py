@@ -18,9 +18,8 @@ API = "PbxTableUsers"
 USER_COLUMNS = ("guid", "h323", "pwd", "cn", "dn", "apps-my", "config", "node", "loc", "hide", "e164", "cfpr",
                 "t-cfpr", "pseudo", "h323-email", "apps", "fax")
 BOOLEAN_COLUMNS = ("hide", "h323-email", "fax")
-# Sub-tables per row (DOC) and the child element pbxsim keeps their rows in; the ones without pbxsim does not keep.
-SUB_TABLES = {"emails": "email", "allows": None, "t-allows": None, "grps": "grp", "devices": "device", "cds": None,
-              "forks": None, "wakeups": None}
+# Sub-tables per row (DOC); sub_tables() gives the child element pbxsim keeps their rows in.
+SUB_TABLES = ("emails", "allows", "t-allows", "grps", "devices", "cds", "forks", "wakeups")
 SUB_TABLE_BOOLEANS = ("admin", "no-filter", "tls", "no-mob", "trusted", "sreg", "mr")
 # The columns a ReplicateUpdate can change on pbxsim: what it keeps, but the guid and the inherited ones.
 UPDATABLE = ("h323", "pwd", "cn", "dn", "config", "node", "loc", "hide", "e164", "h323-email", "apps", "fax",
@@ -28,7 +27,13 @@ UPDATABLE = ("h323", "pwd", "cn", "dn", "config", "node", "loc", "hide", "e164",
 
 
 def all_columns():
-    return USER_COLUMNS + tuple(SUB_TABLES)
+    return USER_COLUMNS + SUB_TABLES
+
+
+def sub_tables():
+    """Sub-table -> the child element holding its rows (<grp>, <device> DOC; emails as the wire name table guesses);
+    None for the ones pbxsim does not keep."""
+    return {"emails": W.EMAIL_ELEMENT, "grps": "grp", "devices": "device"}
 
 
 def pseudo_type(obj):
@@ -69,7 +74,7 @@ class TableUsers:
         attrs, row = obj["attrs"], {"guid": obj["attrs"]["guid"]}
         for column in columns:
             if column in SUB_TABLES:
-                tag = SUB_TABLES[column]
+                tag = sub_tables().get(column)
                 rows = [self.sub_row(child) for child in obj["children"] if tag and child["tag"] == tag]
                 if rows:
                     row[column] = rows
@@ -174,7 +179,9 @@ class TableUsers:
             if name not in replication.updates:
                 continue
             if name in SUB_TABLES:
-                tag = SUB_TABLES[name]
+                tag = sub_tables().get(name)
+                if tag is None:
+                    continue
                 rows = [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
                 children = [child for child in children if child["tag"] != tag] + [
                     model.element(tag, {key: (W.BOOLEAN_TRUE if item is True else "false") if isinstance(item, bool)
