@@ -8,9 +8,9 @@ import logging
 import os
 import secrets
 
-from . import devices, server, wire_names
+from . import devices, pbxapps, server, wire_names
 
-DEMO_PASSWORDS = {"admin": "pbxsim-admin", "pbx": "pbxsim-pbx", "devices": "pbxsim-devices"}
+DEMO_PASSWORDS = {"admin": "pbxsim-admin", "pbx": "pbxsim-pbx", "devices": "pbxsim-devices", "app": "pbxsim-app"}
 
 
 def domain_password(text):
@@ -18,6 +18,13 @@ def domain_password(text):
     if not sep or not domain or not password:
         raise argparse.ArgumentTypeError("expected DOMAIN=PASSWORD")
     return domain, password
+
+
+def reverse_proxy(text):
+    try:
+        return pbxapps.reverse_proxy(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def parser():
@@ -37,6 +44,13 @@ def parser():
         env = "PBXSIM_%s_PASSWORD" % name.upper()
         args.add_argument("--%s-password" % name, default=os.environ.get(env, default),
                           help="%s password (env %s; default %s)" % (name, env, default))
+    args.add_argument("--app-name", default=os.environ.get("PBXSIM_APP_NAME", pbxapps.DEFAULT_APP_NAME),
+                      help="name of the App object granted PbxAdminApi and PbxTableUsers (env PBXSIM_APP_NAME; "
+                           "default %s); its password is --app-password" % pbxapps.DEFAULT_APP_NAME)
+    args.add_argument("--port-licenses", type=int, default=20,
+                      help="port licenses GetPbxLicenses reports (default 20); -1: none, the PBX's test mode")
+    args.add_argument("--reverse-proxy", type=reverse_proxy, action="append", default=[], metavar="ADDR[,CERT[,CERT2]]",
+                      help="a reverse proxy GetRPs lists (repeatable)")
     args.add_argument("--domain", help="Devices domain (default example.com; siteN.<domain> with --count)")
     args.add_argument("--domain-password", type=domain_password, action="append", default=[],
                       metavar="DOMAIN=PASSWORD", help="a Devices domain and its domain password (repeatable)")
@@ -56,6 +70,9 @@ def main():
     options = args.parse_args()
     if options.count < 1:
         args.error("--count must be at least 1")
+    if options.port_licenses < -1:
+        args.error("--port-licenses must be -1 (none) or more")
+    options.port_licenses = None if options.port_licenses == -1 else options.port_licenses
     if options.wire_names:
         try:
             wire_names.load_overrides(options.wire_names)

@@ -81,6 +81,7 @@ class Control:
             web.post(prefix + "phones/{hw}/via", self.phone_via),
             web.post(prefix + "phones/{hw}/offline", self.phone_offline),
             web.post(prefix + "phones/{hw}/online", self.phone_online),
+            *self.instance.pbxapps.routes(prefix),
         ]
 
     async def state(self, _request):

@@ -11,8 +11,6 @@ a phone through Devices). Phones (phones.py) redeem provisioning codes here and 
 configurations.
 """
 
-import asyncio
-import contextlib
 import copy
 import ipaddress
 import logging
@@ -22,9 +20,9 @@ import time
 import urllib.parse
 import uuid
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
-from . import appws, crypto, faults, holds, wire_names as W
+from . import appservice, appws, crypto, wire_names as W
 from .model import ADMIN_CN, PbxError
 
 PAGE_SIZE = 2                       # small on purpose: every client must follow `last`
@@ -66,19 +64,16 @@ PASSTHROUGH = "passthrough"         # <Devices URL>/passthrough/<hwId>/<key>/<pa
 SECRET_FLAG = re.compile(r"pwd|pass|secret|key", re.IGNORECASE)
 SCRIPT_SECRET = re.compile(r"(/[\w-]*(?:pwd|pass|secret|key)[\w-]*)\s+\S+", re.IGNORECASE)
 
-LOGIN_MESSAGES = ("AppChallenge", "AppLogin")   # the only ones a session may send before its login
 # Messages answered in several messages: pages until `last`, or value parts before the result (the `no_last` fault).
 MULTIPART_MESSAGES = ("GetDomains", "GetProvisioningCategories", "GetDevices", "GetFilteredDevices",
                       MT_GET_DEVICE_CONFIGS, MT_GET_DEVICE_CONFIG)
-CLOSE = object()                                 # in an outbox: close the connection once the answers before are out
-CLOSE_CODE = 1011                                # RFC 6455 "unexpected condition" (the `ws_close` fault)
 ENVELOPE = ("mt", "src", "api")                  # message keys that are no configuration field
 COMMON_FIELDS = ("id", "domainId", DESC, "type", CATEGORIES_KEY)
 
 log = logging.getLogger(__name__)
 
 
-class DevicesError(Exception):
+class DevicesError(appservice.ServiceError):
     """A request the Devices app refuses; the text goes into the result's error key."""
 
 
@@ -165,56 +160,30 @@ def name_list(value, what):
     return names or None
 
 
-class Session:
-    """One AppWebsocket connection: its challenge, its login, its subscriptions and its outbox.
-
-    Every message to the client goes through the outbox, so answers and events keep their order.
-    """
+class Session(appservice.Session):
+    """One Devices AppWebsocket connection: its login, its subscriptions (and the base's challenge and outbox)."""
 
     def __init__(self, ws, base_url, request=None):
-        self.ws = ws
+        super().__init__(ws, request)
         self.base_url = base_url      # the Devices URL over http(s), for passthrough URIs
-        self.request = request        # the upgrade request (its path and transport, for faults)
-        self.closing = False          # a fault closes it: later messages are not answered
-        self.challenge = None
         self.key = None               # passthrough key (GetUserInfo), valid while the session is open
         self.admin = False
         self.home_domain = None       # domain id of the login; None until logged in
         self.config_updates = False   # GetDeviceConfigs{recvUpdates: true}
         self.domain_updates = False   # GetDomains{recvUpdates: true}
         self.device_filter = None     # GetDevices{recvUpdates: true}: which devices it wants events for
-        self.outbox = asyncio.Queue()
 
     @property
     def logged_in(self):
         return self.home_domain is not None
 
-    def push(self, message):
-        self.outbox.put_nowait(message)
 
-    def close_soon(self):
-        """Close the connection (a close frame) once the answers already in the outbox are out."""
-        self.closing = True
-        self.push(CLOSE)
+class DevicesApp(appservice.AppService):
+    interface = "devices"
+    multipart = MULTIPART_MESSAGES
 
-    async def write(self):
-        """Send the outbox in order until the connection ends."""
-        while True:
-            message = await self.outbox.get()
-            if self.ws.closed:
-                continue
-            try:
-                if message is CLOSE:
-                    await self.ws.close(code=CLOSE_CODE, message=b"closed by pbxsim (injected ws_close)")
-                    return
-                await self.ws.send_json(message)
-            except (ConnectionError, RuntimeError):   # the client went away mid-send
-                return
-
-
-class DevicesApp:
     def __init__(self, instance, domain, instance_password, domain_passwords=None):
-        self.instance = instance
+        super().__init__(instance)
         self.instance_password = instance_password
         # Domain ids are fixed by configuration: the instance domain is 1, the others follow by name.
         others = sorted(name for name in (domain_passwords or {}) if name != domain)
@@ -225,11 +194,8 @@ class DevicesApp:
         ]
         self.domain_passwords = dict(domain_passwords or {})
         self.clock = time.time
-        self.sessions = set()          # open AppWebsocket sessions; not persisted
         self.keys = {}                 # passthrough key -> session
         self.code_requesters = {}      # code -> (session, src) awaiting DeviceProvisioned; not persisted
-        self.handling = False          # inside a message handler: events wait for its answers
-        self.events = []               # (session, event) to push once the answers are out
         self.reset()
 
     # --- state ----------------------------------------------------------------------------------
@@ -278,64 +244,29 @@ class DevicesApp:
         self.next_id += 1
         return self.next_id - 1
 
-    # --- websocket ------------------------------------------------------------------------------
-    async def handle_websocket(self, request):
-        ws = web.WebSocketResponse(heartbeat=30)
-        await ws.prepare(request)
-        session = Session(ws, f"{request.scheme}://{request.host}/{self.instance.domain}/devices", request)
-        self.sessions.add(session)
-        writer = asyncio.get_running_loop().create_task(session.write())
-        try:
-            async for frame in ws:
-                if frame.type == WSMsgType.TEXT:
-                    await self._receive(session, frame.data)
-                elif frame.type == WSMsgType.BINARY:     # AppWebsocket is JSON text only
-                    await self._receive(session, "")
-        finally:
-            self.sessions.discard(session)
-            self._logout(session)
-            for code in [code for code, (owner, _src) in self.code_requesters.items() if owner is session]:
-                del self.code_requesters[code]
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
-        return ws
+    # --- websocket (appservice.AppService) ----------------------------------------------------------
+    @property
+    def error_key(self):
+        return W.DEVICES_ERROR_KEY
+
+    def new_session(self, ws, request):
+        return Session(ws, f"{request.scheme}://{request.host}/{self.instance.domain}/devices", request)
+
+    def logged_in(self, session):
+        return session.logged_in
+
+    def on_close(self, session):
+        self._logout(session)
+        for code in [code for code, (owner, _src) in self.code_requesters.items() if owner is session]:
+            del self.code_requesters[code]
 
     def drop_sessions(self):
         """A reboot: no session answers again and no passthrough key is valid (the connections go too)."""
-        for session in self.sessions:
-            session.closing = True
+        super().drop_sessions()
         self.keys.clear()
         self.code_requesters.clear()
 
-    async def _faults(self, session, message):
-        """Apply the faults that fire for this message; (go on, withhold the end of the answer)."""
-        instance = self.instance
-        mt = message.get("mt")
-        withhold = False
-        for rule in instance.faults.fire("ws", session.request.path if session.request is not None else "", mt=mt,
-                                         multipart=mt in MULTIPART_MESSAGES):
-            kind = rule["kind"]
-            if kind == "delay":
-                await asyncio.sleep(rule["delay_ms"] / 1000.0)
-            elif kind == "no_last":
-                withhold = True
-            elif kind == "silent":
-                return False, False
-            elif kind == "ws_close":
-                session.close_soon()
-                return False, False
-            else:                                   # reset, reboot: the connection drops (a TCP RST)
-                session.closing = True
-                if kind == "reboot":
-                    instance.start_reboot(rule["down_ms"], rule["mode"])
-                if session.request is not None and session.request.transport is not None:
-                    faults.abort(session.request.transport)
-                return False, False
-        return not session.closing, withhold
-
-    @staticmethod
-    def _without_end(mt, answers):
+    def without_end(self, mt, answers):
         """The `no_last` fault: a paged answer whose final page says `last: false`, or GetDeviceConfig's value parts
         without the closing GetDeviceConfigResult; either way nothing tells the client that the answer is complete.
         A refusal comes as it is."""
@@ -345,63 +276,12 @@ class DevicesApp:
             return answers[:-1]
         return [dict(fields, last=False) for fields in answers]
 
-    async def _receive(self, session, text):
-        if session.closing:
-            return
-        self.instance.record_message(session, text)
-        await self.instance.latency()
-        message, problem = appws.decode(text)
-        async with self.instance.faults.holds.message(message.get("mt")) as verdict:
-            if verdict != holds.DROP:
-                await self._handle(session, message, problem)
-
-    async def _handle(self, session, message, problem):
-        handler, writes = self.handlers().get(message.get("mt"), (None, False))
-        self.instance.stats.count("devices", write=writes)
-        boot = self.instance.boots
-        go_on, withhold = await self._faults(session, message)
-        if not go_on or boot != self.instance.boots:
-            return
-        self.handling = True
-        try:
-            if problem:
-                raise DevicesError(problem)
-            if handler is None:
-                raise DevicesError(f"unknown message type {message['mt']}")
-            if not session.logged_in and message["mt"] not in LOGIN_MESSAGES:
-                raise DevicesError("not logged in")
-            answers = handler(self, session, message)
-        except DevicesError as exc:
-            answers = [{W.DEVICES_ERROR_KEY: str(exc)}]
-        except Exception:  # pylint: disable=broad-exception-caught
-            # A simulator bug must show in the log and as an error answer, never as a dropped connection.
-            log.exception("devices: %s failed", message.get("mt"))
-            answers = [{W.DEVICES_ERROR_KEY: "internal error"}]
-        else:
-            if writes:
-                self.instance.save()
-        finally:
-            self.handling = False
-        answers = answers if isinstance(answers, list) else [answers]
-        if withhold:
-            answers = self._without_end(message.get("mt"), answers)
-        for fields in answers:
-            session.push(appws.result(message, **fields))
-        self._flush_events()
-
     # --- events ---------------------------------------------------------------------------------
     def _emit(self, wants, domain_id, event):
         """Send event to every logged-in session for which wants(session) and that may see domain_id."""
-        for session in self.sessions:
+        for session in list(self.sessions):
             if session.logged_in and self._sees(session, domain_id) and wants(session):
-                self.events.append((session, dict(event)))
-        if not self.handling:
-            self._flush_events()
-
-    def _flush_events(self):
-        events, self.events = self.events, []
-        for session, event in events:
-            session.push(event)
+                self.emit(session, event)
 
     def _config_event(self, mt, config):
         if mt == EV_DEVICE_CONFIG_DELETED:
@@ -725,9 +605,7 @@ class DevicesApp:
         event = {"mt": EV_DEVICE_PROVISIONED, "code": code, "device": {**device, "uri": self._uri(session, device)}}
         if src is not None:
             event["src"] = src
-        self.events.append((session, event))
-        if not self.handling:
-            self._flush_events()
+        self.emit(session, event)
 
     # --- categories -----------------------------------------------------------------------------
     @staticmethod

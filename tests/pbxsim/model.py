@@ -44,7 +44,9 @@ DOCUMENTED_USER_ATTRIBUTES = frozenset((
 # Attributes of the child elements the PBX knows (DOC: reference 1.1 and 1.2, the PbxAdminApi objects device,
 # group and pseudo). Other child elements (e.g. <cd>, <presence>) are kept as they come.
 KNOWN_CHILD_ATTRIBUTES = {
-    "device": frozenset(("hw", "text", "app", "admin", "no-filter", "tls", "no-mob", "trusted")),
+    # PbxTableUsers' devices table adds sreg, mr, voip, gk-id, prim (reference 6.3)
+    "device": frozenset(("hw", "text", "app", "admin", "no-filter", "tls", "no-mob", "trusted", "sreg", "mr", "voip",
+                         "gk-id", "prim")),
     "grp": frozenset(("name", "mode", "dyn")),
     "pseudo": frozenset(("type",)),
 }
@@ -85,7 +87,7 @@ def index_key(key, value):
 def boolean_attributes():
     """Attributes whose "false" means the same as absent; the PBX does not keep them."""
     return frozenset(("hide", wn.STORE_PHONE_CONFIG, wn.DISCARD_PHONE_CONFIG,
-                      "admin", "no-filter", "tls", "no-mob", "trusted", "dyn"))
+                      "admin", "no-filter", "tls", "no-mob", "trusted", "sreg", "mr", "dyn"))
 
 
 def known_user_attributes():
@@ -158,15 +160,33 @@ class Pbx:
         self._index = {}
         self._encoded = {}
         self._journal = None
+        self.watchers = []          # callback(changes, reset): told of every committed change (PbxTableUsers)
+        self._changes = {}          # guid -> the object before the change being made (None: it is new)
         self.reset()
+
+    def watch(self, callback):
+        """callback([(old, new), ...], reset) after every committed change of objects, whatever the interface:
+        old None for a new object, new None for a deleted one; reset True when the PBX went back to factory state
+        (and got a new PBX key)."""
+        self.watchers.append(callback)
+
+    def _publish(self, reset=False):
+        changes, self._changes = self._changes, {}
+        changes = [(old, self.objects.get(guid)) for guid, old in changes.items()]
+        changes = [(old, new) for old, new in changes if old is not new]
+        if changes or reset:
+            for callback in self.watchers:
+                callback(changes, reset)
 
     # --- state ---------------------------------------------------------------------------
     def reset(self):
+        self._changes = {guid: obj for guid, obj in getattr(self, "objects", {}).items()}
         self.pbx_key = os.urandom(16)
         self.objects = {}           # guid -> object, in creation order
         self.regs = {}              # registration id -> registration
         self._index = {key: {} for key in UNIQUE_KEYS + ("hw",)}
         self._encoded = {}          # guid -> the object as JSON, so that saving re-encodes only changes
+        self._publish(reset=True)
 
     def to_dict(self):
         return {"pbx_key": self.pbx_key.hex(), "objects": list(self.objects.values()),
@@ -201,9 +221,11 @@ class Pbx:
                     self._put(old)
             self.objects = {guid: self.objects[guid] for guid in order}
             self.regs = regs
+            self._changes = {}
             raise
         finally:
             self._journal = None
+        self._publish()
 
     def _put(self, obj):
         guid = obj["attrs"]["guid"]
@@ -214,15 +236,23 @@ class Pbx:
         self._encoded[guid] = compact(obj)
         for key, value in self._index_entries(obj):
             self._index[key][value] = guid
+        self._committed()
 
     def _remove(self, guid):
         self._remember(guid)
         self._unindex(self.objects.pop(guid))
         del self._encoded[guid]
+        self._committed()
 
     def _remember(self, guid):
+        self._changes.setdefault(guid, self.objects.get(guid))
         if self._journal is not None and guid not in self._journal:
             self._journal[guid] = self.objects.get(guid)
+
+    def _committed(self):
+        """A change outside a transaction is committed at once; inside one, when the transaction ends well."""
+        if self._journal is None:
+            self._publish()
 
     def _unindex(self, obj):
         for key, value in self._index_entries(obj):
@@ -278,6 +308,14 @@ class Pbx:
             if guid and not is_template(self.objects[guid]):
                 return self.objects[guid]
         return None
+
+    def find(self, criteria):
+        """The stored object (clear password inside) matching every selector given, or None."""
+        return self._find(criteria)
+
+    def by_cn(self, cn):
+        """The stored object with that cn (case-insensitive), or None."""
+        return self._by_cn(cn)
 
     def _find(self, criteria):
         selectors = [(key, criteria[key]) for key in SELECTORS if criteria.get(key)]

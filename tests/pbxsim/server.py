@@ -25,13 +25,14 @@ from . import digest
 from . import faults
 from . import holds
 from . import model
+from . import pbxapps
 from . import persistence
 from . import phones
 from . import soap
 from . import wire_names as wn
 
 LOG = logging.getLogger("pbxsim")
-INTERFACES = ("soap", "bulk", "config", "cfgtxt", "devices", "passthrough")
+INTERFACES = ("soap", "bulk", "config", "cfgtxt", "devices", "passthrough", "pbxapi")
 HTTP_USER = "admin"
 REALM = "pbxsim"
 CONTROL_PREFIX = "/_sim/"
@@ -105,6 +106,8 @@ class PbxInstance:
                                       basic_only=options.basic_only)
         self.devices = devices.DevicesApp(self, domain, options.devices_password, dict(options.domain_password))
         self.phones = phones.PhoneFleet(self)
+        self.pbxapps = pbxapps.PbxApps(self, options.app_name, options.app_password, options.port_licenses,
+                                       options.reverse_proxy)
         self.identity = {"GatekeeperID": name, "Location": name, "FirmwareVersion": FIRMWARE,
                          "SerialNumber": "pbxsim-" + name}
         self.recording = None         # a list while /_sim/record is on (benchmark replays)
@@ -124,7 +127,8 @@ class PbxInstance:
         """Keep one Devices WebSocket message, with the number of the session that sent it."""
         if self.recording is not None:
             number = self._ws_sessions.setdefault(session, len(self._ws_sessions) + 1)
-            self.record({"kind": "ws", "session": number, "text": text})
+            self.record({"kind": "ws", "session": number, "text": text,
+                         "path": session.request.path if session.request is not None else None})
 
     def start_recording(self):
         self.recording = []
@@ -161,6 +165,7 @@ class PbxInstance:
         self.pbx.reset()
         self.devices.reset()
         self.phones.reset()
+        self.pbxapps.reset()
         self.faults.clear()
         self.stats.reset()
         self.save()
@@ -182,6 +187,7 @@ class PbxInstance:
         self.down = mode
         self.auth.restart()
         self.devices.drop_sessions()
+        self.pbxapps.drop_sessions()
         self.reboot()
         if self.listener is not None:
             if mode == "refuse":
@@ -278,6 +284,8 @@ class PbxHttp:
         app.router.add_get("/cfg.txt", self.authenticated(self.cfg_txt))
         app.router.add_get("/{command:!.*}", self.authenticated(self.command))
         app.router.add_get("/%s/devices" % self.instance.domain, self.instance.devices.handle_websocket)
+        # The PBX's AppWebsocket: no digest auth, the App object's AppLogin authenticates.
+        app.router.add_get(pbxapps.PATH, self.instance.pbxapps.handle_websocket)
         # Device passthrough: no digest auth, the session key in the path authenticates.
         app.router.add_get(self.instance.devices.passthrough_prefix() + "{rest:.*}",
                            self.instance.devices.handle_passthrough)
@@ -473,6 +481,7 @@ async def serve(options):
             pbxs.append({
                 "name": name, "url": url, "devices_url": "ws%s/%s/devices" % (url[len("http"):], instance.domain),
                 "devices_domain": instance.domain, "ca": ca_file, "control_token": options.control_token,
+                "apps_url": "ws%s%s" % (url[len("http"):], pbxapps.PATH), "app_name": options.app_name,
             })
         write_ready(options.ready_file, dict(pbxs[0], pbxs=pbxs))
         stop = asyncio.Event()

@@ -73,6 +73,13 @@ DEVICES_ERROR_KEY = "error"
 DEVICE_CONFIG_EVENT_KEY = "config"
 DEVICE_CONFIG_DELETED_KEY = "id"
 
+# --- PbxAdminApi arrays as SOAP children (reference 6.2) -------------------------
+# The API's arrays devices and grp are the children <device> and <grp> (DOC); the XML names of the items of
+# presence, cds and 13r2 emails are not public (ASSUMED; pbxsim only, the collection does not use them).
+PRESENCE_ELEMENT = "presence"
+DIVERSION_ELEMENT = "cd"
+EMAIL_ELEMENT = "email"
+
 # --- Device passthrough and the simulated phones (reference 4 and 5) ----------
 # HTTP status of a passthrough request that cannot reach a device (ASSUMED; the SDK only says the key
 # is valid while the AppWebsocket session is open).

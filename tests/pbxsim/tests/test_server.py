@@ -22,7 +22,8 @@ def bulk(sim, pbx=0):
 def test_ready_line_lists_every_pbx(pbxsim):
     sim = pbxsim("--count", "3")
     ready = sim.ready
-    assert set(ready) == {"name", "url", "devices_url", "devices_domain", "ca", "control_token", "pbxs"}
+    assert set(ready) == {"name", "url", "devices_url", "devices_domain", "ca", "control_token", "apps_url",
+                          "app_name", "pbxs"}
     assert [pbx["devices_domain"] for pbx in ready["pbxs"]] == ["site1.example.com", "site2.example.com",
                                                                 "site3.example.com"]
     assert {key: ready[key] for key in ready["pbxs"][0]} == ready["pbxs"][0]
@@ -31,6 +32,7 @@ def test_ready_line_lists_every_pbx(pbxsim):
     for pbx in ready["pbxs"]:
         assert pbx["url"].startswith("http://127.0.0.1:") and pbx["ca"] is None
         assert pbx["devices_url"] == pbx["url"].replace("http", "ws") + "/" + pbx["devices_domain"] + "/devices"
+        assert pbx["apps_url"] == pbx["url"].replace("http", "ws") + "/PBX0/APPS/websocket"
     assert json.loads(sim.log().splitlines()[0]) == ready  # the same line on stdout
 
 
