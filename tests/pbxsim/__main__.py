@@ -54,6 +54,9 @@ def parser():
     args.add_argument("--domain", help="Devices domain (default example.com; siteN.<domain> with --count)")
     args.add_argument("--domain-password", type=domain_password, action="append", default=[],
                       metavar="DOMAIN=PASSWORD", help="a Devices domain and its domain password (repeatable)")
+    args.add_argument("--devices-app", action="append", default=[], metavar="NAME",
+                      help="the only `app` name a Devices login may give (repeatable; default: both, %s and %s)"
+                           % (devices.UI_APP, devices.API_APP))
     args.add_argument("--basic", action="store_true", help="also accept HTTP basic authentication")
     args.add_argument("--basic-only", action="store_true",
                       help="offer and accept only HTTP basic authentication (a PBX with digest turned off)")

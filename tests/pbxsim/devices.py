@@ -59,6 +59,19 @@ EV_DEVICE_REMOVED = "DeviceRemoved"
 EV_DOMAIN_EDITED = "DomainEdited"
 EV_DEVICE_PROVISIONED = "DeviceProvisioned"
 PASSTHROUGH = "passthrough"         # <Devices URL>/passthrough/<hwId>/<key>/<path>
+# The two apps of the Devices service (wiki "Concept App Service Devices", reference 4 revised turn 3): the admin UI
+# and the hidden API app. A direct login names one of them; which one a real instance takes is not documented, so
+# pbxsim takes both by default (the UI's name as the wire-name table spells it) and --devices-app narrows it.
+UI_APP = "innovaphone-devices"
+API_APP = "innovaphone-devices-api"
+# The UI page the App Platform serves at the App object URL (the instance URL plus the HTML file's name, reference 8)
+# and the one script it loads, relative to the page.
+UI_SCRIPT = UI_APP + ".js"
+UI_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Devices</title>
+<script type="text/javascript" src="%s"></script></head>
+<body></body></html>
+""" % UI_SCRIPT
 
 # A password-like flag name (contract 9) and, in an update script, such a flag with its value.
 SECRET_FLAG = re.compile(r"pwd|pass|secret|key", re.IGNORECASE)
@@ -182,9 +195,10 @@ class DevicesApp(appservice.AppService):
     interface = "devices"
     multipart = MULTIPART_MESSAGES
 
-    def __init__(self, instance, domain, instance_password, domain_passwords=None):
+    def __init__(self, instance, domain, instance_password, domain_passwords=None, app_names=None):
         super().__init__(instance)
         self.instance_password = instance_password
+        self.app_names = list(app_names or [])  # --devices-app: the only `app` names a login may give
         # Domain ids are fixed by configuration: the instance domain is 1, the others follow by name.
         others = sorted(name for name in (domain_passwords or {}) if name != domain)
         self.domains = [
@@ -348,7 +362,7 @@ class DevicesApp(appservice.AppService):
         named = next((d for d in self.domains if d["name"] == name), None)
         if named is not None and name in self.domain_passwords:
             candidates.append((self.domain_passwords[name], (named["id"], False)))
-        match = appws.check_login(message, challenge, candidates) if message.get("app") == W.DEVICES_APP else None
+        match = appws.check_login(message, challenge, candidates) if message.get("app") in self.apps() else None
         if match is None:
             return {"ok": False, "error": "login failed"}
         _password, (session.home_domain, session.admin) = match
@@ -356,6 +370,10 @@ class DevicesApp(appservice.AppService):
         self.keys[session.key] = session
         home = next(d for d in self.domains if d["id"] == session.home_domain)
         return {"ok": True, "domain": home["name"]}
+
+    def apps(self):
+        """The `app` names a login may give: --devices-app, else the UI's (as the table spells it) and the API's."""
+        return self.app_names or [W.DEVICES_APP, API_APP]
 
     def _get_user_info(self, session, _message):
         return {"key": session.key, "admin": session.admin}
@@ -825,6 +843,30 @@ class DevicesApp(appservice.AppService):
         if path == "cfg.txt":
             return web.Response(text=phones.cfg_text(device["hwId"]), content_type="text/plain", charset="utf-8")
         return web.Response(status=404, text=f"the device has no page /{path}")
+
+    # --- the UI page and its script -----------------------------------------------------------------
+    def ui_prefix(self):
+        return f"/{self.instance.domain}/devices/"
+
+    def ui_script(self):
+        """The script of the UI page: one function per message the UI sends, each `mt` a string literal, the
+        ASSUMED writes as the wire-name table spells them now (pbxsim's own stand-in, not innovaphone's code)."""
+        sent = [mt for mt in self.handlers() if mt not in appservice.LOGIN_MESSAGES]
+        lines = ["// pbxsim: the messages the Devices UI sends to its service", "var devicesUi = {"]
+        lines += [f"    {mt[0].lower() + mt[1:]}: function (app, args) {{ app.send(Object.assign({{ mt: \"{mt}\" }}, "
+                  "args)); }," for mt in sent]
+        lines.append("};")
+        return "\n".join(lines) + "\n"
+
+    async def handle_ui(self, request):
+        """GET <Devices URL>/innovaphone-devices and its script: served without authentication, as the App
+        Platform serves an app's files (the app logs in over its AppWebsocket)."""
+        name = request.match_info["file"]
+        if name == UI_APP:
+            return web.Response(text=UI_PAGE, content_type="text/html", charset="utf-8")
+        if name == UI_SCRIPT:
+            return web.Response(text=self.ui_script(), content_type="application/javascript", charset="utf-8")
+        return web.Response(status=404, text=f"no file {name}")
 
     # Documented message types (SDK doc/service/Devices.htm) -> (handler, whether it changes state).
     DOCUMENTED_HANDLERS = {

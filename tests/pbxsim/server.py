@@ -104,7 +104,8 @@ class PbxInstance:
         self.auth = digest.DigestAuth(REALM, {HTTP_USER: [options.admin_password, options.pbx_password]},
                                       nonce_ttl=options.nonce_ttl, allow_basic=options.basic,
                                       basic_only=options.basic_only)
-        self.devices = devices.DevicesApp(self, domain, options.devices_password, dict(options.domain_password))
+        self.devices = devices.DevicesApp(self, domain, options.devices_password, dict(options.domain_password),
+                                          options.devices_app)
         self.phones = phones.PhoneFleet(self)
         self.pbxapps = pbxapps.PbxApps(self, options.app_name, options.app_password, options.port_licenses,
                                        options.reverse_proxy)
@@ -289,6 +290,9 @@ class PbxHttp:
         # Device passthrough: no digest auth, the session key in the path authenticates.
         app.router.add_get(self.instance.devices.passthrough_prefix() + "{rest:.*}",
                            self.instance.devices.handle_passthrough)
+        # The Devices UI page and its script: no digest auth (the App Platform's files of an app).
+        app.router.add_get(self.instance.devices.ui_prefix() + "{file:%s|%s}" % (devices.UI_APP, devices.UI_SCRIPT),
+                           self.instance.devices.handle_ui)
         app.router.add_routes(control.Control(self.instance).routes(CONTROL_PREFIX))
         return app
 

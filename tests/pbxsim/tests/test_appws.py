@@ -8,6 +8,7 @@ import time
 import uuid
 
 import pytest
+import requests
 
 from pbxsim import appws
 from pbxsim.wire_names import DEVICES_APP
@@ -109,6 +110,37 @@ def test_failed_login_answers_not_ok_and_keeps_the_session_closed(sim, app, doma
         refused = client.call("GetDomains")
         assert refused["error"] == "not logged in" and "domains" not in refused
         assert client.login(DEVICES_APP, sim.devices_domain, DEVICES_PASSWORD)["ok"] is True
+
+
+@pytest.mark.parametrize("app", ["innovaphone-devices", "innovaphone-devices-api"])
+def test_both_documented_apps_of_the_devices_service_log_in_by_default(sim, app):
+    with connect(sim) as client:
+        assert client.login(app, sim.devices_domain, DEVICES_PASSWORD) == {
+            "mt": "AppLoginResult", "ok": True, "domain": sim.devices_domain, "src": "r2"}
+        assert client.call("GetUserInfo")["admin"] is True
+
+
+def test_devices_app_narrows_the_login_to_one_app_name(pbxsim):
+    sim = pbxsim("--devices-app", "innovaphone-devices-api")
+    with connect(sim) as client:
+        assert client.login("innovaphone-devices", sim.devices_domain, DEVICES_PASSWORD)["ok"] is False
+        assert client.login("innovaphone-devices-api", sim.devices_domain, DEVICES_PASSWORD)["ok"] is True
+
+
+def test_the_devices_ui_page_loads_a_script_that_names_the_messages_it_sends(sim):
+    before = sim.control("GET", "stats")["unauthorized"]
+    page = requests.get(sim.url + "/example.com/devices/innovaphone-devices", timeout=10)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    sources = re.findall(r'<script[^>]*\ssrc="([^"]+)"', page.text)
+    assert sources == ["innovaphone-devices.js"]
+    script = requests.get(sim.url + "/example.com/devices/" + sources[0], timeout=10)
+    assert script.headers["Content-Type"].startswith("application/javascript")
+    sent = re.findall(r'\bmt: "(\w+)"', script.text)
+    assert {"GetDeviceConfigs", "AddCategory", "UpdateCategory", "DeleteCategory", "AddDeviceConfig",
+            "UpdateDeviceConfig", "DeleteDeviceConfig"} <= set(sent)
+    assert "AppLogin" not in sent and len(sent) == len(set(sent))
+    assert sim.control("GET", "stats")["unauthorized"] == before    # no authentication asked for
+    assert requests.get(sim.url + "/example.com/devices/other.js", timeout=10).status_code == 404
 
 
 def test_a_challenge_serves_one_login_only(sim):

@@ -10,6 +10,7 @@ import urllib.parse
 import xml.etree.ElementTree as ET
 
 import pytest
+import requests
 
 from pbxsim import appws, cfg, devices, model, server, soap, wire_names
 from pbxsim.launcher import PbxsimError
@@ -215,6 +216,11 @@ def test_pbxsim_respells_soap_config_and_devices_names(pbxsim, tmp_path):
             "mt": "AddCategoryResult", "error": "unknown message type AddCategory", "src": "r3"}
         assert "id" in client.call("NewCategory", domainId=1, name="New", config=True)
         assert [c["name"] for c in client.listing("GetProvisioningCategories", "categories")] == ["New"]
+    # The Devices UI's script sends the respelt message; the API app's documented name still logs in.
+    script = requests.get(sim.url + "/example.com/devices/innovaphone-devices.js", timeout=10).text
+    assert 'mt: "NewCategory"' in script and '"AddCategory"' not in script and 'mt: "UpdateCategory"' in script
+    with appws.AppClient(sim.devices_url) as client:
+        assert client.login("innovaphone-devices-api", sim.devices_domain, DEVICES_PASSWORD)["ok"] is True
 
 
 @pytest.mark.parametrize("document, message", [
