@@ -190,6 +190,17 @@ class AppWebsocket:
             error.retry = isinstance(exc, (OSError, websocket.WebSocketException)) if HAS_WEBSOCKET else True
         return error
 
+    def answers_challenge(self):
+        """Whether an AppWebsocket answers here: an AppChallenge without a login, then the connection closes.
+        AppWsError when the connection cannot be opened."""
+        self._conn = self._open_socket()
+        try:
+            return bool(self._exchange("AppChallenge", {})[0].get("challenge"))
+        except (Lost, NoAnswer) as exc:
+            raise self.error("%s did not answer AppChallenge: %s" % (self.where, exc))
+        finally:
+            self.close()
+
     def reconnect(self):
         """A new connection and login, after the old one broke (the app's session is a new one)."""
         self.close()

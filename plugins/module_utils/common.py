@@ -249,15 +249,21 @@ def login_domain(params):
     return urlparse(params["devices_url"]).path.strip("/").split("/")[0]
 
 
+def devices_websocket(module, app):
+    """The AppWebsocket of the module's Devices connection options, logging in as `app` (not opened yet)."""
+    params = module.params
+    return AppWebsocket(params["devices_url"], params["devices_password"], login_domain(params), app,
+                        validate_certs=params["validate_certs"], ca_path=params["ca_path"], timeout=params["timeout"],
+                        secrets=module.no_log_values, peer="the Devices app")
+
+
 def connect_devices(module):
     """The Devices app of the module's connection options over one AppWebsocket, opened by the first request.
     The module works in `domain`, else in devices_domain, else in the domain the login gets."""
     if not HAS_WEBSOCKET:
         module.fail_json(msg=missing_required_lib("websocket-client"), exception=WEBSOCKET_IMPORT_ERROR)
     params = module.params
-    ws = AppWebsocket(params["devices_url"], params["devices_password"], login_domain(params), DEVICES["app"],
-                      validate_certs=params["validate_certs"], ca_path=params["ca_path"], timeout=params["timeout"],
-                      secrets=module.no_log_values, peer="the Devices app")
+    ws = devices_websocket(module, DEVICES["app"])
     http = None
     if HAS_REQUESTS:
         # Device passthrough: the Devices URL over http(s) (reference 4, INFERRED); the session key authenticates.

@@ -4,11 +4,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Which guessed wire names a PBX confirms, read-only (wire_probe).
 
-It reads what can be read without a write (the bulk reads, cfg.txt and its layers, the Devices login and its read
-messages) and says of every entry of the wire-name table: confirmed (seen as the table spells it), contradicted
+It reads what can be read without a write (the bulk reads, cfg.txt and its layers, the Devices login as both
+documented apps and its read messages, the message types the Devices UI's scripts send) and says of every entry of
+the wire-name table: confirmed (seen as the table spells it), contradicted
 (something else seen where it should be, with what was seen, and an override when the data leaves one choice) or
 unseen (nothing to see without a write: what to do, after reference section 8). No value of a password-like flag
-is ever shown.
+is ever shown. Beside the table it says which PBX APIs answer (SOAP, and on the PBX's AppWebsocket PbxAdminApi and
+PbxTableUsers, with the App object's credentials which grants it lacks).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,11 +19,13 @@ __metaclass__ = type
 
 import re
 
+from ansible.module_utils.six.moves.urllib.parse import urljoin, urlsplit
+
 from ansible_collections.innovaphone.pbx.plugins.module_utils import cfgtxt, soap
-from ansible_collections.innovaphone.pbx.plugins.module_utils.appws import AppWsError
+from ansible_collections.innovaphone.pbx.plugins.module_utils.appws import AppRequestError, AppWebsocket, AppWsError
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import SETTINGS_MODULE, is_template
 from ansible_collections.innovaphone.pbx.plugins.module_utils.redact import PLACEHOLDER, SECRET_NAME
-from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import PbxError
+from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import HttpClient, PbxError
 from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import DEFAULTS, WIRE_NAMES
 
 CONFIRMED = "confirmed"
@@ -33,6 +37,23 @@ UNSEEN = "unseen"
 DOCUMENTED_ATTRIBUTES = frozenset((
     "cn", "dn", "h323", "e164", "pwd", "pwdx", "hide", "config", "filter", "cd-filter", "node", "loc", "text",
     "email", "emails", "guid", "no-dev", "h323-email"))
+# The two apps of the Devices service (reference 4, revised turn 3): the admin UI and the hidden API app. Which one
+# a direct login must name is not documented, so the probe tries both.
+DEVICES_APPS = ("innovaphone-devices", "innovaphone-devices-api")
+DEVICES_UI_APP = DEVICES_APPS[0]
+# The UI page names its scripts; they name the messages the UI sends as string literals, `mt: "…"` (reference 8).
+SCRIPT_SOURCE = re.compile(r"""<script\b[^>]*?\bsrc\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+SENT_TYPE = re.compile(r"""\bmt["']?\s*(?::|=(?!=))\s*["']([A-Za-z]\w*)["']""")
+MAX_SCRIPTS = 20
+# How a write message of the Devices table may begin, when the UI spells it otherwise.
+WRITE_VERBS = {"add": ("Add", "Create", "New", "Insert"),
+               "update": ("Update", "Edit", "Modify", "Change", "Set", "Save"),
+               "delete": ("Delete", "Del", "Remove", "Drop")}
+# The PBX's AppWebsocket (reference 6.1), and per API the grant (PBX Manager's check mark) and a harmless read.
+APPS_PATH = "/PBX0/APPS/websocket"
+SOAP_API = "SOAP"
+API_READS = (("PbxAdminApi", "Admin", "GetPbxConfig", {}),
+             ("PbxTableUsers", "TableUsers", "ReplicateStart", {"columns": {"guid": {}}}))
 IP_FILTER_VALUE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}/[\d.]+(,\d{1,3}(\.\d{1,3}){3}/[\d.]+)*$")
 SEPARATORS = (",", ";", " ", "|", ":")
 
@@ -112,15 +133,40 @@ class Report:
         return {"changed": False, "entries": rows, "counts": counts, "suggested_wire_names": self.suggested}
 
 
-def probe(pbx, devices=None):
+def probe(pbx, devices=None, devices_login=None, ui=None, pbx_apps=None, app_credentials=False):
+    """The report on the table; with `devices` (and `devices_login(app)`, an AppWebsocket logging in as `app`) the
+    Devices logins, with `ui` (an HttpClient of the page's host, the page's path) the UI's message types, and with
+    `pbx_apps` (an AppWebsocket to the PBX's, logging in as the App object when `app_credentials`) its APIs."""
     report = Report()
     probe_objects(report, pbx)
     probe_registrations(report, pbx)
     probe_config(report, pbx)
-    probe_devices(report, devices)
+    logins = probe_devices(report, devices, devices_login)
+    devices_ui = probe_devices_ui(report, *(ui or (None, None)))
     for entry in ("soap.ok", "soap.error", "soap.delete", "config.ok", "config.error"):
         report.note(entry, UNSEEN)
-    return report.result()
+    apis, missing = probe_apis(pbx, pbx_apps, app_credentials)
+    return dict(report.result(), devices_apps=logins, devices_ui=devices_ui, pbx_apis=apis, missing_grants=missing)
+
+
+def ui_source(params, secrets):
+    """(HttpClient, path) of the Devices UI page: devices_page_url, else the App object URL of the UI app, i.e. the
+    instance URL (devices_url over http) plus the app's name (reference 3 and 8)."""
+    url = params["devices_page_url"] or "%s/%s" % (
+        re.sub(r"^ws", "http", params["devices_url"].rstrip("/"), flags=re.IGNORECASE), DEVICES_UI_APP)
+    parts = urlsplit(url)
+    client = HttpClient("%s://%s" % (parts.scheme, parts.netloc), "", "", validate_certs=params["validate_certs"],
+                        ca_path=params["ca_path"], timeout=params["timeout"], secrets=secrets,
+                        option="devices_page_url", peer="the Devices app's web server")
+    return client, parts.path or "/"
+
+
+def apps_source(params, secrets):
+    """An AppWebsocket to the PBX's AppWebsocket (reference 6.1), as the App object app_name when given."""
+    url = re.sub(r"^http", "ws", params["url"].rstrip("/"), flags=re.IGNORECASE) + APPS_PATH
+    return AppWebsocket(url, params["app_password"] or "", "", params["app_name"] or "",
+                        validate_certs=params["validate_certs"], ca_path=params["ca_path"], timeout=params["timeout"],
+                        secrets=secrets, peer="the PBX's AppWebsocket")
 
 
 def probe_objects(report, pbx):
@@ -202,20 +248,155 @@ def probe_layers(report, pbx, current):
         report.note("config.layer_parameter", UNSEEN, hint=HINTS["config.layer"])
 
 
-def probe_devices(report, devices):
-    if devices is not None:
-        try:
-            domains = devices.app().items("GetDomains", "domains", recvUpdates=False)
-            devices.categories()
-            devices.app().items("GetDeviceConfigs", "configs", domainId=devices.domain_id)
-        except AppWsError as exc:
-            report.note("devices.app", CONTRADICTED, seen=[str(exc)],
-                        hint="the login was refused: the app name or the password is wrong")
-        else:
-            report.note("devices.app", CONFIRMED, seen=["login as domain %s, %d domains seen" % (
-                devices.domain, len(domains))])
-    else:
+def probe_devices(report, devices, devices_login=None):
+    """The login as the table's app name (and its reads), then as each documented app the table does not name:
+    [{app, accepted, seen}], None without a Devices connection."""
+    if devices is None:
         report.note("devices.app", UNSEEN)
-    for key in sorted(WIRE_NAMES["devices"]):
-        if key != "app":
+        return None
+    table = WIRE_NAMES["devices"]["app"]
+    try:
+        domains = devices.app().items("GetDomains", "domains", recvUpdates=False)
+        devices.categories()
+        devices.app().items("GetDeviceConfigs", "configs", domainId=devices.domain_id)
+    except AppWsError as exc:
+        logins = [{"app": table, "accepted": False, "seen": str(exc)}]
+    else:
+        logins = [{"app": table, "accepted": True, "seen": "login as domain %s, %d domains seen" % (
+            devices.domain, len(domains))}]
+    for app in DEVICES_APPS:
+        if app != table and devices_login is not None:
+            ws = devices_login(app)
+            try:
+                ws.open()
+                logins.append({"app": app, "accepted": True, "seen": "login as domain %s" % ws.login_domain})
+            except AppWsError as exc:
+                logins.append({"app": app, "accepted": False, "seen": str(exc)})
+            finally:
+                ws.close()
+    accepted = [login["app"] for login in logins if login["accepted"]]
+    seen = ["%s: %s" % (login["app"], login["seen"]) for login in logins]
+    if table in accepted:
+        report.note("devices.app", CONFIRMED, seen=seen)
+    elif accepted:
+        report.note("devices.app", CONTRADICTED, seen=seen, suggest=accepted[0] if len(accepted) == 1 else None,
+                    hint="the instance refuses the login as %s and accepts %s" % (table, " and ".join(accepted)))
+    else:
+        report.note("devices.app", CONTRADICTED, seen=seen,
+                    hint="the login was refused: the app name or the password is wrong")
+    return logins
+
+
+class Unreadable(Exception):
+    """The Devices UI page or its scripts cannot be read; the message says why."""
+
+
+def ui_message_types(client, path):
+    """(the message types the page's scripts send, the scripts read, what could not be read); Unreadable."""
+    status, page = client.page(path)
+    if status in (401, 403):
+        raise Unreadable("the page asks for authentication (HTTP %d)" % status)
+    if status >= 400:
+        raise Unreadable("the page answered HTTP %d: another layout? devices_page_url names the page the Devices "
+                         "App object's URL names" % status)
+    sources = SCRIPT_SOURCE.findall(page)
+    if not sources:
+        raise Unreadable("the page loads no script (a sign-in page or another layout?)")
+    page_url = client.base_url + path
+    types, scripts, problems = set(), [], []
+    for source in sources[:MAX_SCRIPTS]:
+        url = urljoin(page_url, source)
+        parts = urlsplit(url)
+        if client.base_url != "%s://%s" % (parts.scheme, parts.netloc):
+            problems.append("%s: on another host, not read" % url)
+            continue
+        status, script = client.page(parts.path + ("?" + parts.query if parts.query else ""))
+        if status >= 400:
+            problems.append("%s: HTTP %d" % (url, status))
+            continue
+        scripts.append(url)
+        types.update(SENT_TYPE.findall(script))
+    if not types:
+        raise Unreadable("the page's scripts name no message type (mt: \"...\"): %s" % (
+            "; ".join(problems) or "%d script(s) read" % len(scripts)))
+    return sorted(types), scripts, problems
+
+
+def write_candidates(key, types):
+    """The message types that may be the UI's spelling of the Devices write `key` (add_category …)."""
+    verb, _sep, kind = key.partition("_")
+    if kind == "category":
+        return [mt for mt in types if mt.startswith(WRITE_VERBS[verb]) and "Category" in mt]
+    return [mt for mt in types if mt.startswith(WRITE_VERBS[verb]) and "Config" in mt and "Category" not in mt]
+
+
+def probe_devices_ui(report, client, path):
+    """Marks the Devices writes from the UI's scripts; {page, scripts, message_types, problems} or {page, unreadable}
+    (None without a Devices connection)."""
+    writes = [key for key in sorted(WIRE_NAMES["devices"]) if key != "app"]
+    if client is None:
+        for key in writes:
             report.note("devices." + key, UNSEEN)
+        return None
+    ui = {"page": client.base_url + path}
+    try:
+        types, ui["scripts"], ui["problems"] = ui_message_types(client, path)
+    except (Unreadable, PbxError) as exc:
+        ui["unreadable"] = str(exc)
+        for key in writes:
+            report.note("devices." + key, UNSEEN, hint="%s; %s" % (exc, HINTS["devices." + key]))
+        return ui
+    ui["message_types"] = types
+    for key in writes:
+        entry, value = "devices." + key, WIRE_NAMES["devices"][key]
+        candidates = write_candidates(key, types)
+        if value in types:
+            report.note(entry, CONFIRMED, seen=[value])
+        elif candidates:
+            report.note(entry, CONTRADICTED, seen=candidates, suggest=candidates[0] if len(candidates) == 1 else None,
+                        hint="the UI's scripts send %s, not %s" % (" or ".join(candidates), value))
+        else:
+            report.note(entry, UNSEEN, hint="the UI's scripts send %d message types, none of them %s or like it; %s" % (
+                len(types), value, HINTS[entry]))
+    return ui
+
+
+def probe_apis(pbx, pbx_apps, app_credentials):
+    """Which PBX APIs answer: [{api, offered, granted?, seen}], and the grants the App object lacks (None when not
+    known: without App credentials, or when its login failed)."""
+    try:
+        pbx.admin(soap.show(cn="_ADMIN_"))
+        rows = [{"api": SOAP_API, "offered": True, "seen": "Admin() answered a show"}]
+    except PbxError as exc:
+        rows = [{"api": SOAP_API, "offered": False, "seen": str(exc)}]
+    if pbx_apps is None:
+        return rows + [{"api": api, "offered": None, "granted": None, "seen": "not probed"}
+                       for api, _grant, _mt, _fields in API_READS], None
+    if not app_credentials:
+        try:
+            answered = pbx_apps.answers_challenge()
+            seen = ("%s answers AppChallenge; which APIs the App object is granted needs its credentials (app_name "
+                    "and app_password)" % pbx_apps.url) if answered else "%s sent no challenge" % pbx_apps.url
+        except AppWsError as exc:
+            answered, seen = False, str(exc)
+        return rows + [{"api": api, "offered": answered, "granted": None, "seen": seen}
+                       for api, _grant, _mt, _fields in API_READS], None
+    try:
+        pbx_apps.open()
+    except AppWsError as exc:
+        return rows + [{"api": api, "offered": None, "granted": None, "seen": str(exc)}
+                       for api, _grant, _mt, _fields in API_READS], None
+    missing = []
+    try:
+        for api, grant, mt, fields in API_READS:
+            try:
+                pbx_apps.request(mt, idempotent=True, api=api, **fields)
+                rows.append({"api": api, "offered": True, "granted": True, "seen": "%s answered" % mt})
+            except AppRequestError as exc:
+                missing.append(grant)
+                rows.append({"api": api, "offered": True, "granted": False, "seen": "%s refused: %s" % (mt, exc.text)})
+            except AppWsError as exc:
+                rows.append({"api": api, "offered": None, "granted": None, "seen": str(exc)})
+    finally:
+        pbx_apps.close()    # which also ends the replication ReplicateStart began
+    return rows, missing

@@ -309,3 +309,14 @@ class HttpClient:
 
     def post(self, path, body, headers, idempotent=False, expect="its answer"):
         return self.request("POST", path, body=body, headers=headers, idempotent=idempotent, expect=expect)
+
+    def page(self, path):
+        """One GET of a web page or script, as it comes (HTML is what is asked for): (HTTP status, text). PbxError
+        only when nothing answered."""
+        try:
+            response = self.session.get(self.base_url + path, timeout=self._timeout, verify=self.verify)
+        except requests.exceptions.SSLError as exc:
+            raise self.error(self.endpoint.tls_error(exc))
+        except requests.exceptions.RequestException as exc:
+            raise self.error("%s did not answer GET %s: %s" % (self.where, path, connection_failure(exc)))
+        return response.status_code, response.text
