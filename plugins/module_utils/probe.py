@@ -42,7 +42,7 @@ DOCUMENTED_ATTRIBUTES = frozenset((
 DEVICES_APPS = ("innovaphone-devices", "innovaphone-devices-api")
 DEVICES_UI_APP = DEVICES_APPS[0]
 # The UI page names its scripts; they name the messages the UI sends as string literals, `mt: "…"` (reference 8).
-SCRIPT_SOURCE = re.compile(r"""<script\b[^>]*?\bsrc\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+SCRIPT_SOURCE = re.compile(r"""<script\b[^>]*?\ssrc\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 SENT_TYPE = re.compile(r"""\bmt["']?\s*(?::|=(?!=))\s*["']([A-Za-z]\w*)["']""")
 MAX_SCRIPTS = 20
 # How a write message of the Devices table may begin, when the UI spells it otherwise.
