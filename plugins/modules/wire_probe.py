@@ -130,7 +130,8 @@ suggested_wire_names:
   description: The overrides the probe suggests, in the form O(wire_names) takes.
   returned: always
   type: dict
-  sample: {"config": {"registrations_without_password": "no-pwd-regs"}}devices_apps:
+  sample: {"config": {"registrations_without_password": "no-pwd-regs"}}
+devices_apps:
   description: The Devices logins tried, the table's app name first, then the documented ones it does not name.
   returned: when O(devices_url) is given
   type: list
