@@ -16,7 +16,7 @@ description:
   - Reads a YAML (or JSON) file that maps each site (inventory host name) to its secrets, keyed by the names of
     the role's variables, and returns the entry of one site. The AWX credential type "innovaphone site secrets"
     (C(docs/awx/credential-types/innovaphone-site-secrets.yml)) injects such a file and names it in
-    E(INNOVAPHONE_SITE_SECRETS_FILE); the role M(innovaphone.pbx.site_secrets) loads it.
+    E(INNOVAPHONE_SITE_SECRETS_FILE); the role P(innovaphone.pbx.site_secrets#role) loads it.
   - Its errors name the file, the site and the variable, never a value nor a line of the file.
 options:
   file:
