@@ -21,7 +21,7 @@ description:
 options:
   file:
     description: Path of the site secrets file. Empty or unset, there is no file and the entry is empty.
-    type: path
+    type: str  # not path: that would make an empty value the current directory
     env:
       - name: INNOVAPHONE_SITE_SECRETS_FILE
   site:
