@@ -27,6 +27,16 @@ html_show_sphinx = False
 html_show_sourcelink = False
 html_theme_options = {"collapse_navigation": False, "analytics_id": "", "style_nav_header_background": "#5bbdbf",
                       "style_external_links": True, "vcs_pageview_mode": "", "topbar_links": {},
-                      "documentation_home_url": "index.html", "canonical_url": ""}
+                      "canonical_url": ""}
 html_context = {"display_github": False, "current_version": "latest", "latest_version": "latest",
                 "available_versions": ("latest",)}
+
+
+def _home_link(app, pagename, templatename, context, doctree):  # pylint: disable=unused-argument
+    """The theme's top-left link goes to documentation_home_url as given: a fixed "index.html" is dead on the pages
+    in folders (awx/, collection/). Relative to each page instead."""
+    context["theme_documentation_home_url"] = context["pathto"](root_doc)
+
+
+def setup(app):
+    app.connect("html-page-context", _home_link)

@@ -28,12 +28,16 @@ SOAP_NS = "http://innovaphone.com/pbx"
 
 
 class Sim(Pbxsim):
-    """pbxsim started with the passwords and control token above (contract section 6)."""
+    """pbxsim started with the passwords and control token above (contract section 6), or a site's own."""
 
-    def __init__(self, workdir, args=()):
-        super().__init__(workdir, args, env={"PBXSIM_ADMIN_PASSWORD": ADMIN_PASSWORD,
-                                             "PBXSIM_PBX_PASSWORD": PBX_PASSWORD,
-                                             "PBXSIM_CONTROL_TOKEN": CONTROL_TOKEN})
+    def __init__(self, workdir, args=(), admin_password=ADMIN_PASSWORD, pbx_password=PBX_PASSWORD,
+                 devices_password=None):
+        env = {"PBXSIM_ADMIN_PASSWORD": admin_password, "PBXSIM_PBX_PASSWORD": pbx_password,
+               "PBXSIM_CONTROL_TOKEN": CONTROL_TOKEN}
+        if devices_password is not None:
+            env["PBXSIM_DEVICES_PASSWORD"] = devices_password
+        super().__init__(workdir, args, env=env)
+        self.admin_password = admin_password
 
     def state(self):
         return self.control("GET", "state")
@@ -55,7 +59,7 @@ class Sim(Pbxsim):
                 '<Admin xmlns="%s"><xml>%s</xml></Admin></s:Body></s:Envelope>'
                 % (SOAP_NS, xml.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")))
         response = requests.post(self.url + "/PBX0/user.soap", data=body.encode(), timeout=10,
-                                 auth=HTTPDigestAuth("admin", ADMIN_PASSWORD), verify=self.ca or True,
+                                 auth=HTTPDigestAuth("admin", self.admin_password), verify=self.ca or True,
                                  headers={"Content-Type": "text/xml", "SOAPAction": '"%s/Admin"' % SOAP_NS})
         assert response.status_code == 200 and "&lt;ok/&gt;" in response.text, response.text
         self.control("POST", "stats/reset")

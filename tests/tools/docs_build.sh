@@ -13,11 +13,13 @@ mkdir -p "$out"
 mkdir -m 700 "$out/src" "$out/src/collection"
 antsibull-docs collection --use-current --squash-hierarchy --dest-dir "$out/src/collection" innovaphone.pbx
 cp "$root/docs/site/conf.py" "$root/docs/site/index.rst" "$root/docs/site/ansible-references.rst" "$out/src/"
-for page in guide seed-steps wire-names security benchmarks; do
+for page in quickstart guide seed-steps wire-names security benchmarks; do
     cp "$root/docs/$page.md" "$out/src/$page.md"
 done
 cp "$root"/docs/benchmarks-*.png "$out/src/"  # the plots of benchmarks.md (make bench)
 mkdir "$out/src/awx"
 cp "$root/docs/awx/README.md" "$out/src/awx/README.md"
+cp "$root/docs/site/awx-credential-types.md" "$out/src/awx/credential-types.md"
+cp -r "$root/docs/awx/credential-types" "$out/src/awx/credential-types"  # the YAML the page above includes
 sphinx-build -W --keep-going -q -b html -d "$out/doctrees" "$out/src" "$out/html"
 echo "docs: $out/html/index.html"
