@@ -128,16 +128,39 @@ class Pbx:
         return self._checked(soap.objects, self._bulk(soap.BULK_USERS_PATH))
 
     def registrations(self):
-        """The registrations the PBX holds now, one dict each."""
+        """The registrations the PBX holds now, one dict each. `hotdesk` (a hot-desk login) is derived from documented
+        facts (reference 6.4): a registration of user U whose hardware id is U's own name; the ASSUMED attribute
+        (registration.hotdesk) counts too where the PBX sends it. A read that lacks both fails, naming the wire
+        names, instead of reporting nobody logged in."""
         names = REGISTRATION
-        return [{
-            "user": reg.get(names["user"], ""),
-            "long_name": reg.get(names["long_name"], ""),
-            "hw": reg.get(names["hw"], ""),
-            "address": reg.get(names["address"], ""),
-            "with_password": reg.get(names["with_password"]) == "true",
-            "hotdesk": reg.get(names["hotdesk"]) == "true",
-        } for reg in self._bulk(soap.BULK_REGS_PATH).iter(names["element"])]
+        root = self._bulk(soap.BULK_REGS_PATH)
+        found = list(root.iter(names["element"]))
+        if len(root) and not found:
+            raise self._unreadable("the registrations read holds <%s> elements, none named %s" % (
+                "/".join(sorted(set(child.tag for child in root))), named(WireName("registration", "element"))),
+                WireName("registration", "element"))
+        registrations = []
+        for reg in found:
+            user, hw, flag = reg.get(names["user"]), reg.get(names["hw"]), reg.get(names["hotdesk"])
+            if flag is None and not (user and hw):
+                raise self._unreadable("a registration in the registrations read has no %s, so whether it is a "
+                                       "hot-desk login cannot be told (reference 6.4: a registration of a user "
+                                       "whose hardware id is the user's own name)" % " and no ".join(
+                                           named(WireName("registration", key)) for key in ("hotdesk", "user", "hw")
+                                           if reg.get(names[key]) is None),
+                                       *[WireName("registration", key) for key in ("hotdesk", "user", "hw")])
+            registrations.append({
+                "user": user or "",
+                "long_name": reg.get(names["long_name"], ""),
+                "hw": hw or "",
+                "address": reg.get(names["address"], ""),
+                "with_password": reg.get(names["with_password"]) == "true",
+                "hotdesk": flag == "true" or bool(user and _fold("hw", hw or "") == _fold("hw", user)),
+            })
+        return registrations
+
+    def _unreadable(self, message, *wires):
+        return self.client.error("%s: %s%s" % (self.client.where, message, see_docs(*wires)))
 
     def fresh(self, element):
         """The object as the PBX holds it now (SOAP show by guid): what a modify must start from, since it replaces
