@@ -14,7 +14,7 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import UNKN
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import (
     HOTDESK_REGISTRATIONS, PBX_SETTINGS, TEMPLATES, USERS, State)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import (
-    ATTEMPTS, HttpStatusError, PbxError, Unanswered)
+    ATTEMPTS, TIMEOUT_ATTEMPTS, HttpStatusError, PbxError, Unanswered)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import (
     REGISTRATION, SOAP, WireName, named, see_docs)
 
@@ -57,12 +57,13 @@ class Pbx:
     def admin(self, command):
         """Run one Admin() command element (on one object) and return the answer element.
 
-        An answer that did not come (the connection broke) or came malformed is made good: an idempotent command is
-        sent again, another one only once a show says it was not carried out. A command that got no answer within
-        the timeout is not sent again (the PBX may still be at it), nor one after a SOAP fault or a refusal."""
+        An answer that did not come (the connection broke or the timeout passed) or came malformed is made good: an
+        idempotent command is sent again, another one only once a show says it was not carried out (after a timeout
+        TIMEOUT_ATTEMPTS times at most, since each waits that long). Nothing is sent again after a SOAP fault or a
+        refusal."""
         label = "%s %r" % (command.tag, object_name(command))
         idempotent = command.tag in IDEMPOTENT_COMMANDS
-        malformed = 0
+        malformed = timeouts = 0
         for attempt in range(ATTEMPTS):
             try:
                 body = self.client.post(soap.SOAP_PATH, soap.envelope(command), soap.HEADERS, idempotent=idempotent,
@@ -75,9 +76,13 @@ class Pbx:
                 raise self.client.error("%s: %s answered HTTP %d with a SOAP fault (%s)" % (
                     label, self.client.where, exc.status, fault))
             except Unanswered as exc:
-                if exc.timed_out:
-                    raise self.client.error("%s: %s; not sent again, since the PBX may still carry it out (%s)" % (
-                        label, exc, RERUN))
+                # Sent again only once a show says it was not carried out. After a timeout the PBX may still carry
+                # out the first one: an add-attrib may then leave a duplicate device, which the next run removes
+                # (a duplicate hot-desking device is drift); a second add is refused by the PBX.
+                timeouts += 1 if exc.timed_out else 0
+                if timeouts >= TIMEOUT_ATTEMPTS:
+                    raise self.client.error("%s: %s (%d attempts, a show before each resend; %s)" % (
+                        label, exc, timeouts, RERUN))
                 if attempt == ATTEMPTS - 1:
                     raise self.client.error("%s: %s (%d attempts; %s)" % (label, exc, ATTEMPTS, RERUN))
                 if self._carried_out(command):
@@ -217,19 +222,28 @@ def _fold(attribute, value):
     return value.lower() if attribute in CASE_INSENSITIVE else value
 
 
-def hotdesk_device(element):
-    """The hot-desking <device> of a user: hw equal to the user's own h323 name, in any case (contract 2)."""
+def hotdesk_devices(element):
+    """The hot-desking <device>s of a user: hw equal to the user's own h323 name, in any case (contract 2). More
+    than one is a duplicate (add-attrib has no duplicate check): a retry or two runs at once can leave one."""
     name = element.get("h323")
     if not name:
-        return None
-    return next((d for d in element.findall("device") if _fold("hw", d.get("hw", "")) == _fold("hw", name)), None)
+        return []
+    return [d for d in element.findall("device") if _fold("hw", d.get("hw", "")) == _fold("hw", name)]
+
+
+def hotdesk_device(element):
+    """The hot-desking <device> of a user (the first one), None when it has none."""
+    devices = hotdesk_devices(element)
+    return devices[0] if devices else None
 
 
 def hotdesk_record(element):
-    """The hot-desking registration of a user as a record {user, registered, app, text, trusted, tls, no_filter}."""
-    device = hotdesk_device(element)
-    attributes = dict(device.attrib if device is not None else {}, h323=element.get("h323"))
-    return dict(HOTDESK_REGISTRATIONS.decode(attributes), registered=device is not None)
+    """The hot-desking registration of a user as a record {user, registered, duplicates, app, text, trusted, tls,
+    no_filter}."""
+    devices = hotdesk_devices(element)
+    attributes = dict(devices[0].attrib if devices else {}, h323=element.get("h323"))
+    return dict(HOTDESK_REGISTRATIONS.decode(attributes), registered=bool(devices),
+                duplicates=max(len(devices) - 1, 0))
 
 
 class Directory:
@@ -450,11 +464,13 @@ class HotdeskBackend(ObjectBackend):
             self.pbx.admin(soap.children("add-attrib", element.get("guid"), [self.device(key, wanted)]))
         else:
             edited = soap.edited(self.pbx.fresh(element), {})
-            fresh_device = hotdesk_device(edited)
-            if fresh_device is None:
+            fresh_devices = hotdesk_devices(edited)
+            if not fresh_devices:
                 raise self.pbx.client.error("the hot-desking registration of %s is gone since it was read" % key)
+            fresh_device = fresh_devices[0]
             position = list(edited).index(fresh_device)
-            edited.remove(fresh_device)
+            for device in fresh_devices:  # a duplicate goes: the first one stays, with the wanted fields
+                edited.remove(device)
             edited.insert(position, self.device(fresh_device.get("hw"), wanted, fresh_device.attrib))
             self.pbx.admin(soap.command("modify", edited))
 

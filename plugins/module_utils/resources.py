@@ -244,6 +244,7 @@ USERS = Resource("users", "name", [
 HOTDESK_REGISTRATIONS = Resource("registrations", "user", [
     Field("user", "h323"),
     State("registered", BOOL, "the user has its hot-desking <device>"),
+    State("duplicates", INT, "how many more hot-desking <device>s the user has than one (the same hw id again)"),
     Field("app", "app"),
     Field("text", "text"),
     Field("trusted", "trusted", BOOL),

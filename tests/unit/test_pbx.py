@@ -21,8 +21,15 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import H
 def test_the_hotdesk_device_is_the_one_named_like_the_user():
     user = ET.fromstring('<user cn="Alice" h323="alice"><device hw="0090331234"/>'
                          '<device hw="alice" app="phone" text="Hotdesking"/></user>')
-    assert hotdesk_record(user) == {"user": "alice", "registered": True, "app": "phone", "text": "Hotdesking",
-                                    "trusted": False, "tls": False, "no_filter": False}
+    assert hotdesk_record(user) == {"user": "alice", "registered": True, "duplicates": 0, "app": "phone",
+                                    "text": "Hotdesking", "trusted": False, "tls": False, "no_filter": False}
+
+
+def test_the_hotdesk_device_held_twice_is_a_duplicate_and_the_first_one_counts():
+    user = ET.fromstring('<user cn="Alice" h323="alice"><device hw="alice" app="phone" trusted="true"/>'
+                         '<device hw="0090331234"/><device hw="ALICE" app="other"/></user>')
+    record = hotdesk_record(user)
+    assert (record["registered"], record["duplicates"], record["app"], record["trusted"]) == (True, 1, "phone", True)
 
 
 def test_the_flags_of_the_hotdesk_device_are_read():
@@ -38,8 +45,8 @@ def test_a_hardware_id_matches_the_user_name_in_any_case_as_on_the_pbx():
 
 def test_a_user_without_it_is_not_registered():
     user = ET.fromstring('<user cn="Bob" h323="bob"><device hw="0090331234" app="phone"/></user>')
-    assert hotdesk_record(user) == {"user": "bob", "registered": False, "app": "", "text": "", "trusted": False,
-                                    "tls": False, "no_filter": False}
+    assert hotdesk_record(user) == {"user": "bob", "registered": False, "duplicates": 0, "app": "", "text": "",
+                                    "trusted": False, "tls": False, "no_filter": False}
 
 
 def test_a_refused_write_names_the_object():
@@ -238,14 +245,25 @@ def test_a_modify_whose_answer_was_cut_short_is_sent_again():
     assert commands == ["modify", "modify"]
 
 
-def test_an_add_that_timed_out_is_not_sent_again():
-    pbx, commands = pbx_answering(requests.exceptions.ReadTimeout("read timed out"))
+TIMEOUT = requests.exceptions.ReadTimeout("read timed out")
+
+
+@pytest.mark.parametrize("found, sent", [("", ["add", "show", "add"]), (ALICE, ["add", "show"])],
+                         ids=["not carried out: sent again", "carried out: not sent again"])
+def test_an_add_that_timed_out_is_sent_again_only_if_a_show_misses_it(found, sent):
+    pbx, commands = pbx_answering(TIMEOUT, soap_answer("<show>%s</show>" % found), soap_answer("<ok/>"))
+    assert pbx.admin(soap.command("add", ET.fromstring(ALICE))).tag == "ok"
+    assert commands == sent
+
+
+def test_an_add_that_timed_out_twice_is_not_sent_a_third_time():
+    pbx, commands = pbx_answering(TIMEOUT, soap_answer("<show></show>"), TIMEOUT)
     with pytest.raises(PbxError) as caught:
         pbx.admin(soap.command("add", ET.fromstring(ALICE)))
-    assert commands == ["add"]
+    assert commands == ["add", "show", "add"]
     assert str(caught.value) == (
-        "add 'Alice': the PBX at http://pbx.test did not answer POST /PBX0/user.soap within 30 seconds; not sent "
-        "again, since the PBX may still carry it out (a re-run reads first and converges)")
+        "add 'Alice': the PBX at http://pbx.test did not answer POST /PBX0/user.soap within 30 seconds (2 attempts, "
+        "a show before each resend; a re-run reads first and converges)")
 
 
 @pytest.mark.parametrize("status", [500, 200])
