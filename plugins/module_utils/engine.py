@@ -227,7 +227,7 @@ class Engine:
             elif have is None:
                 raise NotKept("%s %r is not there after %s was asked to create it" % (what, change.key, peer))
             else:
-                for name in change.fields:
+                for name in sorted(change.fields, key=lambda n: getattr(self.resource.field(n), "follows", False)):
                     if have.get(name) is not UNKNOWN and have.get(name) != change.after[name]:
                         raise NotKept(self.not_kept(change.key, name, have.get(name), change.after[name], peer))
 
@@ -235,7 +235,13 @@ class Engine:
         field = self.resource.field(name)
         where = "%s %r, field %s" % (self.resource.name, key, name)
         if isinstance(field, State):
-            return "%s: %s did not keep what was written (%s)" % (where, peer, field.meaning)
+            lacking = getattr(self.backend, "lacking", None)
+            names = lacking(key, name) if lacking is not None else []
+            wires = [wire for lacked in names for wire in self.resource.field(lacked).wire_refs]
+            detail = "".join("; it lacks %s, %s" % (lacked, ", ".join(named(w) for w in self.resource.field(
+                lacked).wire_refs)) for lacked in names)
+            return "%s: %s did not keep what was written (%s%s)%s" % (where, peer, field.meaning, detail,
+                                                                       see_docs(*wires))
         wires = field.wire_refs
         if isinstance(field, Group):  # the wire names of the suboptions that differ
             wires = [wire for option, wire in field.wires if (have or {}).get(option) != want.get(option)]

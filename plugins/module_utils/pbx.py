@@ -491,14 +491,18 @@ class HotdeskBackend(ObjectBackend):
 LAGGING_LAYERS = ((cfgtxt.WRITTEN, "unwritten", "config write"), (cfgtxt.ACTIVE, "inactive", "config activate"))
 
 
-def settings_record(pbx, flags, wanted):
+def settings_record(pbx, flags, wanted, lacking=None):
     """The settings of the PBX0 `flags` of the current layer and, when `wanted` ({field: value}) names any,
-    whether the written and the active layer lack one of them (one read each)."""
+    whether the written and the active layer lack one of them (one read each). `lacking`, a dict, gets the
+    fields each lagging layer lacks ({"unwritten": [field, ...]})."""
     record = PBX_SETTINGS.decode(flags)
     if wanted:
         for layer, lags, _command in LAGGING_LAYERS:
             values = PBX_SETTINGS.decode(pbx.cfg(layer).flags(SETTINGS_MODULE))
-            record[lags] = any(values[name] != value for name, value in wanted.items())
+            missing = sorted(name for name, value in wanted.items() if values[name] != value)
+            record[lags] = bool(missing)
+            if lacking is not None:
+                lacking[lags] = missing
     return record
 
 
@@ -524,11 +528,16 @@ class SettingsBackend:
         self.pbx = pbx
         self.wanted = wanted
         self.flags = {}
+        self.lagging = {}
 
     def read_all(self):
         self.flags = self.pbx.cfg().flags(SETTINGS_MODULE)
-        record = settings_record(self.pbx, self.flags, self.wanted)
+        record = settings_record(self.pbx, self.flags, self.wanted, self.lagging)
         return {SETTINGS_MODULE: dict(record, module=SETTINGS_MODULE)}
+
+    def lacking(self, _key, name):
+        """The fields whose wanted value the layer of `name` (unwritten, inactive) lacks, as last read."""
+        return self.lagging.get(name, [])
 
     def update(self, key, changes):
         values = self.resource.encode(changes)

@@ -11,7 +11,7 @@ import pytest
 import requests
 from requests.auth import HTTPDigestAuth
 
-from simulator import ADMIN_PASSWORD, Sim
+from simulator import ADMIN_PASSWORD, Sim, ansible_playbook
 from role_runs import changed_tasks, run_playbook, site_vars
 
 # How this PBX spells two of the guesses (the defaults are reg-no-pwd and phone-config).
@@ -116,3 +116,30 @@ def test_an_unknown_override_key_fails_before_any_request(sim, tmp_path):
     assert code != 0
     assert "wire_names: unknown key config.regs_without_password" in output
     assert sim.stats()["requests"] == 0
+
+
+SETTINGS_PLAYBOOK = """
+- name: Registrations without password
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  tasks:
+    - name: Two registrations without password
+      innovaphone.pbx.pbx_settings:
+        url: "{{ pbx_url }}"
+        password: "{{ pbx_admin_password }}"
+        registrations_without_password: 2
+"""
+
+
+def test_pbx_settings_that_the_pbx_did_not_keep_name_the_flag_and_its_wire_name(respelt, tmp_path):
+    """This PBX knows the flag as no-pwd-regs and drops reg-no-pwd: the failed verify names the field and the wire
+    name to correct, not only a layer that lacks "a wanted value"."""
+    playbook = tmp_path / "settings.yml"
+    playbook.write_text(SETTINGS_PLAYBOOK)
+    completed = ansible_playbook(playbook, {"pbx_url": respelt.url, "pbx_admin_password": ADMIN_PASSWORD})
+    assert completed.returncode != 0
+    assert ("settings 'PBX0', field registrations_without_password: wire name 'reg-no-pwd' "
+            "(config.registrations_without_password) was not kept by the PBX: see docs/wire-names.md") in completed.stdout
