@@ -246,6 +246,37 @@ def hotdesk_record(element):
                 duplicates=max(len(devices) - 1, 0))
 
 
+# The flags of a <device> (reference 1.4 and 6, all documented as booleans): "true" or absent on the wire.
+DEVICE_FLAGS = ("admin", "no-filter", "tls", "no-mob", "trusted")
+
+
+def device_entry(device):
+    """A <device> as pbx_info returns it: its attributes, the documented flags as booleans."""
+    entry = dict(device.attrib)
+    entry.update((flag, entry.get(flag) == "true") for flag in DEVICE_FLAGS)
+    return entry
+
+
+def device_attributes(entry):
+    """The wire attributes of a device entry of pbx_info (device_entry() reversed)."""
+    return dict((name, ("true" if value else "") if isinstance(value, bool) else value)
+                for name, value in entry.items())
+
+
+def logged_in_users(registrations):
+    """The users with a hot-desk login now (Pbx.registrations()), folded as the PBX compares names."""
+    return frozenset(_fold("h323", reg["user"]) for reg in registrations if reg["hotdesk"])
+
+
+def hotdesk_info(element, logged_in):
+    """A user's hot-desking as pbx_info returns it: hotdesk_record(), `enabled` (it has its hot-desking hardware
+    id; `registered` says the same, deprecated since it reads like a login) and `logged_in` (a hot-desk login of
+    the user is active now; `logged_in` from logged_in_users())."""
+    record = hotdesk_record(element)
+    record.update(enabled=record["registered"], logged_in=_fold("h323", element.get("h323") or "") in logged_in)
+    return record
+
+
 class Directory:
     """Every PBX object of one bulk read, with the lookups validation needs."""
 
@@ -267,7 +298,7 @@ class Directory:
             elements.append(soap.new_object(TEMPLATES.encode(template), [soap.element("pseudo", {"type": "config"})]))
         for user in info.get("users") or []:
             fields = dict((name, value) for name, value in user.items() if name in USERS.by_name)
-            devices = [soap.element("device", device) for device in user.get("devices") or []]
+            devices = [soap.element("device", device_attributes(device)) for device in user.get("devices") or []]
             elements.append(soap.new_object(USERS.encode(fields), devices))
         return cls(elements)
 

@@ -161,6 +161,47 @@ def test_a_pbx_that_spells_the_hotdesk_attribute_otherwise_still_has_its_logins_
     assert registrations(sim, LOGGED_IN) == [BASE]
 
 
+PBX_INFO = """
+- name: Who is logged in
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: The users' hot desking
+      innovaphone.pbx.pbx_info:
+        url: "{{ pbx_url }}"
+        password: "{{ pbx_admin_password }}"
+        query: "users[].[name, hotdesk.enabled, hotdesk.logged_in]"
+      register: info
+    - name: Keep the result
+      ansible.builtin.copy:
+        content: "{{ info.query_result | to_json }}"
+        dest: "{{ result_file }}"
+        mode: "0600"
+"""
+
+
+@pytest.mark.parametrize("pbx", ["default", "hot-desk attribute respelt"])
+def test_pbx_info_says_who_may_use_hot_desking_and_who_is_logged_in_now(request, tmp_path, pbx):
+    """`hotdesk.enabled`: the user has its hot-desking hardware id; `hotdesk.logged_in`: a hot-desk login is active
+    (alice on one phone, bob on the one that went offline: the PBX still holds its registration)."""
+    if pbx == "default":
+        request.getfixturevalue("desks")
+        sim = request.getfixturevalue("sim")
+    else:
+        sim = request.getfixturevalue("respelt_desks")[0]
+    sim.admin('<add><user cn="Carol" h323="carol"/></add>')
+    playbook = tmp_path / "pbx_info.yml"
+    playbook.write_text(PBX_INFO)
+    result_file = tmp_path / "users.json"
+    completed = ansible_playbook(playbook, {
+        "pbx_url": sim.url, "pbx_admin_password": ADMIN_PASSWORD, "result_file": str(result_file),
+        "ansible_python_interpreter": "{{ ansible_playbook_python }}"})
+    assert completed.returncode == 0, completed.stdout[-6000:]
+    assert sorted(json.loads(result_file.read_text())) == [
+        ["alice", True, True], ["bob", True, True], ["carol", False, False], ["hot-desk-base", True, False],
+        ["temp", False, False]]
+
+
 def test_a_registration_read_without_the_facts_of_a_login_fails_naming_the_wire_names(sim, desks, tmp_path):
     """Neither the hot-desk attribute nor the user's hardware id in the registrations (here: the collection is told
     other names than the PBX's): the logout fails and says which names it missed, never "not logged in"."""
