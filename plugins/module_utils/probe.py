@@ -8,7 +8,7 @@ It reads what can be read without a write (the bulk reads, cfg.txt and its layer
 messages) and says of every entry of the wire-name table: confirmed (seen as the table spells it), contradicted
 (something else seen where it should be, with what was seen, and an override when the data leaves one choice) or
 unseen (nothing to see without a write: what to do, after reference section 8). No value of a password-like flag
-is ever shown.
+is ever shown (but for the table's flag of "No of Regs w/o Pwd", which is a count).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -70,7 +70,10 @@ HINTS = {
 
 
 def shown_flag(name, value):
-    return "/%s %s" % (name, PLACEHOLDER if SECRET_NAME.search(name) else value)
+    """A PBX0 flag as the report shows it: the value of a flag named like a secret masked, unless the table names
+    the flag as a setting that is none ("No of Regs w/o Pwd" is a count, though named after passwords)."""
+    public = (WIRE_NAMES["config"]["registrations_without_password"], WIRE_NAMES["config"]["ip_filter"])
+    return "/%s %s" % (name, PLACEHOLDER if SECRET_NAME.search(name) and name not in public else value)
 
 
 class Report:

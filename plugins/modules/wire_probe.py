@@ -21,7 +21,8 @@ description:
     without a write, with what to do to confirm it).
   - Where what it saw leaves one choice it suggests the override, ready for O(wire_names) or for the variable
     C(hotdesking_wire_names) of the role.
-  - It never writes to the PBX or the Devices app, and never shows the value of a password-like flag.
+  - It never writes to the PBX or the Devices app, and never shows the value of a password-like flag (the flag
+    of C(config.registrations_without_password), a count, is none).
   - Playbook C(innovaphone.pbx.probe) runs it for every site and writes a report per site.
 author:
   - innovaphone.pbx maintainers (@innovaphone-pbx)

@@ -75,6 +75,9 @@ def test_the_probe_confirms_every_observable_entry_of_a_default_pbx(sim, tmp_pat
     assert report["counts"] == {"confirmed": len(rows) - len(WRITE_ONLY), "contradicted": 0,
                                 "unseen": len(WRITE_ONLY)}
     assert report["suggested_wire_names"] == {}
+    # A count is no secret, though its flag is named after passwords: only secrets are masked.
+    assert "/reg-no-pwd 1" in rows["config.registrations_without_password"]["seen"]
+    assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" not in json.dumps(report)
     assert all(row["hint"] for row in rows.values() if row["status"] == "unseen")
     assert "site1: %d confirmed, 0 contradicted (none)" % (len(rows) - len(WRITE_ONLY)) in output
 
@@ -95,7 +98,7 @@ def test_a_pbx_that_spells_names_otherwise_is_found_out_and_corrected_from_inven
 
     report, rows, _output = probe(tmp_path, site_vars(respelt))
     assert rows["config.registrations_without_password"]["status"] == "contradicted"
-    # The value of a flag named like a password is never shown, not even a count.
+    # The value of a flag the table does not know that is named like a password is never shown, not even a count.
     assert rows["config.registrations_without_password"]["seen"] == ["/no-pwd-regs VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"]
     assert rows["template.store_phone_config"]["status"] == "contradicted"
     assert report["suggested_wire_names"] == SPELLING
