@@ -5,11 +5,15 @@
 a hot-desk login, one without, one offline with a login."""
 
 import json
+import os
+import pathlib
+import subprocess
+import sys
 
 import pytest
 
 from pbxsim.appws import AppClient
-from simulator import ADMIN_PASSWORD, PBX_PASSWORD, Sim, ansible_playbook
+from simulator import ADMIN_PASSWORD, PBX_PASSWORD, REPO, Sim, ansible_playbook
 from role_runs import (ALICE_PASSWORD, BASE_PASSWORD, DEVICES_PASSWORD, DOMAIN, SECRETS, TEMP_PASSWORD,
                        changed_tasks, run_playbook, site_vars)
 
@@ -222,3 +226,23 @@ def test_hot_desk_logins_without_an_address_fail_the_logout_naming_the_wire_name
             "(registration.address)), so the phones they are on cannot be found: see docs/wire-names.md; no phone "
             "was reset") in output
     assert sim.stats()["interfaces"]["passthrough"]["writes"] == 0
+
+
+def test_the_documented_ad_hoc_command_says_who_is_logged_in(sim, desks, tmp_path):
+    """README and guide: `ansible site1 -i inventory.yml -c local -e 'ansible_python_interpreter={{
+    ansible_playbook_python }}' -m innovaphone.pbx.pbx_info -a 'url={{ hotdesking_pbx_url }} ...'`, the connection
+    from the site's inventory variables."""
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(json.dumps({"all": {"hosts": {"site1": desks}}}))
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build" / "collections"))
+    completed = subprocess.run([
+        str(pathlib.Path(sys.executable).parent / "ansible"), "site1", "-i", str(inventory), "-c", "local",
+        "-e", "ansible_python_interpreter={{ ansible_playbook_python }}", "-m", "innovaphone.pbx.pbx_info",
+        "-a", 'url={{ hotdesking_pbx_url }} password={{ hotdesking_pbx_password }} '
+              'query="users[?hotdesk.logged_in].name"'],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+    output = completed.stdout + completed.stderr
+    assert [secret for secret in SECRETS if secret in output] == []
+    assert completed.returncode == 0, output[-3000:]
+    assert completed.stdout.startswith("site1 | SUCCESS => "), completed.stdout[-3000:]
+    assert sorted(json.loads(completed.stdout.split("=>", 1)[1])["query_result"]) == ["alice", "bob"]
