@@ -235,13 +235,14 @@ class Engine:
         field = self.resource.field(name)
         where = "%s %r, field %s" % (self.resource.name, key, name)
         if isinstance(field, State):
+            # A state derived from stored fields (a layer that lacks a value) names them, as the backend tells.
             lacking = getattr(self.backend, "lacking", None)
-            names = lacking(key, name) if lacking is not None else []
-            wires = [wire for lacked in names for wire in self.resource.field(lacked).wire_refs]
-            detail = "".join("; it lacks %s, %s" % (lacked, ", ".join(named(w) for w in self.resource.field(
-                lacked).wire_refs)) for lacked in names)
-            return "%s: %s did not keep what was written (%s%s)%s" % (where, peer, field.meaning, detail,
-                                                                       see_docs(*wires))
+            fields = [self.resource.field(lacked) for lacked in (lacking(key, name) if lacking else [])]
+            detail = "".join("; it lacks %s, %s" % (lacked.name, ", ".join(named(w) for w in lacked.wire_refs))
+                             for lacked in fields)
+            wires = [wire for lacked in fields for wire in lacked.wire_refs]
+            return "%s: %s did not keep what was written (%s%s)%s" % (
+                where, peer, field.meaning, detail, see_docs(*wires))
         wires = field.wire_refs
         if isinstance(field, Group):  # the wire names of the suboptions that differ
             wires = [wire for option, wire in field.wires if (have or {}).get(option) != want.get(option)]

@@ -145,4 +145,5 @@ def test_pbx_settings_that_the_pbx_did_not_keep_name_the_flag_and_its_wire_name(
     completed = ansible_playbook(playbook, {"pbx_url": respelt.url, "pbx_admin_password": ADMIN_PASSWORD})
     assert completed.returncode != 0
     assert ("settings 'PBX0', field registrations_without_password: wire name 'reg-no-pwd' "
-            "(config.registrations_without_password) was not kept by the PBX: see docs/wire-names.md") in completed.stdout
+            "(config.registrations_without_password) was not kept by the PBX: "
+            "see docs/wire-names.md") in completed.stdout
