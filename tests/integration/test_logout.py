@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from pbxsim.appws import AppClient
-from simulator import ADMIN_PASSWORD, PBX_PASSWORD, REPO, Sim, ansible_playbook
+from simulator import ADMIN_PASSWORD, PBX_PASSWORD, REPO, ansible_playbook, respelt_sim
 from role_runs import (ALICE_PASSWORD, BASE_PASSWORD, DEVICES_PASSWORD, DOMAIN, SECRETS, TEMP_PASSWORD,
                        changed_tasks, run_playbook, site_vars)
 
@@ -42,10 +42,7 @@ HOTDESK_RESPELT = {"registration": {"hotdesk": "hot-desk"}}
 
 @pytest.fixture(scope="module")
 def respelt_pbxsim(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("pbxsim-hotdesk-respelt")
-    spelling = workdir / "wire-names.json"
-    spelling.write_text(json.dumps(HOTDESK_RESPELT))
-    started = Sim(workdir, ["--wire-names", str(spelling)]).start()
+    started = respelt_sim(tmp_path_factory.mktemp("pbxsim-hotdesk-respelt"), HOTDESK_RESPELT)
     yield started
     started.stop()
 

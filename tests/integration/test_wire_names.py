@@ -11,7 +11,7 @@ import pytest
 import requests
 from requests.auth import HTTPDigestAuth
 
-from simulator import ADMIN_PASSWORD, Sim, ansible_playbook
+from simulator import ADMIN_PASSWORD, ansible_playbook, respelt_sim
 from role_runs import changed_tasks, run_playbook, site_vars
 
 # How this PBX spells two of the guesses (the defaults are reg-no-pwd and phone-config).
@@ -26,10 +26,7 @@ WRITE_ONLY = {"soap.ok", "soap.error", "soap.delete", "config.ok", "config.error
 
 @pytest.fixture(scope="module")
 def respelt_pbxsim(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("pbxsim-wire-names")
-    spelling = workdir / "wire-names.json"
-    spelling.write_text(json.dumps(SPELLING))
-    sim = Sim(workdir, ["--wire-names", str(spelling)]).start()
+    sim = respelt_sim(tmp_path_factory.mktemp("pbxsim-wire-names"), SPELLING)
     yield sim
     sim.stop()
 
