@@ -270,3 +270,51 @@ def test_a_soap_fault_names_the_command_and_the_fault(status):
     assert commands == ["add"]
     assert str(caught.value) == "add 'Alice': the PBX at http://pbx.test answered %sa SOAP fault (%s)" % (
         "HTTP 500 with " if status == 500 else "", "soap:Server: out of memory")
+
+
+# --- issue 16: hot-desk logins from documented facts (reference 6.4) ---------------------------------------------
+class RegistrationsClient:
+    """Answers the registrations read with `xml`."""
+
+    where = "the PBX at http://pbx.test"
+
+    def __init__(self, xml):
+        self.xml = xml
+
+    def get(self, path, **options):
+        return self.xml
+
+    def error(self, message):
+        return PbxError(message)
+
+
+def registrations(xml):
+    return Pbx(RegistrationsClient(xml)).registrations()
+
+
+def test_a_hot_desk_login_is_a_registration_of_a_user_with_its_own_name_as_hardware_id():
+    regs = registrations('<show><reg user="hot-desk-base" hw="009033000a01" addr="192.0.2.1"/>'
+                         '<reg user="alice" hw="ALICE" addr="192.0.2.1"/></show>')
+    assert [(reg["user"], reg["hotdesk"]) for reg in regs] == [("hot-desk-base", False), ("alice", True)]
+
+
+def test_the_hotdesk_attribute_tells_where_the_user_or_hardware_id_is_missing():
+    regs = registrations('<show><reg hw="alice" hotdesk="true"/><reg user="bob" hotdesk="false"/></show>')
+    assert [reg["hotdesk"] for reg in regs] == [True, False]
+
+
+def test_a_registration_without_the_facts_of_a_login_is_an_error_naming_the_wire_names():
+    with pytest.raises(PbxError) as caught:
+        registrations('<show><reg user="alice" addr="192.0.2.1"/></show>')
+    assert str(caught.value) == (
+        "the PBX at http://pbx.test: a registration in the registrations read has no wire name 'hotdesk' "
+        "(registration.hotdesk) and no wire name 'hw' (registration.hw), so whether it is a hot-desk login cannot "
+        "be told (reference 6.4: a registration of a user whose hardware id is the user's own name): "
+        "see docs/wire-names.md")
+
+
+def test_registrations_under_another_element_name_are_an_error_not_nobody():
+    assert registrations("<show></show>") == []
+    with pytest.raises(PbxError, match=r"holds <registration> elements, none named wire name 'reg' "
+                                       r"\(registration.element\): see docs/wire-names.md$"):
+        registrations('<show><registration user="alice" hw="alice"/></show>')
