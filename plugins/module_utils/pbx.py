@@ -148,12 +148,12 @@ class Pbx:
         for reg in found:
             user, hw, flag = reg.get(names["user"]), reg.get(names["hw"]), reg.get(names["hotdesk"])
             if flag is None and not (user and hw):
+                missing = [WireName("registration", key) for key in ("hotdesk", "user", "hw")
+                           if not reg.get(names[key])]
                 raise self._unreadable("a registration in the registrations read has no %s, so whether it is a "
-                                       "hot-desk login cannot be told (reference 6.4: a registration of a user "
-                                       "whose hardware id is the user's own name)" % " and no ".join(
-                                           named(WireName("registration", key)) for key in ("hotdesk", "user", "hw")
-                                           if reg.get(names[key]) is None),
-                                       *[WireName("registration", key) for key in ("hotdesk", "user", "hw")])
+                                       "hot-desk login cannot be told (reference 6.4: a registration of a user whose "
+                                       "hardware id is the user's own name)" % " and no ".join(map(named, missing)),
+                                       *missing)
             registrations.append({
                 "user": user or "",
                 "long_name": reg.get(names["long_name"], ""),
