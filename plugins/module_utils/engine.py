@@ -227,7 +227,7 @@ class Engine:
             elif have is None:
                 raise NotKept("%s %r is not there after %s was asked to create it" % (what, change.key, peer))
             else:
-                for name in change.fields:
+                for name in sorted(change.fields, key=lambda n: getattr(self.resource.field(n), "follows", False)):
                     if have.get(name) is not UNKNOWN and have.get(name) != change.after[name]:
                         raise NotKept(self.not_kept(change.key, name, have.get(name), change.after[name], peer))
 
@@ -235,7 +235,14 @@ class Engine:
         field = self.resource.field(name)
         where = "%s %r, field %s" % (self.resource.name, key, name)
         if isinstance(field, State):
-            return "%s: %s did not keep what was written (%s)" % (where, peer, field.meaning)
+            # A state derived from stored fields (a layer that lacks a value) names them, as the backend tells.
+            lacking = getattr(self.backend, "lacking", None)
+            fields = [self.resource.field(lacked) for lacked in (lacking(key, name) if lacking else [])]
+            detail = "".join("; it lacks %s, %s" % (lacked.name, ", ".join(named(w) for w in lacked.wire_refs))
+                             for lacked in fields)
+            wires = [wire for lacked in fields for wire in lacked.wire_refs]
+            return "%s: %s did not keep what was written (%s%s)%s" % (
+                where, peer, field.meaning, detail, see_docs(*wires))
         wires = field.wire_refs
         if isinstance(field, Group):  # the wire names of the suboptions that differ
             wires = [wire for option, wire in field.wires if (have or {}).get(option) != want.get(option)]

@@ -14,7 +14,7 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import UNKN
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import (
     HOTDESK_REGISTRATIONS, PBX_SETTINGS, TEMPLATES, USERS, State)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import (
-    ATTEMPTS, HttpStatusError, PbxError, Unanswered)
+    ATTEMPTS, TIMEOUT_ATTEMPTS, HttpStatusError, PbxError, Unanswered)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import (
     REGISTRATION, SOAP, WireName, named, see_docs)
 
@@ -57,12 +57,13 @@ class Pbx:
     def admin(self, command):
         """Run one Admin() command element (on one object) and return the answer element.
 
-        An answer that did not come (the connection broke) or came malformed is made good: an idempotent command is
-        sent again, another one only once a show says it was not carried out. A command that got no answer within
-        the timeout is not sent again (the PBX may still be at it), nor one after a SOAP fault or a refusal."""
+        An answer that did not come (the connection broke or the timeout passed) or came malformed is made good: an
+        idempotent command is sent again, another one only once a show says it was not carried out (after a timeout
+        TIMEOUT_ATTEMPTS times at most, since each waits that long). Nothing is sent again after a SOAP fault or a
+        refusal."""
         label = "%s %r" % (command.tag, object_name(command))
         idempotent = command.tag in IDEMPOTENT_COMMANDS
-        malformed = 0
+        malformed = timeouts = 0
         for attempt in range(ATTEMPTS):
             try:
                 body = self.client.post(soap.SOAP_PATH, soap.envelope(command), soap.HEADERS, idempotent=idempotent,
@@ -75,9 +76,13 @@ class Pbx:
                 raise self.client.error("%s: %s answered HTTP %d with a SOAP fault (%s)" % (
                     label, self.client.where, exc.status, fault))
             except Unanswered as exc:
-                if exc.timed_out:
-                    raise self.client.error("%s: %s; not sent again, since the PBX may still carry it out (%s)" % (
-                        label, exc, RERUN))
+                # Sent again only once a show says it was not carried out. After a timeout the PBX may still carry
+                # out the first one: an add-attrib may then leave a duplicate device, which the next run removes
+                # (a duplicate hot-desking device is drift); a second add is refused by the PBX.
+                timeouts += 1 if exc.timed_out else 0
+                if timeouts >= TIMEOUT_ATTEMPTS:
+                    raise self.client.error("%s: %s (%d attempts, a show before each resend; %s)" % (
+                        label, exc, timeouts, RERUN))
                 if attempt == ATTEMPTS - 1:
                     raise self.client.error("%s: %s (%d attempts; %s)" % (label, exc, ATTEMPTS, RERUN))
                 if self._carried_out(command):
@@ -128,16 +133,39 @@ class Pbx:
         return self._checked(soap.objects, self._bulk(soap.BULK_USERS_PATH))
 
     def registrations(self):
-        """The registrations the PBX holds now, one dict each."""
+        """The registrations the PBX holds now, one dict each. `hotdesk` (a hot-desk login) is derived from documented
+        facts (reference 6.4): a registration of user U whose hardware id is U's own name; the ASSUMED attribute
+        (registration.hotdesk) counts too where the PBX sends it. A read that lacks both fails, naming the wire
+        names, instead of reporting nobody logged in."""
         names = REGISTRATION
-        return [{
-            "user": reg.get(names["user"], ""),
-            "long_name": reg.get(names["long_name"], ""),
-            "hw": reg.get(names["hw"], ""),
-            "address": reg.get(names["address"], ""),
-            "with_password": reg.get(names["with_password"]) == "true",
-            "hotdesk": reg.get(names["hotdesk"]) == "true",
-        } for reg in self._bulk(soap.BULK_REGS_PATH).iter(names["element"])]
+        root = self._bulk(soap.BULK_REGS_PATH)
+        found = list(root.iter(names["element"]))
+        if len(root) and not found:
+            raise self._unreadable("the registrations read holds <%s> elements, none named %s" % (
+                "/".join(sorted(set(child.tag for child in root))), named(WireName("registration", "element"))),
+                WireName("registration", "element"))
+        registrations = []
+        for reg in found:
+            user, hw, flag = reg.get(names["user"]), reg.get(names["hw"]), reg.get(names["hotdesk"])
+            if flag is None and not (user and hw):
+                missing = [WireName("registration", key) for key in ("hotdesk", "user", "hw")
+                           if not reg.get(names[key])]
+                raise self._unreadable("a registration in the registrations read has no %s, so whether it is a "
+                                       "hot-desk login cannot be told (reference 6.4: a registration of a user whose "
+                                       "hardware id is the user's own name)" % " and no ".join(map(named, missing)),
+                                       *missing)
+            registrations.append({
+                "user": user or "",
+                "long_name": reg.get(names["long_name"], ""),
+                "hw": hw or "",
+                "address": reg.get(names["address"], ""),
+                "with_password": reg.get(names["with_password"]) == "true",
+                "hotdesk": flag == "true" or bool(user and _fold("hw", hw or "") == _fold("hw", user)),
+            })
+        return registrations
+
+    def _unreadable(self, message, *wires):
+        return self.client.error("%s: %s%s" % (self.client.where, message, see_docs(*wires)))
 
     def fresh(self, element):
         """The object as the PBX holds it now (SOAP show by guid): what a modify must start from, since it replaces
@@ -194,19 +222,59 @@ def _fold(attribute, value):
     return value.lower() if attribute in CASE_INSENSITIVE else value
 
 
-def hotdesk_device(element):
-    """The hot-desking <device> of a user: hw equal to the user's own h323 name, in any case (contract 2)."""
+def hotdesk_devices(element):
+    """The hot-desking <device>s of a user: hw equal to the user's own h323 name, in any case (contract 2). More
+    than one is a duplicate (add-attrib has no duplicate check): a retry or two runs at once can leave one."""
     name = element.get("h323")
     if not name:
-        return None
-    return next((d for d in element.findall("device") if _fold("hw", d.get("hw", "")) == _fold("hw", name)), None)
+        return []
+    return [d for d in element.findall("device") if _fold("hw", d.get("hw", "")) == _fold("hw", name)]
+
+
+def hotdesk_device(element):
+    """The hot-desking <device> of a user (the first one), None when it has none."""
+    devices = hotdesk_devices(element)
+    return devices[0] if devices else None
 
 
 def hotdesk_record(element):
-    """The hot-desking registration of a user as a record {user, registered, app, text, trusted, tls, no_filter}."""
-    device = hotdesk_device(element)
-    attributes = dict(device.attrib if device is not None else {}, h323=element.get("h323"))
-    return dict(HOTDESK_REGISTRATIONS.decode(attributes), registered=device is not None)
+    """The hot-desking registration of a user as a record {user, registered, duplicates, app, text, trusted, tls,
+    no_filter}."""
+    devices = hotdesk_devices(element)
+    attributes = dict(devices[0].attrib if devices else {}, h323=element.get("h323"))
+    return dict(HOTDESK_REGISTRATIONS.decode(attributes), registered=bool(devices),
+                duplicates=max(len(devices) - 1, 0))
+
+
+# The flags of a <device> (reference 1.4 and 6, all documented as booleans): "true" or absent on the wire.
+DEVICE_FLAGS = ("admin", "no-filter", "tls", "no-mob", "trusted")
+
+
+def device_entry(device):
+    """A <device> as pbx_info returns it: its attributes, the documented flags as booleans."""
+    entry = dict(device.attrib)
+    entry.update((flag, entry.get(flag) == "true") for flag in DEVICE_FLAGS)
+    return entry
+
+
+def device_attributes(entry):
+    """The wire attributes of a device entry of pbx_info (device_entry() reversed)."""
+    return dict((name, ("true" if value else "") if isinstance(value, bool) else value)
+                for name, value in entry.items())
+
+
+def logged_in_users(registrations):
+    """The users with a hot-desk login now (Pbx.registrations()), folded as the PBX compares names."""
+    return frozenset(_fold("h323", reg["user"]) for reg in registrations if reg["hotdesk"])
+
+
+def hotdesk_info(element, logged_in):
+    """A user's hot-desking as pbx_info returns it: hotdesk_record(), `enabled` (it has its hot-desking hardware
+    id; `registered` says the same, deprecated since it reads like a login) and `logged_in` (a hot-desk login of
+    the user is active now; `logged_in` from logged_in_users())."""
+    record = hotdesk_record(element)
+    record.update(enabled=record["registered"], logged_in=_fold("h323", element.get("h323") or "") in logged_in)
+    return record
 
 
 class Directory:
@@ -230,7 +298,7 @@ class Directory:
             elements.append(soap.new_object(TEMPLATES.encode(template), [soap.element("pseudo", {"type": "config"})]))
         for user in info.get("users") or []:
             fields = dict((name, value) for name, value in user.items() if name in USERS.by_name)
-            devices = [soap.element("device", device) for device in user.get("devices") or []]
+            devices = [soap.element("device", device_attributes(device)) for device in user.get("devices") or []]
             elements.append(soap.new_object(USERS.encode(fields), devices))
         return cls(elements)
 
@@ -427,11 +495,13 @@ class HotdeskBackend(ObjectBackend):
             self.pbx.admin(soap.children("add-attrib", element.get("guid"), [self.device(key, wanted)]))
         else:
             edited = soap.edited(self.pbx.fresh(element), {})
-            fresh_device = hotdesk_device(edited)
-            if fresh_device is None:
+            fresh_devices = hotdesk_devices(edited)
+            if not fresh_devices:
                 raise self.pbx.client.error("the hot-desking registration of %s is gone since it was read" % key)
+            fresh_device = fresh_devices[0]
             position = list(edited).index(fresh_device)
-            edited.remove(fresh_device)
+            for device in fresh_devices:  # a duplicate goes: the first one stays, with the wanted fields
+                edited.remove(device)
             edited.insert(position, self.device(fresh_device.get("hw"), wanted, fresh_device.attrib))
             self.pbx.admin(soap.command("modify", edited))
 
@@ -452,14 +522,18 @@ class HotdeskBackend(ObjectBackend):
 LAGGING_LAYERS = ((cfgtxt.WRITTEN, "unwritten", "config write"), (cfgtxt.ACTIVE, "inactive", "config activate"))
 
 
-def settings_record(pbx, flags, wanted):
+def settings_record(pbx, flags, wanted, lacking=None):
     """The settings of the PBX0 `flags` of the current layer and, when `wanted` ({field: value}) names any,
-    whether the written and the active layer lack one of them (one read each)."""
+    whether the written and the active layer lack one of them (one read each). `lacking`, a dict, gets the
+    fields each lagging layer lacks ({"unwritten": [field, ...]})."""
     record = PBX_SETTINGS.decode(flags)
     if wanted:
         for layer, lags, _command in LAGGING_LAYERS:
             values = PBX_SETTINGS.decode(pbx.cfg(layer).flags(SETTINGS_MODULE))
-            record[lags] = any(values[name] != value for name, value in wanted.items())
+            missing = sorted(name for name, value in wanted.items() if values[name] != value)
+            record[lags] = bool(missing)
+            if lacking is not None:
+                lacking[lags] = missing
     return record
 
 
@@ -485,11 +559,16 @@ class SettingsBackend:
         self.pbx = pbx
         self.wanted = wanted
         self.flags = {}
+        self.lagging = {}
 
     def read_all(self):
         self.flags = self.pbx.cfg().flags(SETTINGS_MODULE)
-        record = settings_record(self.pbx, self.flags, self.wanted)
+        record = settings_record(self.pbx, self.flags, self.wanted, self.lagging)
         return {SETTINGS_MODULE: dict(record, module=SETTINGS_MODULE)}
+
+    def lacking(self, _key, name):
+        """The fields whose wanted value the layer of `name` (unwritten, inactive) lacks, as last read."""
+        return self.lagging.get(name, [])
 
     def update(self, key, changes):
         values = self.resource.encode(changes)

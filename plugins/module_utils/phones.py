@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils import cfgtxt
+from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import WireName, named, see_docs
 
 # The reset commands of a device (reference 5, DOC: `ireset` as soon as it is not in use, `reset` at once), sent as
 # `/!<command>` through the Devices passthrough (INFERRED).
@@ -54,6 +55,17 @@ def phone_states(devices, registrations):
             "ambiguous": shared and any(reg["hotdesk"] and reg["address"] in own for reg in registrations),
         }
     return states
+
+
+def unplaced_logins(registrations):
+    """Why hot-desk logins cannot be tied to a phone, or None: a login whose registration shows no address (the
+    phone is the device whose ethIfs[].ipv4 is that address, reference 6.4)."""
+    users = sorted(set(reg["user"] for reg in registrations if reg["hotdesk"] and not reg["address"]))
+    if not users:
+        return None
+    address = WireName("registration", "address")
+    return ("the registrations of the hot-desk logins of %s have no address (%s), so the phones they are on cannot "
+            "be found%s" % (", ".join(users), named(address), see_docs(address)))
 
 
 def device_info(device, state):

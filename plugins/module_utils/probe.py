@@ -9,8 +9,9 @@ documented apps and its read messages, the message types the Devices UI's script
 the wire-name table: confirmed (seen as the table spells it), contradicted
 (something else seen where it should be, with what was seen, and an override when the data leaves one choice) or
 unseen (nothing to see without a write: what to do, after reference section 8). No value of a password-like flag
-is ever shown. Beside the table it says which PBX APIs answer (SOAP, and on the PBX's AppWebsocket PbxAdminApi and
-PbxTableUsers, with the App object's credentials which grants it lacks).
+is ever shown (but for the table's flag of "No of Regs w/o Pwd", which is a count). Beside the table it says which
+PBX APIs answer (SOAP, and on the PBX's AppWebsocket PbxAdminApi and PbxTableUsers, with the App object's
+credentials which grants it lacks).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -91,7 +92,10 @@ HINTS = {
 
 
 def shown_flag(name, value):
-    return "/%s %s" % (name, PLACEHOLDER if SECRET_NAME.search(name) else value)
+    """A PBX0 flag as the report shows it: the value of a flag named like a secret masked, unless the table names
+    the flag as a setting that is none ("No of Regs w/o Pwd" is a count, though named after passwords)."""
+    public = (WIRE_NAMES["config"]["registrations_without_password"], WIRE_NAMES["config"]["ip_filter"])
+    return "/%s %s" % (name, PLACEHOLDER if SECRET_NAME.search(name) and name not in public else value)
 
 
 class Report:

@@ -151,9 +151,12 @@ class State(Field):
     """A field a backend derives from what it reads (no wire name of its own), such as whether a user has
     its hot-desking device."""
 
-    def __init__(self, name, codec, meaning):
+    def __init__(self, name, codec, meaning, follows=False):
         super(State, self).__init__(name, None, codec)
         self.meaning = meaning
+        # Derived from the stored fields of the same record (a layer lacking a value): a write that did not keep
+        # a stored field is named by that field first.
+        self.follows = follows
 
     wire_names = ()
     wire_refs = ()
@@ -244,6 +247,7 @@ USERS = Resource("users", "name", [
 HOTDESK_REGISTRATIONS = Resource("registrations", "user", [
     Field("user", "h323"),
     State("registered", BOOL, "the user has its hot-desking <device>"),
+    State("duplicates", INT, "how many more hot-desking <device>s the user has than one (the same hw id again)"),
     Field("app", "app"),
     Field("text", "text"),
     Field("trusted", "trusted", BOOL),
@@ -255,8 +259,8 @@ PBX_SETTINGS = Resource("settings", "module", [
     State("module", TEXT, "the cfg.txt module line the flags are on (PBX0)"),
     Field("registrations_without_password", WireName("config", "registrations_without_password"), INT),
     Field("ip_filter", WireName("config", "ip_filter"), IP_FILTER),
-    State("unwritten", BOOL, "the written layer lacks a wanted value (contract 4)"),
-    State("inactive", BOOL, "the active layer lacks a wanted value (contract 4)"),
+    State("unwritten", BOOL, "the written layer lacks a wanted value (contract 4)", follows=True),
+    State("inactive", BOOL, "the active layer lacks a wanted value (contract 4)", follows=True),
 ])
 
 # --- Devices app objects (reference 4, the 13r2 SDK's category and device configuration objects) ------------------

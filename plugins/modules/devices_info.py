@@ -16,9 +16,11 @@ description:
   - Returns what the Devices app holds for a domain, its categories, its device configurations with their values,
     and its devices, each with whether it is online.
   - With the PBX connection (O(url), O(password)) each device also gets the registrations it holds on the PBX now,
-    and the user of its hot-desk login, if any. A hot-desk login registers with the user's name, so the module ties
-    it to a phone by the address it comes from; a login from an address several devices share (phones behind one
-    NAT or reverse proxy) is ambiguous and given to none (RV(devices[].ambiguous)).
+    and the user of its hot-desk login, if any. A hot-desk login registers with the user's name as hardware id, so
+    the module ties it to a phone by the address it comes from; a login from an address several devices share
+    (phones behind one NAT or reverse proxy) is ambiguous and given to none (RV(devices[].ambiguous)). A
+    registrations read that does not show the user and the hardware id fails naming the wire names; logins without
+    an address are a warning.
   - Never changes anything, and never returns a secret (an update script shows with the value of every
     password-like flag masked, other password-like values as the placeholder).
 author:
@@ -128,7 +130,7 @@ query_result:
 from ansible_collections.innovaphone.pbx.plugins.module_utils.common import (
     OPTIONAL_PBX_ARGUMENT_SPEC, connect_optional_pbx, devices_module, queried, run_devices)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.devices import CategoryBackend
-from ansible_collections.innovaphone.pbx.plugins.module_utils.phones import device_info, phone_states
+from ansible_collections.innovaphone.pbx.plugins.module_utils.phones import device_info, phone_states, unplaced_logins
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import CONFIG_TYPES, DEVICE_CONFIGS
 from ansible_collections.innovaphone.pbx.plugins.module_utils.redact import PLACEHOLDER, SECRET_NAME
 
@@ -152,14 +154,19 @@ def read(module, devices):
     pbx = connect_optional_pbx(module)
     configs = devices.app().items("GetDeviceConfigs", "configs", domainId=devices.domain_id)
     found = devices.devices(params["categories"], params["hw_ids"])
-    states = phone_states(found, pbx.registrations()) if pbx else {}
+    registrations = pbx.registrations() if pbx else []
+    states = phone_states(found, registrations) if pbx else {}
     info = {
         "domain": devices.domain,
         "categories": sorted(CategoryBackend(devices).read_all().values(), key=lambda c: c["name"]),
         "device_configs": [config_info(devices.config(c["id"])) for c in configs],
         "devices": [device_info(d, states.get(d["hwId"], {})) for d in found],
     }
-    return queried(module, info)
+    result = queried(module, info)
+    unplaced = unplaced_logins(registrations)
+    if unplaced:
+        result["warnings"] = ["%s: hotdesk_user is null on those phones" % unplaced]
+    return result
 
 
 def main():

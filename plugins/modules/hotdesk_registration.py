@@ -18,6 +18,9 @@ description:
     log in on a hot-desking phone.
   - Reads every PBX object in one bulk request and writes one SOAP C(modify) per user that must change,
     keeping every other device entry, attribute and child of the user.
+  - A user holding its hot-desking hardware id more than once (an C(add-attrib) carried out twice, by a retry
+    after a timeout or by two runs at once) is drift (RV(registrations[].duplicates)); the module keeps the first
+    device entry and removes the others.
 author:
   - innovaphone.pbx maintainers (@innovaphone-pbx)
 extends_documentation_fragment:
@@ -120,12 +123,15 @@ registrations:
   description:
     - The hot-desking registrations that changed, after the run (as they would be, in check mode); of every user
       concerned with O(report_unchanged).
+    - C(registered) says that the user has its hot-desking hardware id (it may log in at a hot desk), not that it
+      is logged in anywhere; C(duplicates) how many more device entries with that hardware id the user has.
   returned: always
   type: list
   elements: dict
   sample:
     - user: alice
       registered: true
+      duplicates: 0
       app: phone
       text: Hotdesking
       trusted: false
@@ -158,7 +164,8 @@ def wanted(params, current):
     device = dict((field, params[field]) for field in DEVICE_FIELDS)
     device["app"] = device["app"] or HOTDESK["device_app"]
     device["text"] = device["text"] or HOTDESK["device_text"]
-    entries = [dict(device, user=name, registered=True) for name in params["users"]]
+    # A user holding its hot-desking hardware id twice (a retried or concurrent add) is drift: one device stays.
+    entries = [dict(device, user=name, registered=True, duplicates=0) for name in params["users"]]
     if params["exclusive"]:
         listed = set(params["users"])
         entries.extend({"user": name, "registered": False} for name in sorted(current)

@@ -53,8 +53,15 @@ EXAMPLES = r"""
   innovaphone.pbx.pbx_info:
     url: https://pbx.example.com
     password: "{{ pbx_admin_password }}"
-    query: "users[?hotdesk.registered].name"
+    query: "users[?hotdesk.enabled].name"
   register: hotdesk_users
+
+- name: Who is logged in at a hot desk now
+  innovaphone.pbx.pbx_info:
+    url: https://pbx.example.com
+    password: "{{ pbx_admin_password }}"
+    query: "users[?hotdesk.logged_in].name"
+  register: logged_in
 """
 
 RETURN = r"""
@@ -73,6 +80,15 @@ users:
   description:
     - The users (PBX objects with a username that are not templates), without passwords.
     - C(groups) names the PBX groups a user is a member of.
+    - C(hotdesk) is the user's hot-desking registration. C(hotdesk.enabled) says that the user has its hot-desking
+      hardware id (a device entry named like the user), so that it may log in at a hot desk;
+      C(hotdesk.logged_in) that a hot-desk login of the user is active now (a registration of the user with its
+      own name as hardware id); C(hotdesk.duplicates) how many more such device entries the user has than one;
+      C(hotdesk.trusted), C(hotdesk.tls) and C(hotdesk.no_filter) are the flags of the device entry.
+    - C(hotdesk.registered) is the same as C(hotdesk.enabled); it is deprecated (it reads like a login) and will be
+      removed in release 2.0.0.
+    - C(devices) are the user's device entries with their attributes; the flags C(admin), C(no-filter), C(tls),
+      C(no-mob) and C(trusted) are booleans.
   returned: always
   type: list
   elements: dict
@@ -83,8 +99,10 @@ users:
       extension: "#10"
       hide_from_ldap: true
       template: Hotdesking
-      hotdesk: {user: hot-desk-base, registered: true, app: phone, text: Hotdesking}
-      devices: [{hw: hot-desk-base, app: phone, text: Hotdesking}]
+      hotdesk: {user: hot-desk-base, enabled: true, registered: true, logged_in: false, duplicates: 0, app: phone,
+                text: Hotdesking, trusted: false, tls: false, no_filter: false}
+      devices: [{hw: hot-desk-base, app: phone, text: Hotdesking, admin: false, no-filter: false, tls: false,
+                 no-mob: false, trusted: false}]
       groups: []
 settings:
   description:
@@ -129,14 +147,14 @@ query_result:
 from ansible_collections.innovaphone.pbx.plugins.module_utils.common import (
     connect, pbx_module, pbx_password_option, queried, run)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import (
-    Directory, PbxKey, SETTINGS_MODULE, hotdesk_record, settings_record)
+    Directory, PbxKey, SETTINGS_MODULE, device_entry, hotdesk_info, logged_in_users, settings_record)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import PBX_SETTINGS, TEMPLATES, USERS
 
 
-def user_info(element):
+def user_info(element, logged_in):
     info = USERS.decode(element.attrib)
-    info["hotdesk"] = hotdesk_record(element)
-    info["devices"] = [dict(device.attrib) for device in element.findall("device")]
+    info["hotdesk"] = hotdesk_info(element, logged_in)
+    info["devices"] = [device_entry(device) for device in element.findall("device")]
     info["groups"] = [group.get("name") for group in element.findall("grp")]
     return info
 
@@ -146,13 +164,15 @@ def read(module):
     directory = Directory(pbx.objects())
     cfg = pbx.cfg()
     flags = cfg.flags(SETTINGS_MODULE)
+    registrations = pbx.registrations()
+    logged_in = logged_in_users(registrations)
     info = {
         "templates": [TEMPLATES.decode(e.attrib) for e in directory.templates.values()],
-        "users": [user_info(e) for e in directory.users.values()],
+        "users": [user_info(e, logged_in) for e in directory.users.values()],
         # Pending: the written or active layer lacks a current value.
         "settings": settings_record(pbx, flags, PBX_SETTINGS.decode(flags)),
         "filters": cfg.filters(),
-        "registrations": pbx.registrations(),
+        "registrations": registrations,
     }
     result = queried(module, info)
     if module.params["pbx_password"]:

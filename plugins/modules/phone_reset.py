@@ -18,8 +18,10 @@ description:
     through the Devices app (its device passthrough, with the session key of C(GetUserInfo)).
   - By default (O(only_logged_in=true)) only phones that have a hot-desk login at that moment are reset, as the PBX
     registrations show (O(url), O(password) are then needed), so a run where nobody is logged in changes nothing.
-    A hot-desk login is tied to a phone by the address it registers from; a login from an address that several
-    devices share is reported as ambiguous and that phone is left alone.
+    A hot-desk login is a registration of a user whose hardware id is the user's own name; it is tied to a phone by
+    the address it registers from. A login from an address that several devices share is reported as ambiguous
+    and that phone is left alone. A registrations read that does not show what tells a login (the user, the
+    hardware id, the address) fails the task naming the wire names it missed, and no phone is reset.
   - An offline phone is reported, not an error. In check mode nothing is sent; the result names the phones that
     would be reset.
 author:
@@ -118,7 +120,8 @@ reset:
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils.common import (
     OPTIONAL_PBX_ARGUMENT_SPEC, connect_optional_pbx, devices_module, run_devices)
-from ansible_collections.innovaphone.pbx.plugins.module_utils.phones import device_info, phone_states, reset
+from ansible_collections.innovaphone.pbx.plugins.module_utils.phones import (
+    device_info, phone_states, reset, unplaced_logins)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_phone_reset
 
 
@@ -138,7 +141,12 @@ def reset_phones(module, devices):
     check_phone_reset(params)
     pbx = connect_optional_pbx(module)
     found = devices.devices(params["categories"], params["hw_ids"])
-    states = phone_states(found, pbx.registrations() if pbx else [])
+    registrations = pbx.registrations() if pbx else []
+    unplaced = unplaced_logins(registrations)
+    if unplaced and params["only_logged_in"]:
+        # A phone left logged in must not pass as "not logged in": nothing is reset, the run fails.
+        raise pbx.client.error("%s; no phone was reset" % unplaced)
+    states = phone_states(found, registrations)
     phones = []
     for device in found:
         phone = device_info(device, states[device["hwId"]])

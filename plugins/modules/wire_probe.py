@@ -26,7 +26,8 @@ description:
     and says which the instance accepts.
   - It says which PBX APIs answer (SOAP, PbxAdminApi, PbxTableUsers) and, with O(app_name) and O(app_password),
     which API grants the App object lacks (a harmless read per API).
-  - It never writes to the PBX or the Devices app, and never shows the value of a password-like flag.
+  - It never writes to the PBX or the Devices app, and never shows the value of a password-like flag (the flag
+    of C(config.registrations_without_password), a count, is none).
   - Playbook C(innovaphone.pbx.probe) runs it for every site and writes a report per site.
 author:
   - innovaphone.pbx maintainers (@innovaphone-pbx)

@@ -65,6 +65,13 @@ class Sim(Pbxsim):
         self.control("POST", "stats/reset")
 
 
+def respelt_sim(workdir, spelling):
+    """A started pbxsim that spells the guessed wire names of `spelling` ({section: {key: name}}) otherwise."""
+    path = pathlib.Path(workdir) / "wire-names.json"
+    path.write_text(json.dumps(spelling))
+    return Sim(workdir, ["--wire-names", str(path)]).start()
+
+
 def ansible_playbook(playbook, variables, *args, **env):
     """Run ansible-playbook with the collection of this tree; variables go in through a file (any size)."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8") as extra_vars:

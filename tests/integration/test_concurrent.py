@@ -68,9 +68,9 @@ def rename(users, suffix):
         "users": [{"name": h323, "long_name": "%s (%s)" % (long_name(h323), suffix)} for h323 in users]}}
 
 
-def run(sim, path):
+def run(sim, path, *args):
     """Run an inline playbook; its number of changed tasks (it must succeed and show no secret)."""
-    completed = ansible_playbook(path, {"pbx_url": sim.url, "pbx_admin_password": ADMIN_PASSWORD})
+    completed = ansible_playbook(path, {"pbx_url": sim.url, "pbx_admin_password": ADMIN_PASSWORD}, *args)
     output = completed.stdout + completed.stderr
     assert [secret for secret in SECRETS if secret in output] == [], "secrets in the output of %s" % path.name
     assert completed.returncode == 0, output[-6000:]
@@ -214,29 +214,45 @@ def test_two_modifies_of_one_user_at_the_same_instant_lose_one_change_and_re_run
     assert people(staff.state())["emp01"][:2] == ("Employee 01 (R1)", "399")
 
 
-@pytest.mark.xfail(strict=True, reason="add-attrib has no duplicate check and the transport sends a request again "
-                   "when its answer times out: a registration the PBX makes late is made twice")
-def test_a_registration_whose_answer_is_late_is_made_once(staff, tmp_path, pool):
-    """The PBX takes longer than the module's timeout over an add-attrib: the module sends it again; then the PBX
-    carries out the first one too."""
+def test_a_registration_whose_answer_is_late_is_sent_again_after_a_show_and_the_duplicate_left_is_drift(
+        staff, tmp_path, pool):
+    """The PBX takes longer than the module's timeout over an add-attrib: the module reads the user (show) and, as
+    the registration is not there, sends the add-attrib again. When the PBX gets round to the first one too, the
+    user holds its hot-desking hardware id twice: a check run reports it as drift and writes nothing, the next run
+    removes the duplicate, and the one after changes nothing."""
     staff.control("POST", "faults", {"kind": "hold", "body": "add-attrib"})
     task = register(["emp01"])
     task["innovaphone.pbx.hotdesk_registration"]["timeout"] = 3
-    module = pool.submit(run, staff, playbook(tmp_path, "register", [task]))
+    path = playbook(tmp_path, "register", [task])
+    module = pool.submit(run, staff, path)
     wait_held(staff, 1, [module])
     assert module.result(timeout=REACH_SECONDS) == 1          # the second add-attrib made the registration
-    staff.control("POST", "holds/release")                    # the PBX gets round to the first one
     assert people(staff.state())["emp01"][3] == ["emp01"]
+    staff.control("POST", "holds/release")                    # the PBX gets round to the first one
+    assert people(staff.state())["emp01"][3] == ["emp01", "emp01"]
+    writes = staff.stats()["writes"]
+    assert run(staff, path, "--check") == 1
+    assert staff.stats()["writes"] == writes
+    assert run(staff, path) == 1
+    assert people(staff.state())["emp01"][3] == ["emp01"]
+    assert run(staff, path) == 0
 
 
-@pytest.mark.xfail(strict=True, reason="add-attrib has no duplicate check: two runs that both read a user without "
-                   "its registration both add it, and a later run sees the user registered and leaves both")
-def test_two_runs_registering_one_user_at_once_register_it_once(staff, tmp_path, pool):
+def test_two_runs_registering_one_user_at_once_leave_a_duplicate_the_next_run_removes(staff, tmp_path, pool):
+    """Both runs read the user without its registration and both add it (add-attrib has no duplicate check and no
+    condition): the user holds its hot-desking hardware id twice. That is drift: the next run removes the
+    duplicate (one device stays, with its flags), and the one after changes nothing."""
     same = playbook(tmp_path, "same", [register(["emp01"])])
     staff.control("POST", "faults", {"kind": "hold", "body": "add-attrib", "count": 2})
     runs = [pool.submit(run, staff, same), pool.submit(run, staff, same)]
     wait_held(staff, 2, runs)
     staff.control("POST", "holds/release")
     assert [future.result(timeout=REACH_SECONDS) for future in runs] == [1, 1]
+    assert people(staff.state())["emp01"][3] == ["emp01", "emp01"]
+    check = playbook(tmp_path, "check", [dict(register(["emp01"]), register="drift")] + [{
+        "name": "Drift", "ansible.builtin.assert": {"that": ["drift.changes == [{'user': 'emp01', 'action': 'update', "
+                                                             "'fields': ['duplicates']}]"]}}])
+    assert run(staff, check, "--check") == 1
+    assert run(staff, same) == 1
+    assert people(staff.state())["emp01"][3:] == (["emp01"], [None])
     assert run(staff, same) == 0
-    assert people(staff.state())["emp01"][3] == ["emp01"]

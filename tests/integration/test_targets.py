@@ -48,7 +48,8 @@ def test_pbx_settings(sim):
 def test_pbx_info(sim):
     sim.admin('<add><user cn="Hotdesking" phone-config="true"><pseudo type="config"/></user></add>')
     sim.admin('<add><user cn="Hot Desk Base" h323="hot-desk-base" pwd="base-Pw-9" config="Hotdesking">'
-              '<device hw="hot-desk-base" text="Hotdesking" app="phone"/><device hw="009033000001"/></user></add>')
+              '<device hw="hot-desk-base" text="Hotdesking" app="phone" trusted="true"/><device hw="009033000001"/>'
+              '</user></add>')
     sim.admin('<add><user cn="Bob" h323="bob" pwd="bob-Pw-8"/></add>')
     assert_passed(run_target(sim, "pbx_info"))
 

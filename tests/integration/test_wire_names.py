@@ -11,7 +11,7 @@ import pytest
 import requests
 from requests.auth import HTTPDigestAuth
 
-from simulator import ADMIN_PASSWORD, Sim
+from simulator import ADMIN_PASSWORD, ansible_playbook, respelt_sim
 from role_runs import changed_tasks, run_playbook, site_vars
 
 # How this PBX spells two of the guesses (the defaults are reg-no-pwd and phone-config).
@@ -24,10 +24,7 @@ WRITE_ONLY = {"soap.ok", "soap.error", "soap.delete", "config.ok", "config.error
 
 @pytest.fixture(scope="module")
 def respelt_pbxsim(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("pbxsim-wire-names")
-    spelling = workdir / "wire-names.json"
-    spelling.write_text(json.dumps(SPELLING))
-    sim = Sim(workdir, ["--wire-names", str(spelling)]).start()
+    sim = respelt_sim(tmp_path_factory.mktemp("pbxsim-wire-names"), SPELLING)
     yield sim
     sim.stop()
 
@@ -73,6 +70,9 @@ def test_the_probe_confirms_every_observable_entry_of_a_default_pbx(sim, tmp_pat
     assert report["counts"] == {"confirmed": len(rows) - len(WRITE_ONLY), "contradicted": 0,
                                 "unseen": len(WRITE_ONLY)}
     assert report["suggested_wire_names"] == {}
+    # A count is no secret, though its flag is named after passwords: only secrets are masked.
+    assert "/reg-no-pwd 1" in rows["config.registrations_without_password"]["seen"]
+    assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" not in json.dumps(report)
     assert all(row["hint"] for row in rows.values() if row["status"] == "unseen")
     assert "site1: %d confirmed, 0 contradicted (none)" % (len(rows) - len(WRITE_ONLY)) in output
 
@@ -93,7 +93,7 @@ def test_a_pbx_that_spells_names_otherwise_is_found_out_and_corrected_from_inven
 
     report, rows, _output = probe(tmp_path, site_vars(respelt))
     assert rows["config.registrations_without_password"]["status"] == "contradicted"
-    # The value of a flag named like a password is never shown, not even a count.
+    # The value of a flag the table does not know that is named like a password is never shown, not even a count.
     assert rows["config.registrations_without_password"]["seen"] == ["/no-pwd-regs VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"]
     assert rows["template.store_phone_config"]["status"] == "contradicted"
     assert report["suggested_wire_names"] == SPELLING
@@ -114,3 +114,31 @@ def test_an_unknown_override_key_fails_before_any_request(sim, tmp_path):
     assert code != 0
     assert "wire_names: unknown key config.regs_without_password" in output
     assert sim.stats()["requests"] == 0
+
+
+SETTINGS_PLAYBOOK = """
+- name: Registrations without password
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  tasks:
+    - name: Two registrations without password
+      innovaphone.pbx.pbx_settings:
+        url: "{{ pbx_url }}"
+        password: "{{ pbx_admin_password }}"
+        registrations_without_password: 2
+"""
+
+
+def test_pbx_settings_that_the_pbx_did_not_keep_name_the_flag_and_its_wire_name(respelt, tmp_path):
+    """This PBX knows the flag as no-pwd-regs and drops reg-no-pwd: the failed verify names the field and the wire
+    name to correct, not only a layer that lacks "a wanted value"."""
+    playbook = tmp_path / "settings.yml"
+    playbook.write_text(SETTINGS_PLAYBOOK)
+    completed = ansible_playbook(playbook, {"pbx_url": respelt.url, "pbx_admin_password": ADMIN_PASSWORD})
+    assert completed.returncode != 0
+    assert ("settings 'PBX0', field registrations_without_password: wire name 'reg-no-pwd' "
+            "(config.registrations_without_password) was not kept by the PBX: "
+            "see docs/wire-names.md") in completed.stdout

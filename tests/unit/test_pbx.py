@@ -21,8 +21,15 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import H
 def test_the_hotdesk_device_is_the_one_named_like_the_user():
     user = ET.fromstring('<user cn="Alice" h323="alice"><device hw="0090331234"/>'
                          '<device hw="alice" app="phone" text="Hotdesking"/></user>')
-    assert hotdesk_record(user) == {"user": "alice", "registered": True, "app": "phone", "text": "Hotdesking",
-                                    "trusted": False, "tls": False, "no_filter": False}
+    assert hotdesk_record(user) == {"user": "alice", "registered": True, "duplicates": 0, "app": "phone",
+                                    "text": "Hotdesking", "trusted": False, "tls": False, "no_filter": False}
+
+
+def test_the_hotdesk_device_held_twice_is_a_duplicate_and_the_first_one_counts():
+    user = ET.fromstring('<user cn="Alice" h323="alice"><device hw="alice" app="phone" trusted="true"/>'
+                         '<device hw="0090331234"/><device hw="ALICE" app="other"/></user>')
+    record = hotdesk_record(user)
+    assert (record["registered"], record["duplicates"], record["app"], record["trusted"]) == (True, 1, "phone", True)
 
 
 def test_the_flags_of_the_hotdesk_device_are_read():
@@ -38,8 +45,8 @@ def test_a_hardware_id_matches_the_user_name_in_any_case_as_on_the_pbx():
 
 def test_a_user_without_it_is_not_registered():
     user = ET.fromstring('<user cn="Bob" h323="bob"><device hw="0090331234" app="phone"/></user>')
-    assert hotdesk_record(user) == {"user": "bob", "registered": False, "app": "", "text": "", "trusted": False,
-                                    "tls": False, "no_filter": False}
+    assert hotdesk_record(user) == {"user": "bob", "registered": False, "duplicates": 0, "app": "", "text": "",
+                                    "trusted": False, "tls": False, "no_filter": False}
 
 
 def test_a_refused_write_names_the_object():
@@ -217,10 +224,14 @@ def pbx_answering(*answers):
 ALICE = '<user cn="Alice" h323="alice"/>'
 
 
+TIMEOUT = requests.exceptions.ReadTimeout("read timed out")
+
+
+@pytest.mark.parametrize("failure", [RESET, TIMEOUT], ids=["connection broke", "timed out"])
 @pytest.mark.parametrize("found, sent", [("", ["add", "show", "add"]), (ALICE, ["add", "show"])],
                          ids=["not carried out: sent again", "carried out: not sent again"])
-def test_an_add_whose_connection_broke_is_sent_again_only_if_a_show_misses_it(found, sent):
-    pbx, commands = pbx_answering(RESET, soap_answer("<show>%s</show>" % found), soap_answer("<ok/>"))
+def test_an_add_without_an_answer_is_sent_again_only_if_a_show_misses_it(failure, found, sent):
+    pbx, commands = pbx_answering(failure, soap_answer("<show>%s</show>" % found), soap_answer("<ok/>"))
     assert pbx.admin(soap.command("add", ET.fromstring(ALICE))).tag == "ok"
     assert commands == sent
 
@@ -238,14 +249,14 @@ def test_a_modify_whose_answer_was_cut_short_is_sent_again():
     assert commands == ["modify", "modify"]
 
 
-def test_an_add_that_timed_out_is_not_sent_again():
-    pbx, commands = pbx_answering(requests.exceptions.ReadTimeout("read timed out"))
+def test_an_add_that_timed_out_twice_is_not_sent_a_third_time():
+    pbx, commands = pbx_answering(TIMEOUT, soap_answer("<show></show>"), TIMEOUT)
     with pytest.raises(PbxError) as caught:
         pbx.admin(soap.command("add", ET.fromstring(ALICE)))
-    assert commands == ["add"]
+    assert commands == ["add", "show", "add"]
     assert str(caught.value) == (
-        "add 'Alice': the PBX at http://pbx.test did not answer POST /PBX0/user.soap within 30 seconds; not sent "
-        "again, since the PBX may still carry it out (a re-run reads first and converges)")
+        "add 'Alice': the PBX at http://pbx.test did not answer POST /PBX0/user.soap within 30 seconds (2 attempts, "
+        "a show before each resend; a re-run reads first and converges)")
 
 
 @pytest.mark.parametrize("status", [500, 200])
@@ -259,3 +270,51 @@ def test_a_soap_fault_names_the_command_and_the_fault(status):
     assert commands == ["add"]
     assert str(caught.value) == "add 'Alice': the PBX at http://pbx.test answered %sa SOAP fault (%s)" % (
         "HTTP 500 with " if status == 500 else "", "soap:Server: out of memory")
+
+
+# --- issue 16: hot-desk logins from documented facts (reference 6.4) ---------------------------------------------
+class RegistrationsClient:
+    """Answers the registrations read with `xml`."""
+
+    where = "the PBX at http://pbx.test"
+
+    def __init__(self, xml):
+        self.xml = xml
+
+    def get(self, path, **options):
+        return self.xml
+
+    def error(self, message):
+        return PbxError(message)
+
+
+def registrations(xml):
+    return Pbx(RegistrationsClient(xml)).registrations()
+
+
+def test_a_hot_desk_login_is_a_registration_of_a_user_with_its_own_name_as_hardware_id():
+    regs = registrations('<show><reg user="hot-desk-base" hw="009033000a01" addr="192.0.2.1"/>'
+                         '<reg user="alice" hw="ALICE" addr="192.0.2.1"/></show>')
+    assert [(reg["user"], reg["hotdesk"]) for reg in regs] == [("hot-desk-base", False), ("alice", True)]
+
+
+def test_the_hotdesk_attribute_tells_where_the_user_or_hardware_id_is_missing():
+    regs = registrations('<show><reg hw="alice" hotdesk="true"/><reg user="bob" hotdesk="false"/></show>')
+    assert [reg["hotdesk"] for reg in regs] == [True, False]
+
+
+def test_a_registration_without_the_facts_of_a_login_is_an_error_naming_the_wire_names():
+    with pytest.raises(PbxError) as caught:
+        registrations('<show><reg user="alice" addr="192.0.2.1"/></show>')
+    assert str(caught.value) == (
+        "the PBX at http://pbx.test: a registration in the registrations read has no wire name 'hotdesk' "
+        "(registration.hotdesk) and no wire name 'hw' (registration.hw), so whether it is a hot-desk login cannot "
+        "be told (reference 6.4: a registration of a user whose hardware id is the user's own name): "
+        "see docs/wire-names.md")
+
+
+def test_registrations_under_another_element_name_are_an_error_not_nobody():
+    assert registrations("<show></show>") == []
+    with pytest.raises(PbxError, match=r"holds <registration> elements, none named wire name 'reg' "
+                                       r"\(registration.element\): see docs/wire-names.md$"):
+        registrations('<show><registration user="alice" hw="alice"/></show>')

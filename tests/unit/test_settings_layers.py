@@ -7,7 +7,7 @@ to date, so a run that failed after `config change` is finished by the next one.
 import pytest
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils import cfgtxt
-from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engine
+from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engine, NotKept
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import (
     SettingsBackend, settings_entry, settings_record)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import PBX_SETTINGS
@@ -158,3 +158,39 @@ def test_without_an_interruption_the_change_is_not_read_back_before_the_engine_d
     # The module's read, the current line again right before config change (a hand change since is kept), and
     # the engine's re-read: no read-back of its own.
     assert pbx.reads == [None, cfgtxt.WRITTEN, cfgtxt.ACTIVE, None, None, cfgtxt.WRITTEN, cfgtxt.ACTIVE]
+
+
+class ForgetfulPbx(LayeredPbx):
+    """A PBX whose `config activate` answers ok but does not bring the active layer up to date."""
+
+    def command(self, text):
+        if text == "config activate":
+            self.commands.append(text)
+            return "ok"
+        return super(ForgetfulPbx, self).command(text)
+
+
+def test_a_layer_that_did_not_take_a_value_names_the_field_and_its_wire_name():
+    with pytest.raises(NotKept) as caught:
+        converge(ForgetfulPbx(), registrations_without_password=0)
+    assert str(caught.value) == (
+        "settings 'PBX0', field inactive: the PBX did not keep what was written (the active layer lacks a wanted "
+        "value (contract 4); it lacks registrations_without_password, wire name 'reg-no-pwd' "
+        "(config.registrations_without_password)): see docs/wire-names.md")
+
+
+class DroppingPbx(LayeredPbx):
+    """A PBX that drops a PBX0 flag it does not know (here: every /reg-no-pwd) from what `config change` sets."""
+
+    def command(self, text):
+        result = super(DroppingPbx, self).command(text)
+        self.layers["current"].pop("reg-no-pwd", None)
+        return result
+
+
+def test_a_value_the_current_layer_dropped_is_named_before_the_layers_behind_it():
+    with pytest.raises(NotKept) as caught:
+        converge(DroppingPbx(), registrations_without_password=2)
+    assert str(caught.value) == (
+        "settings 'PBX0', field registrations_without_password: wire name 'reg-no-pwd' "
+        "(config.registrations_without_password) was not kept by the PBX: see docs/wire-names.md")
