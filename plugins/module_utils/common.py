@@ -21,8 +21,7 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils import wire_names
 from ansible_collections.innovaphone.pbx.plugins.module_utils.appws import (
     HAS_WEBSOCKET, WEBSOCKET_IMPORT_ERROR, AppWebsocket)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.devices import Devices
-from ansible_collections.innovaphone.pbx.plugins.module_utils.endpoint import (
-    DEVICES_SCHEMES, PBX_SCHEMES, Endpoint, EndpointError)
+from ansible_collections.innovaphone.pbx.plugins.module_utils.endpoint import URL_OPTIONS, Endpoint, EndpointError
 from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import NotKept
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import Pbx
 from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import (
@@ -202,8 +201,6 @@ def pbx_module(argument_spec, **kwargs):
     return module_with(CONNECTION_ARGUMENT_SPEC, argument_spec, **kwargs)
 
 
-# The URL options, with the schemes each takes (the encrypted one last).
-URL_OPTIONS = (("url", PBX_SCHEMES), ("devices_url", DEVICES_SCHEMES))
 
 
 def check_urls(module):

@@ -19,7 +19,7 @@ def test_the_places_are_the_callers_names():
     errors = input_errors([{"name": "base", "extension": "#1a"}, {"name": "temp", "extension": "#1a"}], "users",
                           ROLE_USERS)
     assert "hotdesking_base_user_extension: '#1a' may hold only digits, # and *" in errors
-    assert "hotdesking_temp_user_extension: '#1a' is also given in hotdesking_base_user" in errors
+    assert "hotdesking_temp_user_extension: '#1a' is also given in hotdesking_base_user_extension" in errors
 
 
 def test_settings_fields_take_the_prefix():
