@@ -201,8 +201,6 @@ def pbx_module(argument_spec, **kwargs):
     return module_with(CONNECTION_ARGUMENT_SPEC, argument_spec, **kwargs)
 
 
-
-
 def check_urls(module):
     """Check the URL options given, before anything else of the module runs: a refused URL fails the module with its
     credentials kept out of the result (the invocation echoes the option), an unencrypted one to another machine

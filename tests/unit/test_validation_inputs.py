@@ -84,8 +84,8 @@ def test_the_howto_script_passes():
                     "did you mean config?"),
     ("hello", "not an update-script command (known: "),
     ('config add PHONE SIG /h323 "hot-desk-base /gk-pwd %s' % PASSWORD, "unbalanced double quote"),
-    ("config add PHONE SIG /h323 hot desk /gk-pwd %s" % PASSWORD, "word 7 is neither a /flag nor the value of the "
-                                                                   "flag before it"),
+    ("config add PHONE SIG /h323 hot desk /gk-pwd %s" % PASSWORD,
+     "word 7 is neither a /flag nor the value of the flag before it"),
     ("config add /h323 x", "config add needs the module it changes"),
     ("config delete PHONE", "config takes add or change"),
     ("config write now", "config takes add or change"),
