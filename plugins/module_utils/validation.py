@@ -19,11 +19,11 @@ __metaclass__ = type
 import difflib
 import ipaddress
 import re
-import shlex
 import xml.etree.ElementTree as ET
 
 from ansible.module_utils.six.moves.urllib.parse import unquote_plus
 
+from ansible_collections.innovaphone.pbx.plugins.module_utils import cfgtxt
 from ansible_collections.innovaphone.pbx.plugins.module_utils.crypto import MAX_USER_PASSWORD
 
 EXTENSION = re.compile(r"^[0-9#*]+$")
@@ -297,16 +297,6 @@ UPDATE_COMMANDS.update((command, "alone on its line") for command in RESET_COMMA
 USER_CONFIG_VARIABLE = re.compile(r"^PHONE/USER-CFG/\d+$")
 
 
-def _words(line):
-    """The words of a line, double quotes grouping a value with blanks (as cfg.txt does)."""
-    lexer = shlex.shlex(line, posix=True)
-    lexer.whitespace_split = True
-    lexer.commenters = ""
-    lexer.quotes = '"'
-    lexer.escape = ""
-    return list(lexer)
-
-
 def _config_line_error(words):
     """What is wrong with `config add|change <module> ...`: after the module (and object) names come /flags, each
     followed by at most one value."""
@@ -332,7 +322,7 @@ def update_script_line_error(line):
     password (/gk-pwd)."""
     if line.count('"') % 2:
         return "unbalanced double quote"
-    words = _words(line)
+    words = cfgtxt.split(line)
     if not words:
         return None
     command = words[0]
