@@ -93,7 +93,8 @@ def input_errors(value, kind, names=None, prefix=None, pbx=None, creates=None, w
     elif kind == "update_script":  # a list of lines, names[i] naming line i
         return _errors(lambda: validation.check_update_script(value, names))
     elif kind == "connection":
-        return _endpoint_errors(value, names)
+        errors = _errors(lambda: validation.check_connection_options(value))
+        return _endpoint_errors(value, names) + [_renamed(message, names, prefix or kind) for message in errors]
     else:
         raise AnsibleFilterError("input_errors: unknown kind %r" % kind)
     return [_renamed(message, names, prefix or kind) for message in errors]

@@ -26,7 +26,7 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import NotK
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import Pbx
 from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, HttpClient, PbxError)
-from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import ValidationError
+from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import ValidationError, check_connection_options
 from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import DEVICES
 
 
@@ -190,8 +190,9 @@ def module_with(connection_spec, argument_spec, **kwargs):
         module = Module(argument_spec=spec, supports_check_mode=True, **kwargs)
     check_urls(module)
     try:
+        check_connection_options(module.params)
         wire_names.use(module.params["wire_names"])
-    except wire_names.WireNameError as exc:
+    except (ValidationError, wire_names.WireNameError) as exc:
         module.fail_json(msg=str(exc))
     return module
 

@@ -407,6 +407,12 @@ def check_phone_reset(params):
     errors.check()
 
 
+def check_connection_options(params):
+    """A timeout the HTTP and WebSocket clients can wait (0 or less fails the first request, not in these words)."""
+    if params.get("timeout") is not None and params["timeout"] < 1:
+        raise ValidationError(["timeout: must be 1 second or more, not %d" % params["timeout"]])
+
+
 def check_list_options(params):
     if params["parallel"] < 1:
         raise ValidationError(["parallel: must be 1 or more, not %d" % params["parallel"]])

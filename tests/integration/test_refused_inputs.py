@@ -61,6 +61,7 @@ REFUSED = {
                                "'pbx.example.invalid'"),
     "Devices URL with http": ({"hotdesking_devices_url": "http://apps.example.invalid/example.com/devices"},
                               "hotdesking_devices_url must start with ws:// or wss://"),
+    "timeout 0": ({"hotdesking_timeout": 0}, "hotdesking_timeout: must be 1 second or more, not 0"),
     "over-long password": ({"hotdesking_base_user_password": "Base-Role-Password-Far-Too-Long-31"},
                            "hotdesking_base_user_password: at most 23 bytes, the PBX's limit"),
 }

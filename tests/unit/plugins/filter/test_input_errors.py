@@ -73,6 +73,9 @@ def test_urls_are_named_as_the_caller_names_them():
                           "connection", {"url": "hotdesking_pbx_url", "devices_url": "hotdesking_devices_url"})
     assert errors == ["hotdesking_pbx_url must start with http:// or https:// and name a host, got "
                       "'pbx.example.invalid'"]
+    assert input_errors({"url": "https://pbx.example.com", "timeout": 0}, "connection",
+                        {"url": "hotdesking_pbx_url", "timeout": "hotdesking_timeout"}) == [
+        "hotdesking_timeout: must be 1 second or more, not 0"]
     errors = input_errors({"url": "https://admin:s3cret@pbx.example.com"}, "connection", {"url": "hotdesking_pbx_url"})
     assert len(errors) == 1 and errors[0].startswith("hotdesking_pbx_url must not carry credentials")
     assert "s3cret" not in errors[0]
