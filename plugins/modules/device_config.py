@@ -87,7 +87,7 @@ options:
       - Required to create an expert configuration. Line ends are normalised and trailing blank lines dropped
         before comparing and writing.
       - Every line is checked before anything is read, and a script with a line the phone's update client would
-        refuse is not written: the line must be a known update-script command (C(config add), C(config change),
+        refuse is not written; the line must be a known update-script command (C(config add), C(config change),
         C(config write), C(config activate), C(vars create), C(mod cmd), C(reset), C(ireset), C(resetn),
         C(iresetn)) with balanced double quotes, each C(/flag) followed by at most one value, and a C(vars create
         PHONE/USER-CFG/<n>) value that is C(<user>) XML once URL-decoded. The error names the line by its number,
