@@ -194,7 +194,7 @@ def ip_filter_network(entry):
     address = str(entry.get("address") or "").strip()
     mask = "" if entry.get("mask") is None else str(entry["mask"]).strip()
     if not address:
-        raise ValueError("no address")
+        raise ValueError("no address: give the network, such as address: 192.0.2.0/24")
     if "/" in address:
         if mask:
             raise ValueError("%s already has a mask after '/', so mask %s is one too many" % (address, mask))

@@ -30,6 +30,8 @@ REFUSED = {
                           "hotdesking_ip_filter[0]: 0.0.0.0/0 matches every address"),
     "IP filter empty mask": ({"hotdesking_ip_filter": [{"address": "10.0.0.0", "mask": ""}]},
                              "hotdesking_ip_filter[0]: 10.0.0.0 has no mask"),
+    "IP filter without address": ({"hotdesking_ip_filter": [{"mask": "255.0.0.0"}]},
+                                  "hotdesking_ip_filter[0]: no address"),
     "IP filter mask twice": ({"hotdesking_ip_filter": [{"address": "10.0.0.0/8", "mask": "255.0.0.0"}]},
                              "hotdesking_ip_filter[0]: 10.0.0.0/8 already has a mask after '/'"),
     "misspelt variable": ({"hotdesking_ip_fliter": [{"address": "192.0.2.0/24"}]},
