@@ -20,7 +20,8 @@ from ansible.plugins.action import ActionBase
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("prefix", "argument_spec", "known"))
+    _VALID_ARGS = frozenset(("prefix", "argument_spec", "known", "on_unknown", "opt_out"))
+    ON_UNKNOWN = ("error", "warn", "ignore")
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -40,12 +41,19 @@ class ActionModule(ActionBase):
         host_vars = task_vars["hostvars"][task_vars["inventory_hostname"]]
         unknown = sorted(name for name in host_vars if name.startswith(prefix) and name not in known
                          and not any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns))
-        result["warnings"] = [self.warning(name, known) for name in unknown]
+        on_unknown = args.get("on_unknown") or "warn"
+        if on_unknown not in self.ON_UNKNOWN:
+            raise AnsibleActionFail("on_unknown: one of %s, not %r" % (", ".join(self.ON_UNKNOWN), on_unknown))
+        problems = [self.problem(task_vars["inventory_hostname"], name, known) for name in unknown]
+        if problems and on_unknown == "error":
+            raise AnsibleActionFail("%s; set %s to run anyway" % (
+                "; ".join(problems), args.get("opt_out") or "on_unknown: warn"), result=dict(unknown=unknown))
+        result["warnings"] = problems if on_unknown == "warn" else []
         result.update(changed=False, unknown=unknown)
         return result
 
     @staticmethod
-    def warning(name, known):
+    def problem(host, name, known):
         close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
-        return "%s is not a variable of this role, so it has no effect%s" % (
-            name, " (did you mean %s?)" % close[0] if close else "")
+        return "%s: %s is not a variable of this role, so it has no effect%s" % (
+            host, name, " (did you mean %s?)" % close[0] if close else "")

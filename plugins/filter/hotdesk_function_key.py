@@ -11,6 +11,8 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import ValidationError, check_function_key
+
 # The phone's update script takes the user config as URL-encoded XML: '<' and '>' as lower-case %3c/%3e,
 # space as '+'; quotes, '=' and '/' stay literal (as in the how-to's example line).
 _LITERAL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~'=/")
@@ -34,29 +36,20 @@ def _xml_attr(value):
             .replace("<", "&lt;").replace(">", "&gt;"))
 
 
-def _label(value, name):
-    if not isinstance(value, str) or not value.strip():
-        raise AnsibleFilterError("hotdesk_function_key: %s must be a non-empty string" % name)
-    return value
-
-
 def hotdesk_function_key(key_id, label="hot-desking", logout_label="log out", pbx=True, user_config=0):
     """Return the `vars create PHONE/USER-CFG/...` line for one hot-desk function key."""
     try:
-        key_id = int(key_id)
-        user_config = int(user_config)
-    except (TypeError, ValueError):
-        raise AnsibleFilterError("hotdesk_function_key: key id and user_config must be integers")
-    if key_id < 0 or not 0 <= user_config <= 99999:
-        raise AnsibleFilterError("hotdesk_function_key: key id must be >= 0 and user_config 0..99999")
+        key_id, user_config = check_function_key(key_id, label, logout_label, user_config)
+    except ValidationError as exc:
+        raise AnsibleFilterError("hotdesk_function_key: %s" % "; ".join(exc.errors))
     try:
         pbx = boolean(pbx)
     except TypeError:
         raise AnsibleFilterError("hotdesk_function_key: pbx must be a boolean")
     xml = "<user><f id='%d' label='%s'><hotdesk label='%s' pbx='%s'/></f></user>" % (
         key_id,
-        _xml_attr(_label(label, "label")),
-        _xml_attr(_label(logout_label, "logout_label")),
+        _xml_attr(label),
+        _xml_attr(logout_label),
         "1" if pbx else "0",
     )
     return "vars create PHONE/USER-CFG/%05d p %s" % (user_config, _url_encode(xml))

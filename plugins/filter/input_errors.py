@@ -14,6 +14,7 @@ import re
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils import validation, wire_names
+from ansible_collections.innovaphone.pbx.plugins.module_utils.endpoint import URL_OPTIONS, Endpoint, EndpointError
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import Directory
 
 # "users[2].extension: ..." -> list name, index, field, message; settings errors have no index.
@@ -22,13 +23,18 @@ _PLACE = re.compile(r"^(?P<list>\w+)(?:\[(?P<index>\d+)\])?(?:\.(?P<field>\w+))?
 
 def _renamed(message, names, prefix):
     """`message` with its places as the caller calls them: entry i of a list is names[i] (its fields
-    names[i]_<field>), a field of a single entry <prefix>_<field>."""
+    names[i]_<field>), a field of a single entry names[field] when `names` is a dict, else <prefix>_<field>."""
     place = _PLACE.match(message)
     if place is None:
         return "%s: %s" % (prefix, message)
     index, field, text = place.group("index"), place.group("field"), place.group("message")
-    if names:  # "... is also given in users[0]"
-        text = re.sub(r"\b\w+\[(\d+)\]", lambda other: names[int(other.group(1))], text)
+    if isinstance(names, dict):
+        if index is None and field is None and place.group("list") in names:
+            return "%s: %s" % (names[place.group("list")], text)
+        names = None
+    if names:  # "... is also given in users[0].name"
+        text = re.sub(r"\b\w+\[(\d+)\](?:\.(\w+))?", lambda other: "_".join(
+            part for part in (names[int(other.group(1))], other.group(2)) if part), text)
     if index is not None and names:
         name = names[int(index)]
         return "%s: %s" % ("%s_%s" % (name, field) if field else name, text)
@@ -48,9 +54,22 @@ def _errors(check):
     return []
 
 
+def _endpoint_errors(urls, names):
+    """The URL options' errors as the module's first check would raise them, named as the caller names them."""
+    errors = []
+    for option, schemes in URL_OPTIONS:
+        if urls.get(option) is not None:
+            try:
+                Endpoint(option, str(urls[option]), schemes, label=(names or {}).get(option))
+            except EndpointError as exc:
+                errors.append(str(exc))
+    return errors
+
+
 def input_errors(value, kind, names=None, prefix=None, pbx=None, creates=None, wire_name_overrides=None):
     """The errors `kind`'s module would raise for `value`; with `pbx` (what innovaphone.pbx.pbx_info returned)
-    also those against what the PBX holds, with the objects named in `creates` counted as existing."""
+    also those against what the PBX holds, with the objects named in `creates` counted as existing.
+    `names` names the places: a list names the entries of a list, a dict the fields of one entry."""
     wire_names.use(wire_name_overrides or {})
     directory = Directory.from_info(pbx or {}, creates or {})
     offline = pbx is None  # without the PBX's objects, a reference to one is not an error yet
@@ -60,10 +79,22 @@ def input_errors(value, kind, names=None, prefix=None, pbx=None, creates=None, w
         entries = [{"user": name, "registered": True} for name in value]
         errors = _errors(lambda: validation.check_hotdesk(entries, directory, check_mode=offline))
     elif kind == "config_template":
-        filters = (pbx or {}).get("filters") or [value.get(f) for f in ("call_filter", "call_forward_filter")]
-        errors = _errors(lambda: validation.check_template(value, directory, filters, check_mode=offline))
+        filters = pbx.get("filters") or [] if pbx is not None else [
+            value.get(f) for f in ("call_filter", "call_forward_filter") if value.get(f)]
+        errors = _errors(lambda: validation.check_names(value, ["name"]))
+        errors += _errors(lambda: validation.check_template(value, directory, filters, check_mode=offline))
     elif kind == "pbx_settings":
-        errors = _errors(lambda: validation.check_settings(value))
+        errors = _errors(lambda: validation.check_settings(
+            value, value.get("allow_ip_filter_any", False), "%s_allow_ip_filter_any" % (prefix or kind)))
+    elif kind in ("devices_category", "device_config"):
+        errors = _errors(lambda: validation.check_names(value, ["name"]))
+    elif kind == "hotdesk_function_key":
+        errors = _errors(lambda: validation.check_function_key(**value))
+    elif kind == "update_script":  # a list of lines, names[i] naming line i
+        return _errors(lambda: validation.check_update_script(value, names))
+    elif kind == "connection":
+        errors = _errors(lambda: validation.check_connection_options(value))
+        return _endpoint_errors(value, names) + [_renamed(message, names, prefix or kind) for message in errors]
     else:
         raise AnsibleFilterError("input_errors: unknown kind %r" % kind)
     return [_renamed(message, names, prefix or kind) for message in errors]

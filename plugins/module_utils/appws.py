@@ -27,7 +27,7 @@ import time
 import traceback
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils.crypto import applogin_digest
-from ansible_collections.innovaphone.pbx.plugins.module_utils.endpoint import DEVICES_SCHEMES, Endpoint
+from ansible_collections.innovaphone.pbx.plugins.module_utils.endpoint import DEVICES_SCHEMES, Endpoint, option_named
 from ansible_collections.innovaphone.pbx.plugins.module_utils.redact import redact_text
 from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import (
     ATTEMPTS, TIMEOUT_ATTEMPTS, PbxError, backoff_seconds)
@@ -225,8 +225,9 @@ class AppWebsocket:
         except (Lost, NoAnswer) as exc:
             raise self.error("logging in to %s failed: %s" % (self.url, exc))
         if answer.get("ok") is not True:
-            raise self.error("AppLogin as app %s in domain %s at %s refused: %s" % (
-                self.app, self.domain, self.url, error_text(answer) or "wrong password or domain"))
+            raise self.error("AppLogin as app %s in domain %s at %s refused: %s; check %s" % (
+                self.app, self.domain, self.url, error_text(answer) or "wrong password or domain",
+                ", ".join(option_named(option) for option in ("devices_url", "devices_domain", "devices_password"))))
         # The domain the login got (reference 3): the instance password logs in whatever domain was sent.
         self.login_domain = answer.get("domain") or None
 

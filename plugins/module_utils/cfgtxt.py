@@ -11,7 +11,8 @@ __metaclass__ = type
 import shlex
 from urllib.parse import quote
 
-from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import CONFIG
+from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import PbxError
+from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import CONFIG, WireName, named, see_docs
 
 CFG_PATH = "/cfg.txt"
 # The layers behind the current configuration that cfg.txt can show (contract 4).
@@ -21,6 +22,10 @@ ACTIVE = "active"
 
 class CommandError(Exception):
     """A command the device answered with `error <text>`."""
+
+
+class MissingFlag(PbxError):
+    """A cfg.txt line without a flag the collection needs: most likely its wire name is spelt otherwise."""
 
 
 def split(line):
@@ -82,9 +87,14 @@ class CfgText:
         return dict(self.modules.get(module, {}))
 
     def filters(self):
-        """Names of the call filters the PBX knows."""
-        return [flags.get(CONFIG["filter_name"]) for module, kind, flags in self.objects
-                if module == "PBX0" and kind == CONFIG["filter_object"]]
+        """Names of the call filters the PBX knows; MissingFlag for a filter line without its name."""
+        names = [flags.get(CONFIG["filter_name"]) for module, kind, flags in self.objects
+                 if module == "PBX0" and kind == CONFIG["filter_object"]]
+        if any(not isinstance(name, str) or not name for name in names):
+            name = WireName("config", "filter_name")
+            raise MissingFlag("cfg.txt has a `config add PBX0 %s` line without the filter's name: this PBX may spell "
+                              "%s otherwise%s" % (CONFIG["filter_object"], named(name), see_docs(name)))
+        return names
 
 
 def cfg_path(layer=None):

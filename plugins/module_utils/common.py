@@ -21,13 +21,12 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils import wire_names
 from ansible_collections.innovaphone.pbx.plugins.module_utils.appws import (
     HAS_WEBSOCKET, WEBSOCKET_IMPORT_ERROR, AppWebsocket)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.devices import Devices
-from ansible_collections.innovaphone.pbx.plugins.module_utils.endpoint import (
-    DEVICES_SCHEMES, PBX_SCHEMES, Endpoint, EndpointError)
+from ansible_collections.innovaphone.pbx.plugins.module_utils.endpoint import URL_OPTIONS, Endpoint, EndpointError
 from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import NotKept
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import Pbx
 from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, HttpClient, PbxError)
-from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import ValidationError
+from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import ValidationError, check_connection_options
 from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import DEVICES
 
 
@@ -191,8 +190,9 @@ def module_with(connection_spec, argument_spec, **kwargs):
         module = Module(argument_spec=spec, supports_check_mode=True, **kwargs)
     check_urls(module)
     try:
+        check_connection_options(module.params)
         wire_names.use(module.params["wire_names"])
-    except wire_names.WireNameError as exc:
+    except (ValidationError, wire_names.WireNameError) as exc:
         module.fail_json(msg=str(exc))
     return module
 
@@ -200,10 +200,6 @@ def module_with(connection_spec, argument_spec, **kwargs):
 def pbx_module(argument_spec, **kwargs):
     """An AnsibleModule with the PBX connection options added."""
     return module_with(CONNECTION_ARGUMENT_SPEC, argument_spec, **kwargs)
-
-
-# The URL options, with the schemes each takes (the encrypted one last).
-URL_OPTIONS = (("url", PBX_SCHEMES), ("devices_url", DEVICES_SCHEMES))
 
 
 def check_urls(module):

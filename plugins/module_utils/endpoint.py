@@ -32,10 +32,13 @@ ROLE_VARIABLES = {
     "username": "hotdesking_pbx_username",
     "password": "hotdesking_pbx_password",
     "devices_password": "hotdesking_devices_password",
+    "devices_domain": "hotdesking_devices_domain",
 }
 # What a URL of each kind must start with, the encrypted scheme last.
 PBX_SCHEMES = ("http", "https")
 DEVICES_SCHEMES = ("ws", "wss")
+# The URL options, with the schemes each takes.
+URL_OPTIONS = (("url", PBX_SCHEMES), ("devices_url", DEVICES_SCHEMES))
 PLAIN = {"http": "https", "ws": "wss"}
 UNENCRYPTED = dict((encrypted, plain) for plain, encrypted in PLAIN.items())
 # ssl's words for a TLS handshake that met a server speaking something else (plain HTTP).
@@ -78,7 +81,9 @@ def _credentials(url):
 class Endpoint:
     """A checked URL of `option`: scheme, host, port, path; `url` without a trailing slash."""
 
-    def __init__(self, option, url, schemes):
+    def __init__(self, option, url, schemes, label=None):
+        # How messages name the option: `label` (a caller's own name for it), else the option and its role variable.
+        label = label or option_named(option)
         secrets = _credentials(url)
         if secrets is not None:
             if option == "url":
@@ -88,7 +93,7 @@ class Endpoint:
                 where = "the login's password goes in %s" % option_named("devices_password")
             host = url.rpartition("@")[2].split("/")[0]
             message = ("%s must not carry credentials (user:password@ before the host %s): %s, which Ansible keeps "
-                       "out of its output; nothing was sent" % (option_named(option), host, where))
+                       "out of its output; nothing was sent" % (label, host, where))
             raise EndpointError(message, secrets)
         self.option = option
         expected = " or ".join("%s://" % scheme for scheme in schemes)
@@ -97,14 +102,14 @@ class Endpoint:
         try:
             self.port = parts.port
         except ValueError:
-            raise EndpointError("%s: %s has no valid port (%shost:port)" % (option, shown, expected))
+            raise EndpointError("%s: %s has no valid port (%shost:port)" % (label, shown, expected))
         self.scheme = parts.scheme.lower()
         self.host = parts.hostname or ""
         if self.scheme not in schemes or not self.host:
             raise EndpointError("%s must start with %s and name a host, got %r" % (
-                option, expected, shown if parts.scheme else url.split("?")[0]))
+                label, expected, shown if parts.scheme else url.split("?")[0]))
         if parts.query or parts.fragment or url.strip().endswith(("?", "#")):
-            raise EndpointError("%s must not have a query or fragment (after ? or #): %s" % (option, shown))
+            raise EndpointError("%s must not have a query or fragment (after ? or #): %s" % (label, shown))
         self.path = parts.path.rstrip("/")
         self.url = url.strip().rstrip("/")
         self.encrypted = self.scheme == schemes[-1]

@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils.redact import PLACEHOLDER, masked_script
+from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import ip_filter_entry
 from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import WireName
 
 
@@ -49,13 +50,16 @@ def separated(separator):
 def _decode_ip_filter(wire):
     entries = []
     for pair in (wire or "").split(","):
-        if pair:
-            address, _sep, mask = pair.partition("/")
-            entries.append({"address": address, "mask": mask})
+        if pair.strip():
+            address, _sep, mask = pair.strip().partition("/")
+            entries.append(ip_filter_entry({"address": address, "mask": mask}))
     return entries
 
 
-IP_FILTER = Codec(_decode_ip_filter, lambda value: ",".join("%s/%s" % (e["address"], e["mask"]) for e in value))
+# `<addr>/<mask>,...` (reference 2), each entry as network address and dotted mask (validation.ip_filter_entry), so
+# that 10.0.0.0/8 on the PBX and 10.0.0.0 with 255.0.0.0 in the inventory are the same network.
+IP_FILTER = Codec(_decode_ip_filter, lambda value: ",".join("%s/%s" % (e["address"], e["mask"]) for e in value),
+                  lambda value: [ip_filter_entry(entry) for entry in value])
 
 # JSON values (Devices app): an absent value reads as empty.
 JSON_TEXT = Codec(lambda wire: wire or "", lambda value: value or "")

@@ -288,8 +288,9 @@ class HttpClient:
             hint = ""
             if self._basic and "digest" in offered_schemes(response) and "basic" not in offered_schemes(response):
                 hint = "; the PBX asks for digest, so leave force_basic_auth off"
-            raise self.error("authentication failed for user %s at %s (HTTP 401)%s" % (
-                self._username, self.base_url, hint))
+            options = ("username", "password") if self.endpoint.option == "url" else (self.endpoint.option,)
+            raise self.error("authentication failed for user %s at %s (HTTP 401)%s; check %s" % (
+                self._username, self.base_url, hint, " and ".join(option_named(option) for option in options)))
         html = is_html(response)
         if status >= 400:
             text = "an HTML page (a reverse proxy?)" if html else response.text[:200].strip()

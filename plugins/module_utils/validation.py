@@ -16,9 +16,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import difflib
 import ipaddress
 import re
+import xml.etree.ElementTree as ET
 
+from ansible.module_utils.six.moves.urllib.parse import unquote_plus
+
+from ansible_collections.innovaphone.pbx.plugins.module_utils import cfgtxt
 from ansible_collections.innovaphone.pbx.plugins.module_utils.crypto import MAX_USER_PASSWORD
 
 EXTENSION = re.compile(r"^[0-9#*]+$")
@@ -76,7 +81,7 @@ def check_unique(errors, entries, field, list_name, exact=False):
             folded = value if exact else value.lower()
             if folded in seen:
                 errors.add(where(list_name, index, field), "%r is also given in %s" % (
-                    value, where(list_name, seen[folded])))
+                    value, where(list_name, seen[folded], field)))
             seen.setdefault(folded, index)
 
 
@@ -116,6 +121,9 @@ def check_users(entries, directory, list_name="users", check_mode=False):
     check_unique(errors, entries, "extension", list_name, exact=True)
     listed = dict((entry["name"].lower(), entry) for entry in entries)
     for index, entry in enumerate(entries):
+        if not entry["name"].strip():
+            errors.add(where(list_name, index, "name"), "must not be empty")
+            continue
         if entry.get("state", "present") == "absent":
             check_spelling(errors, where(list_name, index, "name"), directory.owner("h323", entry["name"]), "h323",
                            entry["name"])
@@ -124,8 +132,8 @@ def check_users(entries, directory, list_name="users", check_mode=False):
         if extension and not EXTENSION.match(extension):
             errors.add(where(list_name, index, "extension"), "%r may hold only digits, # and *" % extension)
         if password is not None and len(password.encode("utf-8")) > MAX_USER_PASSWORD:
-            errors.add(where(list_name, index, "password"), "longer than %d bytes (UTF-8), which the PBX would "
-                       "truncate" % MAX_USER_PASSWORD)
+            errors.add(where(list_name, index, "password"), "at most %d bytes, the PBX's limit (in UTF-8); the PBX "
+                       "would cut a longer one short" % MAX_USER_PASSWORD)
         if template and template not in directory.templates:
             errors.missing(where(list_name, index, "template"), "no config template %r on the PBX" % template)
         long_name = entry.get("long_name")
@@ -167,6 +175,9 @@ def check_hotdesk(entries, directory, list_name="users", check_mode=False):
     check_unique(errors, entries, "user", list_name)
     for index, entry in enumerate(entries):
         name = entry["user"]
+        if not name.strip():
+            errors.add(where(list_name, index), "must not be empty")
+            continue
         spelt = check_spelling(errors, where(list_name, index), directory.owner("h323", name), "h323", name)
         if not spelt or not entry.get("registered"):
             continue
@@ -177,16 +188,53 @@ def check_hotdesk(entries, directory, list_name="users", check_mode=False):
     return errors.check()
 
 
-def check_settings(settings):
+def ip_filter_network(entry):
+    """The IPv4 network of an IP filter entry {address, mask}: the address in CIDR form (10.0.0.0/8), or an address and
+    a mask, dotted (255.0.0.0) or as a prefix length (8, /8). ValueError says in one line what is wrong."""
+    address = str(entry.get("address") or "").strip()
+    mask = "" if entry.get("mask") is None else str(entry["mask"]).strip()
+    if not address:
+        raise ValueError("no address: give the network, such as address: 192.0.2.0/24")
+    if "/" in address:
+        if mask:
+            raise ValueError("%s already has a mask after '/', so mask %s is one too many" % (address, mask))
+        address, _slash, mask = address.partition("/")
+    elif not mask:
+        raise ValueError("%s has no mask: give one (mask: 255.255.255.0) or write the address as CIDR "
+                         "(192.0.2.0/24)" % address)
+    try:
+        return ipaddress.IPv4Network("%s/%s" % (address, mask[1:] if mask.startswith("/") else mask), strict=False)
+    except ValueError as exc:
+        raise ValueError("not an IPv4 address and mask: %s" % exc)
+
+
+def ip_filter_entry(entry):
+    """An IP filter entry in the one form written to the PBX and compared: network address and dotted mask, as the
+    PBX shows them (PBX/Config/Filter); an entry that is not one stays as it is."""
+    try:
+        network = ip_filter_network(entry)
+    except ValueError:
+        return {"address": entry.get("address"), "mask": entry.get("mask")}
+    return {"address": str(network.network_address), "mask": str(network.netmask)}
+
+
+def check_settings(settings, allow_ip_filter_any=False, opt_in="allow_ip_filter_any"):
+    """"No of Regs w/o Pwd" and the IP filter. An entry whose mask is all zeros (0, /0, 0.0.0.0) lets every address
+    pass, which turns the filter off: refused unless `allow_ip_filter_any` (the option `opt_in` sets it)."""
     errors = Errors()
     count = settings.get("registrations_without_password")
     if count is not None and count < 0:
         errors.add("registrations_without_password", "must be 0 or more, not %d" % count)
     for index, entry in enumerate(settings.get("ip_filter") or []):
         try:
-            ipaddress.IPv4Network("%s/%s" % (entry["address"], entry["mask"]), strict=False)
+            network = ip_filter_network(entry)
         except ValueError as exc:
-            errors.add(where("ip_filter", index), "not an IPv4 address and mask: %s" % exc)
+            errors.add(where("ip_filter", index), str(exc))
+            continue
+        if network.prefixlen == 0 and not allow_ip_filter_any:
+            given = "mask %s" % entry["mask"] if entry.get("mask") else entry.get("address")
+            errors.add(where("ip_filter", index), "%s matches every address, which turns the IP filter off; set %s "
+                       "to true if that is what you want" % (given, opt_in))
     errors.check()
 
 
@@ -200,12 +248,16 @@ TYPE_OPTIONS = {"phone": ("gatekeeper", "coder", "protect_config", "allow_user_c
 
 
 def check_device_config_options(params):
-    """Options that do not fit the type, before anything is read."""
+    """Options that do not fit the type, an empty name and every line of an update script, before anything is
+    read."""
     errors = Errors()
     for kind, options in sorted(TYPE_OPTIONS.items()):
         for option in options:
             if params["type"] != kind and params[option] not in (None, {}):
                 errors.add(option, "only a %s configuration has this option, not a %s one" % (kind, params["type"]))
+    check_names(params, ["name"], errors)
+    if params["type"] == "expert" and params["script"]:
+        check_update_script(params["script"].replace("\r\n", "\n").split("\n"), errors=errors)
     errors.check()
 
 
@@ -219,6 +271,123 @@ def check_device_config(entry, current, categories, domain, check_mode=False):
     if missing:
         errors.missing("categories", "no category %s in domain %s" % (", ".join(missing), domain))
     return errors.check()
+
+
+def check_names(params, fields, errors=None):
+    """The named objects' names (a str option each) are not empty: the PBX or the Devices app would refuse one only
+    after the writes before it, or create an object nobody can name. Adds to `errors`, or raises its own."""
+    found = Errors() if errors is None else errors
+    for field in fields:
+        if params.get(field) is not None and not str(params[field]).strip():
+            found.add(field, "must not be empty")
+    if errors is None:
+        found.check()
+
+
+# Update-script commands a phone's update client runs (reference 5; `config change` as on the command interface,
+# reference 2), with what follows each.
+RESET_COMMANDS = ("reset", "ireset", "resetn", "iresetn")
+UPDATE_COMMANDS = {
+    "config": "add or change <module> [/flag value ...], write, activate",
+    "vars": "create <name> <flags> <URL-encoded value>",
+    "mod": "cmd <module> <command> (mod cmd UP1 check <%s or ser> <serial>)" % "|".join(RESET_COMMANDS),
+}
+UPDATE_COMMANDS.update((command, "alone on its line") for command in RESET_COMMANDS)
+# The phone user config the how-to's `vars create` line stores: URL-encoded <user> XML (reference 5).
+USER_CONFIG_VARIABLE = re.compile(r"^PHONE/USER-CFG/\d+$")
+
+
+def _config_line_error(words):
+    """What is wrong with `config add|change <module> ...`: after the module (and object) names come /flags, each
+    followed by at most one value."""
+    names = 0
+    while 2 + names < len(words) and not words[2 + names].startswith("/"):
+        names += 1
+    if not names:
+        return "config %s needs the module it changes (config %s PHONE ...)" % (words[1], words[1])
+    after_value = False
+    for number, word in enumerate(words[2 + names:], start=3 + names):
+        if word.startswith("/"):
+            after_value = False
+        elif after_value:
+            return ("word %d is neither a /flag nor the value of the flag before it (a value with blanks needs double "
+                    "quotes)" % number)
+        else:
+            after_value = True
+    return None
+
+
+def update_script_line_error(line):
+    """What is wrong with one line of an update script, or None. The message never quotes the line: it may hold a
+    password (/gk-pwd)."""
+    if line.count('"') % 2:
+        return "unbalanced double quote"
+    words = cfgtxt.split(line)
+    if not words:
+        return None
+    command = words[0]
+    if command not in UPDATE_COMMANDS:
+        close = difflib.get_close_matches(command.lower(), sorted(UPDATE_COMMANDS), n=1, cutoff=0.6)
+        return "not an update-script command (known: %s)%s" % (
+            ", ".join(sorted(UPDATE_COMMANDS)), "; did you mean %s?" % close[0] if close else "")
+    if command in RESET_COMMANDS:
+        return None if len(words) == 1 else "%s stands alone on its line" % command
+    usage = "%s takes %s" % (command, UPDATE_COMMANDS[command])
+    if command == "config":
+        if len(words) == 2 and words[1] in ("write", "activate"):
+            return None
+        return _config_line_error(words) if len(words) > 1 and words[1] in ("add", "change") else usage
+    if command == "vars":
+        if len(words) != 5 or words[1] != "create":
+            return usage
+        if USER_CONFIG_VARIABLE.match(words[2]):
+            try:
+                root = ET.fromstring(unquote_plus(words[4]))
+            except ET.ParseError as exc:
+                return "the value of %s is not well-formed XML once URL-decoded (%s)" % (words[2], exc)
+            if root.tag != "user":
+                return "the value of %s is <%s> XML, not <user>" % (words[2], root.tag)
+        return None
+    if len(words) < 4 or words[1] != "cmd":
+        return usage
+    if words[2:4] == ["UP1", "check"] and (len(words) != 6 or words[4] not in RESET_COMMANDS + ("ser",)):
+        return "mod cmd UP1 check takes one of %s or ser, then one serial without blanks" % ", ".join(RESET_COMMANDS)
+    return None
+
+
+def check_update_script(lines, names=None, errors=None):
+    """Every line of an update script (a list of lines) is one the phone runs: a known command, balanced quotes,
+    a `vars create` user config that is XML. `names[i]` names line i in an error (default: script line i+1).
+    The errors name lines, never their text, which may hold a password. Adds to `errors`, or raises its own."""
+    found = Errors() if errors is None else errors
+    for index, line in enumerate(lines):
+        problem = update_script_line_error(line)
+        if problem:
+            found.add(names[index] if names else "script line %d" % (index + 1), problem)
+    if errors is None:
+        found.check()
+
+
+def check_function_key(key_id, label, logout_label, user_config=0):
+    """The Hot Desking key of the update script's `vars create` line; returns key_id and user_config as numbers."""
+    errors = Errors()
+    numbers = {}
+    for field, value, low, high in (("key_id", key_id, 0, None), ("user_config", user_config, 0, 99999)):
+        try:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError(value)
+            numbers[field] = int(value)
+        except (TypeError, ValueError):
+            errors.add(field, "must be a whole number, not %r" % (value,))
+            continue
+        if numbers[field] < low or (high is not None and numbers[field] > high):
+            errors.add(field, "must be %d or more%s, not %d" % (low, " and %d or less" % high if high else "",
+                                                                numbers[field]))
+    for field, value in (("label", label), ("logout_label", logout_label)):
+        if not isinstance(value, str) or not value.strip():
+            errors.add(field, "must be a non-empty text")
+    errors.check()
+    return numbers["key_id"], numbers["user_config"]
 
 
 def check_provisioning_code(params):
@@ -236,6 +405,12 @@ def check_phone_reset(params):
             errors.add(where("categories", index), "%r: the Devices app takes category names separated by commas, "
                        "so a name cannot hold one" % name)
     errors.check()
+
+
+def check_connection_options(params):
+    """A timeout the HTTP and WebSocket clients can wait (0 or less fails the first request, not in these words)."""
+    if params.get("timeout") is not None and params["timeout"] < 1:
+        raise ValidationError(["timeout: must be 1 second or more, not %d" % params["timeout"]])
 
 
 def check_list_options(params):

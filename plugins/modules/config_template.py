@@ -106,12 +106,13 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils.common import conn
 from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engine
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import TemplateBackend
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import TEMPLATES
-from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_template
+from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_names, check_template
 
 
 def converge(module):
     entry = dict((f.name, module.params[f.name]) for f in TEMPLATES.fields)
     entry["state"] = module.params["state"]
+    check_names(entry, ["name"])
     pbx = connect(module)
     names_filter = entry["state"] == "present" and (entry["call_filter"] or entry["call_forward_filter"])
     filters = pbx.cfg().filters() if names_filter else []

@@ -86,6 +86,12 @@ options:
       - Update script of an expert configuration (O(type=expert) only), one command per line.
       - Required to create an expert configuration. Line ends are normalised and trailing blank lines dropped
         before comparing and writing.
+      - Every line is checked before anything is read, and a script with a line the phone's update client would
+        refuse is not written; the line must be a known update-script command (C(config add), C(config change),
+        C(config write), C(config activate), C(vars create), C(mod cmd), C(reset), C(ireset), C(resetn),
+        C(iresetn)) with balanced double quotes, each C(/flag) followed by at most one value, and a C(vars create
+        PHONE/USER-CFG/<n>) value that is C(<user>) XML once URL-decoded. The error names the line by its number,
+        never its text.
       - The script usually carries a password (C(/gk-pwd) in the how-to), so it is never logged. In results and
         diffs the value after every flag whose name holds C(pwd), C(pass), C(secret) or C(key) reads as
         C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER).

@@ -98,10 +98,12 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils.common import devi
 from ansible_collections.innovaphone.pbx.plugins.module_utils.devices import CategoryBackend
 from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engine
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import CATEGORIES
+from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_names
 
 
 def converge(module, devices):
     entry = dict((name, module.params[name]) for name in ("name", "provisioning", "state"))
+    check_names(entry, ["name"])
     engine = Engine(CATEGORIES, CategoryBackend(devices), module.check_mode, module._diff)
     return single(engine.converge([entry]), CATEGORIES.name, "category")
 

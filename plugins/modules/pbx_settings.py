@@ -35,19 +35,30 @@ options:
   ip_filter:
     description:
       - The networks registrations with a password are accepted from; an empty list accepts them from anywhere.
+      - Each entry is written as network address and dotted mask (C(/ip-filter 192.0.2.0/255.255.255.0,...)), the
+        form PBX/Config/Filter shows; an entry on the PBX in another form (C(192.0.2.0/24)) that means the same
+        network is no change.
+      - An entry without a mask, or one whose mask is all zeros (V(0), V(/0), V(0.0.0.0)) and so lets every address
+        pass, is refused before anything is read, the latter unless O(allow_ip_filter_any=true).
     type: list
     elements: dict
     suboptions:
       address:
         description:
-          - Network address, for example V(192.0.2.0).
+          - Network address, for example V(192.0.2.0), or network in CIDR form, V(192.0.2.0/24), without O(ip_filter[].mask).
         type: str
         required: true
       mask:
         description:
-          - Network mask, for example V(255.255.255.0).
+          - Network mask, dotted (V(255.255.255.0)) or as a prefix length (V(24) or V(/24)).
+          - Required unless O(ip_filter[].address) is in CIDR form.
         type: str
-        required: true
+  allow_ip_filter_any:
+    description:
+      - Allow an O(ip_filter) entry whose mask is all zeros, which matches every address and so turns the IP filter
+        off. Without it such an entry is refused.
+    type: bool
+    default: false
 notes:
   - The C(PBX0) flag names are ones the public documentation does not confirm; see the collection's
     "Wire names to verify against your PBX" page.
@@ -69,6 +80,7 @@ EXAMPLES = r"""
     ip_filter:
       - address: 192.0.2.0
         mask: 255.255.255.0
+      - address: 198.51.100.0/24
 """
 
 RETURN = r"""
@@ -105,7 +117,7 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils.common import conn
 from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engine
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import SettingsBackend, settings_entry
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import PBX_SETTINGS
-from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_settings
+from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_settings, ip_filter_entry
 
 
 def converge(module):
@@ -115,7 +127,9 @@ def converge(module):
         wanted["registrations_without_password"] = params["registrations_without_password"]
     if params["ip_filter"] is not None:
         wanted["ip_filter"] = [{"address": e["address"], "mask": e["mask"]} for e in params["ip_filter"]]
-    check_settings(wanted)
+    check_settings(wanted, params["allow_ip_filter_any"])
+    if "ip_filter" in wanted:
+        wanted["ip_filter"] = [ip_filter_entry(entry) for entry in wanted["ip_filter"]]
     engine = Engine(PBX_SETTINGS, SettingsBackend(connect(module), wanted), module.check_mode, module._diff)
     return single(engine.converge([settings_entry(wanted)]), PBX_SETTINGS.name, "settings")
 
@@ -125,8 +139,9 @@ def main():
         registrations_without_password=dict(type="int", no_log=False),
         ip_filter=dict(type="list", elements="dict", options=dict(
             address=dict(type="str", required=True),
-            mask=dict(type="str", required=True),
+            mask=dict(type="str"),
         )),
+        allow_ip_filter_any=dict(type="bool", default=False),
     ))
     run(module, lambda: converge(module))
 

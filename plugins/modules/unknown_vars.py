@@ -10,13 +10,13 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: unknown_vars
-short_description: Warn about a host's variables that look like a role's but that the role does not know
+short_description: Refuse or warn about a host's variables that look like a role's but that the role does not know
 version_added: 0.2.0
 description:
   - Looks at the host's own variables (inventory, extra vars, facts; not play or role variables) whose name
-    starts with O(prefix), and warns about every one that the role's argument spec does not name, with the
-    closest known name when there is one. A misspelt variable (C(hotdesking_ip_fliter)) is otherwise silently
-    ignored and the role runs with the default.
+    starts with O(prefix), and fails, warns or says nothing (O(on_unknown)) about every one that the role's
+    argument spec does not name, naming the host and the closest known name when there is one. A misspelt
+    variable (C(hotdesking_ip_fliter)) is otherwise silently ignored and the role runs with the default.
   - Runs on the controller only (an action plugin); it never connects to a host.
 author:
   - innovaphone.pbx maintainers (@innovaphone-pbx)
@@ -38,13 +38,25 @@ options:
     type: list
     elements: str
     default: []
+  on_unknown:
+    description:
+      - V(error) fails the task naming every unknown variable, V(warn) warns about each one, V(ignore) only returns
+        them in RV(unknown).
+    type: str
+    choices: [error, warn, ignore]
+    default: warn
+  opt_out:
+    description: How the caller turns the error off, for the message of O(on_unknown=error).
+    type: str
+    default: "on_unknown: warn"
 """
 
 EXAMPLES = r"""
-- name: Warn about misspelt hotdesking_* variables
+- name: Refuse misspelt hotdesking_* variables
   innovaphone.pbx.unknown_vars:
     prefix: hotdesking_
     known: [hotdesking_result_*]
+    on_unknown: error
 """
 
 RETURN = r"""

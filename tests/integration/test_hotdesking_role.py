@@ -24,7 +24,7 @@ from role_runs import ALICE_PASSWORD, BASE_PASSWORD, changed_tasks, run_playbook
     ({"hotdesking_temp_user_name": "HOT-DESK-BASE"}, "need their own name, extension and password"),
     ({"hotdesking_temp_user_long_name": "hot desk base"}, "need their own name, extension and password"),
     # 22 characters, but 31 bytes: more than the PBX keeps (reference 1.3a).
-    ({"hotdesking_base_user_password": "Äöü-Äöü-Äöü-Basis-2718"}, "hotdesking_base_user_password is weak: it may have at most 23 bytes"),
+    ({"hotdesking_base_user_password": "Äöü-Äöü-Äöü-Basis-2718"}, "hotdesking_base_user_password: at most 23 bytes, the PBX's limit"),
     ({"hotdesking_registrations_without_password": "none"}, "hotdesking_registrations_without_password"),
     ({"hotdesking_temp_user_state": "gone"}, "hotdesking_temp_user_state"),
     ({"hotdesking_devices_url": None}, "hotdesking_devices_url"),

@@ -87,9 +87,11 @@ def test_stale_nonce_starts_a_fresh_digest_handshake():
 
 def test_wrong_credentials_fail_at_once():
     client, calls, _pauses = client_answering(FakeResponse(401, headers={"WWW-Authenticate": 'Digest realm="pbx"'}))
-    with pytest.raises(transport.PbxError, match="authentication failed"):
+    with pytest.raises(transport.PbxError, match="authentication failed") as failed:
         client.get("/x")
     assert len(calls) == 1
+    assert str(failed.value).endswith("; check username (hotdesking_pbx_username in the role) and password "
+                                      "(hotdesking_pbx_password in the role)")
 
 
 def test_basic_auth_only_when_asked():

@@ -44,9 +44,9 @@ def test_user_errors_name_entry_and_field_and_come_all_at_once():
         user("x"),
     ], PBX)
     assert errors == [
-        "users[4].name: 'x' is also given in users[1]",
+        "users[4].name: 'x' is also given in users[1].name",
         "users[0].extension: '1 0' may hold only digits, # and *",
-        "users[1].password: longer than 23 bytes (UTF-8), which the PBX would truncate",
+        "users[1].password: at most 23 bytes, the PBX's limit (in UTF-8); the PBX would cut a longer one short",
         "users[1].template: no config template 'Missing' on the PBX",
         "users[2].extension: extension '11' already belongs to PBX object 'Bob'",
         "users[3].long_name: long name 'Queue' already belongs to PBX object 'Queue'",
@@ -70,7 +70,7 @@ def test_names_compare_case_insensitively_like_the_pbx():
 
 def test_duplicate_extensions_inside_the_list():
     errors = errors_of(validation.check_users, [user("p", extension="#30"), user("q", extension="#30")], PBX)
-    assert errors == ["users[1].extension: '#30' is also given in users[0]"]
+    assert errors == ["users[1].extension: '#30' is also given in users[0].extension"]
 
 
 def test_absent_users_are_not_checked_for_content():

@@ -106,7 +106,28 @@ def test_connection_options_from_the_environment(peer, capsys, monkeypatch):
 def test_wrong_password_fails_without_secrets(peer, capsys):
     result, out = run_module(devices_category, capsys, name="X", devices_password="wrong-one")
     assert result["failed"] and "AppLogin as app innovaphone-devices in domain example.com" in result["msg"]
+    assert all("%s (hotdesking_%s in the role)" % (option, option) in result["msg"]
+               for option in ("devices_url", "devices_domain", "devices_password"))
     assert "wrong-one" not in out
+
+
+def test_an_empty_category_name_is_refused_before_any_request(peer, capsys):
+    result, _out = run_module(devices_category, capsys, name="")
+    assert result["failed"] and result["msg"] == "invalid input: name: must not be empty"
+    assert peer.sent == []
+
+
+@pytest.mark.parametrize("line, message", [
+    ("confg write", "script line 4: not an update-script command"),
+    ('config add UP1 /url "http://x/', "script line 4: unbalanced double quote"),
+])
+def test_an_update_script_with_a_bad_line_is_refused_before_any_request(peer, capsys, line, message):
+    lines = SEED_SCRIPT.splitlines()
+    script = "\n".join(lines[:3] + [line] + lines[3:])
+    result, out = run_module(device_config, capsys, type="expert", name="Hot Desking", script=script)
+    assert result["failed"] and not result.get("changed") and message in result["msg"]
+    assert peer.sent == [] and peer.writes == 0
+    assert BASE_PASSWORD not in out
 
 
 def test_a_url_without_domain_logs_in_with_an_empty_domain(peer, capsys):
