@@ -447,19 +447,21 @@ class HotdeskBackend(ObjectBackend):
         return device
 
 
-# The layers behind the current configuration (contract 4): the record field that says a layer lacks a wanted
-# value, and the command that copies the current layer to it.
+# The layers behind the current configuration (contract 4): the record field that says a layer holds another value
+# of a setting concerned than the current layer (a change is pending), and the command that copies the current
+# layer to it.
 LAGGING_LAYERS = ((cfgtxt.WRITTEN, "unwritten", "config write"), (cfgtxt.ACTIVE, "inactive", "config activate"))
 
 
-def settings_record(pbx, flags, wanted):
-    """The settings of the PBX0 `flags` of the current layer and, when `wanted` ({field: value}) names any,
-    whether the written and the active layer lack one of them (one read each)."""
+def settings_record(pbx, flags, concerned):
+    """The settings of the PBX0 `flags` of the current layer and, when `concerned` names any setting, whether the
+    written and the active layer hold another value of one of them than the current layer: a change is pending
+    (one read each). The same meaning in pbx_info, in pbx_settings' results and diffs, and so in the reports."""
     record = PBX_SETTINGS.decode(flags)
-    if wanted:
+    if concerned:
         for layer, lags, _command in LAGGING_LAYERS:
             values = PBX_SETTINGS.decode(pbx.cfg(layer).flags(SETTINGS_MODULE))
-            record[lags] = any(values[name] != value for name, value in wanted.items())
+            record[lags] = any(values[name] != record[name] for name in concerned)
     return record
 
 
@@ -473,7 +475,8 @@ def settings_entry(wanted):
 
 class SettingsBackend:
     """The PBX0 flags of cfg.txt: `config change` of the whole line when the current layer lacks a wanted
-    value, `config write` when the written layer does, `config activate` when the active layer does.
+    value, then `config write` and `config activate`; without a change, `config write` / `config activate` when
+    the written / active layer holds another value of a wanted setting than the current layer (a pending change).
 
     `config change` replaces the whole line, so the line is read again right before it (as Pbx.fresh() does for
     a modify): a flag changed since the module's first read is kept, not written back to what that read saw."""
@@ -500,8 +503,10 @@ class SettingsBackend:
                 # the module's read would be put back.
                 self.flags = self.pbx.cfg().flags(SETTINGS_MODULE)
                 self.pbx.command(cfgtxt.change_command(key, dict(self.flags, **values)))
+            # A changed setting is always written and activated; a change others left pending only when a layer
+            # lags the current one.
             for _layer, lags, command in LAGGING_LAYERS:
-                if lags in changes:
+                if values or lags in changes:
                     self.pbx.command(command)
             if not values or attempt or self.pbx.interruptions == interruptions:
                 return
