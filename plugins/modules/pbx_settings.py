@@ -76,8 +76,8 @@ RETURN = r"""
 settings:
   description:
     - The settings after the run (as they would be, in check mode).
-    - When a setting is given, C(unwritten) and C(inactive) say whether a change of a given setting is pending:
-      the written configuration (what survives a reboot) or the active one (what the PBX enforces) holds another
+    - When a setting is given, C(unwritten) and C(inactive) say whether a change of a given setting is pending,
+      that is, the written configuration (what survives a reboot) or the active one (what the PBX enforces) holds another
       value than the current one. They mean what they mean in M(innovaphone.pbx.pbx_info).
   returned: always
   type: dict
