@@ -235,10 +235,10 @@ class Engine:
         field = self.resource.field(name)
         where = "%s %r, field %s" % (self.resource.name, key, name)
         if isinstance(field, State):
-            # A state derived from stored fields (a layer that lacks a value) names them, as the backend tells.
+            # A state derived from stored fields (a layer pending a change of them) names them, as the backend tells.
             lacking = getattr(self.backend, "lacking", None)
             fields = [self.resource.field(lacked) for lacked in (lacking(key, name) if lacking else [])]
-            detail = "".join("; it lacks %s, %s" % (lacked.name, ", ".join(named(w) for w in lacked.wire_refs))
+            detail = "".join("; it differs in %s, %s" % (lacked.name, ", ".join(named(w) for w in lacked.wire_refs))
                              for lacked in fields)
             wires = [wire for lacked in fields for wire in lacked.wire_refs]
             return "%s: %s did not keep what was written (%s%s)%s" % (

@@ -517,23 +517,25 @@ class HotdeskBackend(ObjectBackend):
         return device
 
 
-# The layers behind the current configuration (contract 4): the record field that says a layer lacks a wanted
-# value, and the command that copies the current layer to it.
+# The layers behind the current configuration (contract 4): the record field that says a layer holds another value
+# of a setting concerned than the current layer (a change is pending), and the command that copies the current
+# layer to it.
 LAGGING_LAYERS = ((cfgtxt.WRITTEN, "unwritten", "config write"), (cfgtxt.ACTIVE, "inactive", "config activate"))
 
 
-def settings_record(pbx, flags, wanted, lacking=None):
-    """The settings of the PBX0 `flags` of the current layer and, when `wanted` ({field: value}) names any,
-    whether the written and the active layer lack one of them (one read each). `lacking`, a dict, gets the
-    fields each lagging layer lacks ({"unwritten": [field, ...]})."""
+def settings_record(pbx, flags, concerned, lagging=None):
+    """The settings of the PBX0 `flags` of the current layer and, when `concerned` names any setting, whether the
+    written and the active layer hold another value of one of them than the current layer: a change is pending
+    (one read each). The same meaning in pbx_info, in pbx_settings' results and diffs, and so in the reports.
+    `lagging`, a dict, gets the settings each lagging layer holds otherwise ({"unwritten": [field, ...]})."""
     record = PBX_SETTINGS.decode(flags)
-    if wanted:
+    if concerned:
         for layer, lags, _command in LAGGING_LAYERS:
             values = PBX_SETTINGS.decode(pbx.cfg(layer).flags(SETTINGS_MODULE))
-            missing = sorted(name for name, value in wanted.items() if values[name] != value)
-            record[lags] = bool(missing)
-            if lacking is not None:
-                lacking[lags] = missing
+            differing = sorted(name for name in concerned if values[name] != record[name])
+            record[lags] = bool(differing)
+            if lagging is not None:
+                lagging[lags] = differing
     return record
 
 
@@ -547,7 +549,8 @@ def settings_entry(wanted):
 
 class SettingsBackend:
     """The PBX0 flags of cfg.txt: `config change` of the whole line when the current layer lacks a wanted
-    value, `config write` when the written layer does, `config activate` when the active layer does.
+    value, then `config write` and `config activate`; without a change, `config write` / `config activate` when
+    the written / active layer holds another value of a wanted setting than the current layer (a pending change).
 
     `config change` replaces the whole line, so the line is read again right before it (as Pbx.fresh() does for
     a modify): a flag changed since the module's first read is kept, not written back to what that read saw."""
@@ -567,7 +570,8 @@ class SettingsBackend:
         return {SETTINGS_MODULE: dict(record, module=SETTINGS_MODULE)}
 
     def lacking(self, _key, name):
-        """The fields whose wanted value the layer of `name` (unwritten, inactive) lacks, as last read."""
+        """The settings the layer of `name` (unwritten, inactive) holds otherwise than the current layer, as last
+        read."""
         return self.lagging.get(name, [])
 
     def update(self, key, changes):
@@ -579,8 +583,10 @@ class SettingsBackend:
                 # the module's read would be put back.
                 self.flags = self.pbx.cfg().flags(SETTINGS_MODULE)
                 self.pbx.command(cfgtxt.change_command(key, dict(self.flags, **values)))
+            # A changed setting is always written and activated; a change others left pending only when a layer
+            # lags the current one.
             for _layer, lags, command in LAGGING_LAYERS:
-                if lags in changes:
+                if values or lags in changes:
                     self.pbx.command(command)
             if not values or attempt or self.pbx.interruptions == interruptions:
                 return

@@ -234,6 +234,7 @@ TEMPLATES = Resource("templates", "name", [
     Field("call_forward_filter", "cd-filter"),
     Field("store_phone_config", WireName("template", "store_phone_config"), BOOL),
     Field("inherit", "config", separated(WireName("template", "inherit_separator"))),
+    Field("description", "text"),
 ])
 
 USERS = Resource("users", "name", [
@@ -263,8 +264,10 @@ PBX_SETTINGS = Resource("settings", "module", [
     State("module", TEXT, "the cfg.txt module line the flags are on (PBX0)"),
     Field("registrations_without_password", WireName("config", "registrations_without_password"), INT),
     Field("ip_filter", WireName("config", "ip_filter"), IP_FILTER),
-    State("unwritten", BOOL, "the written layer lacks a wanted value (contract 4)", follows=True),
-    State("inactive", BOOL, "the active layer lacks a wanted value (contract 4)", follows=True),
+    State("unwritten", BOOL, "the written layer differs from the current one, config write is pending (contract 4)",
+          follows=True),
+    State("inactive", BOOL, "the active layer differs from the current one, config activate is pending (contract 4)",
+          follows=True),
 ])
 
 # --- Devices app objects (reference 4, the 13r2 SDK's category and device configuration objects) ------------------

@@ -25,6 +25,7 @@ from ansible.module_utils.six.moves.urllib.parse import unquote_plus
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils import cfgtxt
 from ansible_collections.innovaphone.pbx.plugins.module_utils.crypto import MAX_USER_PASSWORD
+from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import TEMPLATE
 
 EXTENSION = re.compile(r"^[0-9#*]+$")
 MAX_INHERITED_TEMPLATES = 4
@@ -167,7 +168,30 @@ def check_template(entry, directory, filters, check_mode=False):
                 errors.missing("inherit", "no config template %r on the PBX" % name)
         if owner is not None and not template:
             errors.add("name", "%r is the long name of a PBX object that is not a config template" % entry["name"])
+    elif template:
+        check_unreferenced(errors, owner.get("cn"), directory)
     return errors.check()
+
+
+def check_unreferenced(errors, name, directory):
+    """A template to delete that users name, or templates inherit from, is refused (the PBX would leave them
+    pointing at nothing, or refuse): the message names them."""
+    folded = name.lower()
+    users = sorted(e.get("h323") or e.get("cn") for e in directory.users.values()
+                   if (e.get("config") or "").lower() == folded)
+    heirs = sorted(cn for cn, e in directory.templates.items()
+                   if folded in [n.strip().lower() for n in (e.get("config") or "").split(TEMPLATE["inherit_separator"])])
+    found = []
+    if users:
+        found.append("config template %r is still the template of user(s) %s; give them another template first" % (
+            name, ", ".join(users)))
+    if heirs:
+        found.append("config template %r is still inherited by template(s) %s" % (name, ", ".join(heirs)))
+    for message in found:
+        if errors.check_mode:   # an earlier task of the run may give them another template
+            errors.warnings.append("name: %s (now, so a real run fails unless an earlier task changes that)" % message)
+        else:
+            errors.add("name", message)
 
 
 def check_hotdesk(entries, directory, list_name="users", check_mode=False):

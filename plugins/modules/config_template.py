@@ -52,9 +52,15 @@ options:
     type: list
     elements: str
     default: []
+  description:
+    description:
+      - Description of the template (its C(text), as on a user object). The hotdesking role writes a fixed text
+        here that marks the templates it created, so that it can report one it no longer manages.
+    type: str
   state:
     description:
       - Whether the template should exist.
+      - V(absent) is refused while users name the template, or other templates inherit from it.
     type: str
     choices: [present, absent]
     default: present
@@ -91,6 +97,7 @@ template:
     call_forward_filter: intern
     store_phone_config: true
     inherit: []
+    description: ""
 changes:
   description: What was changed (would be, in check mode).
   returned: always
@@ -130,6 +137,7 @@ def main():
         call_forward_filter=dict(type="str"),
         store_phone_config=dict(type="bool"),
         inherit=dict(type="list", elements="str", default=[]),
+        description=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
     ))
     run(module, lambda: converge(module))

@@ -87,7 +87,10 @@ options:
     default: 4
   exclusive:
     description:
-      - With V(true), also remove the hot-desking registration of every user not in O(users).
+      - With V(true), also remove the hot-desking registration of every user not in O(users). A hot-desking
+        registration is the C(<device>) whose hardware id is the user's own name; a user's other devices (real
+        phones by their MAC) are never touched.
+      - With V(false) those registrations are kept, and listed in RV(unlisted).
       - Only with O(state=present).
     type: bool
     default: false
@@ -137,6 +140,15 @@ registrations:
       trusted: false
       tls: false
       no_filter: false
+unlisted:
+  description:
+    - The users not in O(users) that had a hot-desking registration when the module read the PBX, sorted; with
+      O(exclusive) their registrations were removed (would be, in check mode), else kept.
+    - Empty with O(state=absent).
+  returned: always
+  type: list
+  elements: str
+  sample: [carol]
 changes:
   description: What was changed (would be, in check mode), one entry per user.
   returned: always
@@ -167,9 +179,7 @@ def wanted(params, current):
     # A user holding its hot-desking hardware id twice (a retried or concurrent add) is drift: one device stays.
     entries = [dict(device, user=name, registered=True, duplicates=0) for name in params["users"]]
     if params["exclusive"]:
-        listed = set(params["users"])
-        entries.extend({"user": name, "registered": False} for name in sorted(current)
-                       if current[name]["registered"] and name not in listed)
+        entries.extend({"user": name, "registered": False} for name in unlisted(params, current))
     return entries
 
 
@@ -182,9 +192,19 @@ def converge(module):
     current = engine.read()
     entries = wanted(module.params, current)
     # A user that does not exist has no registration to remove; errors still count the entries as given.
-    return engine.converge([e for e in entries if e["registered"] or e["user"] in current], current,
-                           validate=lambda _entries, _current: check_hotdesk(
-                               entries, backend.directory, check_mode=module.check_mode))
+    result = engine.converge([e for e in entries if e["registered"] or e["user"] in current], current,
+                             validate=lambda _entries, _current: check_hotdesk(
+                                 entries, backend.directory, check_mode=module.check_mode))
+    result["unlisted"] = unlisted(module.params, current)
+    return result
+
+
+def unlisted(params, current):
+    """The users not in `users` that have a hot-desking registration now (none to tell with state=absent)."""
+    if params["state"] == "absent":
+        return []
+    listed = set(params["users"])
+    return [name for name in sorted(current) if current[name]["registered"] and name not in listed]
 
 
 def main():

@@ -76,6 +76,7 @@ templates:
       call_forward_filter: intern
       store_phone_config: true
       inherit: []
+      description: Hot desking, managed by innovaphone.pbx.hotdesking
 users:
   description:
     - The users (PBX objects with a username that are not templates), without passwords.

@@ -17,9 +17,10 @@ description:
     settings innovaphone's Step-by-Step Hot Desking how-to asks for.
   - Reads C(/cfg.txt), changes only the settings given and keeps every other flag of the C(PBX0) line.
   - The PBX keeps its configuration in three layers, current (C(config change)), written (C(config write),
-    survives a reboot) and active (C(config activate), what the PBX enforces). The module reads all three and
-    brings each one that lacks a given setting up to date, so a run that failed between the change and the write
-    or activation is finished by the next run.
+    survives a reboot) and active (C(config activate), what the PBX enforces). The module reads all three. A
+    setting it changes it always writes and activates; without a change, it writes or activates when the written
+    or active layer holds another value of a given setting than the current one (a pending change), so a run that
+    failed between the change and the write or activation is finished by the next run.
 author:
   - innovaphone.pbx maintainers (@innovaphone-pbx)
 extends_documentation_fragment:
@@ -87,8 +88,9 @@ RETURN = r"""
 settings:
   description:
     - The settings after the run (as they would be, in check mode).
-    - When a setting is given, C(unwritten) and C(inactive) say whether the written and the active
-      configuration lack a given value.
+    - When a setting is given, C(unwritten) and C(inactive) say whether a change of a given setting is pending,
+      that is, the written configuration (what survives a reboot) or the active one (what the PBX enforces) holds another
+      value than the current one. They mean what they mean in M(innovaphone.pbx.pbx_info).
   returned: always
   type: dict
   sample:
@@ -102,20 +104,22 @@ settings:
 changes:
   description:
     - What was changed (would be, in check mode).
-    - C(fields) names the settings changed in the current configuration, and C(unwritten) and C(inactive) when
-      the configuration was written (C(config write)) and activated (C(config activate)).
+    - C(fields) names the settings changed in the current configuration (always written and activated too), and
+      C(unwritten) and C(inactive) when a change pending before the run was written (C(config write)) or
+      activated (C(config activate)).
   returned: always
   type: list
   elements: dict
   sample:
     - module: PBX0
       action: update
-      fields: [inactive, registrations_without_password, unwritten]
+      fields: [registrations_without_password]
 """
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils.common import connect, pbx_module, run, single
-from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engine
-from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import SettingsBackend, settings_entry
+from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engine, NotKept
+from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import (
+    LAGGING_LAYERS, SETTINGS_MODULE, SettingsBackend, settings_entry)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import PBX_SETTINGS
 from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_settings, ip_filter_entry
 
@@ -131,7 +135,20 @@ def converge(module):
     if "ip_filter" in wanted:
         wanted["ip_filter"] = [ip_filter_entry(entry) for entry in wanted["ip_filter"]]
     engine = Engine(PBX_SETTINGS, SettingsBackend(connect(module), wanted), module.check_mode, module._diff)
-    return single(engine.converge([settings_entry(wanted)]), PBX_SETTINGS.name, "settings")
+    result = single(engine.converge([settings_entry(wanted)]), PBX_SETTINGS.name, "settings")
+    if result["changed"] and not module.check_mode:
+        check_no_pending(result["settings"], wanted)
+    return result
+
+
+def check_no_pending(settings, wanted):
+    """After a change, the written and the active layer hold what the current one does (the engine verifies the
+    fields it changed; a layer the change itself made lag is checked here)."""
+    for _layer, lags, command in LAGGING_LAYERS:
+        if settings.get(lags):
+            wires = ", ".join("wire name %r" % PBX_SETTINGS.field(name).wire for name in sorted(wanted))
+            raise NotKept("settings %r: after %s the PBX still shows a pending change of %s (%s): %s" % (
+                SETTINGS_MODULE, command, ", ".join(sorted(wanted)), wires, PBX_SETTINGS.field(lags).meaning))
 
 
 def main():

@@ -42,8 +42,10 @@ def test_check_mode_writes_nothing_and_reports_every_step(site, tmp_path):
     code, output = run_playbook(tmp_path, "hotdesking", site_vars(site), "--check", "--diff", "-vvv")
     assert code == 0, output[-6000:]
     assert site.stats()["writes"] == 0
-    assert ("template changed, users changed, hotdesk_registration changed, category changed, "
-            "phone_config changed, expert_config changed, security changed, provisioning_code skipped") in output
+    # In check mode nothing changes: a step that differs from the inventory is drift (issue 16).
+    assert ("template drift, users drift, hotdesk_registration drift, category drift, "
+            "phone_config drift, expert_config drift, security drift, provisioning_code skipped") in output
+    assert " changed," not in output.split("Show the run per step")[-1]
     # The role passes its real values in check mode too: the modules only warn about what is missing yet.
     assert "users[0].template: no config template 'Hot Desking' on the PBX now" in output
     assert "users[0]: no user 'hot-desk-base' on the PBX now" in output
@@ -85,7 +87,7 @@ def test_compliance_reports_drift_after_a_manual_change(site, tmp_path):
     report = json.loads((tmp_path / "reports" / "site1.json").read_text())
     assert not report["in_sync"]
     assert list(report["drift"]) == ["hotdesk_registration"]
-    assert report["steps"]["users"] == "ok"
+    assert report["steps"]["users"] == "ok" and report["steps"]["hotdesk_registration"] == "drift"
     assert "## Drift in hotdesk_registration" in (tmp_path / "reports" / "site1.md").read_text()
     assert "| site1 | DRIFT | hotdesk_registration |" in (tmp_path / "reports" / "summary.md").read_text()
 

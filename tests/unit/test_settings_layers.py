@@ -53,9 +53,9 @@ def test_a_new_value_is_changed_written_and_activated():
     pbx = LayeredPbx()
     result = converge(pbx, registrations_without_password=0)
     assert pbx.commands == ['config change PBX0 /reg-no-pwd 0 /name "main pbx"', "config write", "config activate"]
-    assert result["changes"] == [{"module": "PBX0", "action": "update",
-                                  "fields": ["inactive", "registrations_without_password", "unwritten"]}]
-    assert result["diff"]["before"]["PBX0"]["unwritten"] is True
+    # Nothing was pending before: the change alone, which is always written and activated.
+    assert result["changes"] == [{"module": "PBX0", "action": "update", "fields": ["registrations_without_password"]}]
+    assert result["diff"]["before"]["PBX0"]["unwritten"] is False
     assert result["settings"][0] == {"module": "PBX0", "registrations_without_password": 0, "ip_filter": [],
                                      "unwritten": False, "inactive": False}
     assert all(flags["reg-no-pwd"] == "0" for flags in pbx.layers.values())
@@ -160,23 +160,56 @@ def test_without_an_interruption_the_change_is_not_read_back_before_the_engine_d
     assert pbx.reads == [None, cfgtxt.WRITTEN, cfgtxt.ACTIVE, None, None, cfgtxt.WRITTEN, cfgtxt.ACTIVE]
 
 
+WANTED, OTHER = {"reg-no-pwd": "0"}, {"reg-no-pwd": "4"}
+
+
+@pytest.mark.parametrize("current", [WANTED, OTHER], ids=["current wanted", "current other"])
+@pytest.mark.parametrize("written", [WANTED, OTHER], ids=["written wanted", "written other"])
+@pytest.mark.parametrize("active", [WANTED, OTHER], ids=["active wanted", "active other"])
+def test_every_combination_of_the_layers_reports_pending_as_pbx_info_and_converges(current, written, active):
+    """What a check reports as the PBX now (the compliance report's before) says what pbx_info says: a layer is
+    pending when it holds another value than the current one, not when it lacks the inventory's value (issue 16:
+    `config change` + `config activate` without `config write` is unwritten, not inactive)."""
+    pbx = LayeredPbx(current=current, written=written, active=active)
+    flags = pbx.cfg().flags("PBX0")
+    info = settings_record(pbx, flags, PBX_SETTINGS.decode(flags))          # what pbx_info reads
+    assert info["unwritten"] == (written != current) and info["inactive"] == (active != current)
+    check = converge(pbx, check_mode=True, registrations_without_password=0)
+    before = check["diff"]["before"].get("PBX0", dict(info, module="PBX0"))
+    assert (before["unwritten"], before["inactive"]) == (info["unwritten"], info["inactive"])
+    assert check["changed"] == (WANTED != current or written != current or active != current)
+    assert pbx.commands == []
+    result = converge(pbx, registrations_without_password=0)
+    expected = []
+    if current != WANTED:
+        expected = ['config change PBX0 /reg-no-pwd 0', "config write", "config activate"]
+    else:
+        expected += ["config write"] if written != current else []
+        expected += ["config activate"] if active != current else []
+    assert pbx.commands == expected
+    assert all(flags == WANTED for flags in pbx.layers.values())
+    assert result["settings"][0]["unwritten"] is False and result["settings"][0]["inactive"] is False
+    assert not converge(pbx, registrations_without_password=0)["changed"]
+
+
 class ForgetfulPbx(LayeredPbx):
-    """A PBX whose `config activate` answers ok but does not bring the active layer up to date."""
+    """A PBX that answers `config write` with ok and stores nothing."""
 
     def command(self, text):
-        if text == "config activate":
+        if text == "config write":
             self.commands.append(text)
             return "ok"
         return super(ForgetfulPbx, self).command(text)
 
 
-def test_a_layer_that_did_not_take_a_value_names_the_field_and_its_wire_name():
-    with pytest.raises(NotKept) as caught:
-        converge(ForgetfulPbx(), registrations_without_password=0)
-    assert str(caught.value) == (
-        "settings 'PBX0', field inactive: the PBX did not keep what was written (the active layer lacks a wanted "
-        "value (contract 4); it lacks registrations_without_password, wire name 'reg-no-pwd' "
-        "(config.registrations_without_password)): see docs/wire-names.md")
+def test_a_write_the_pbx_did_not_keep_after_a_change_fails_naming_the_layer():
+    from ansible_collections.innovaphone.pbx.plugins.modules.pbx_settings import check_no_pending
+    pbx = ForgetfulPbx()
+    result = converge(pbx, registrations_without_password=0)
+    assert result["settings"][0]["unwritten"] is True
+    with pytest.raises(Exception, match=r"after config write the PBX still shows a pending change of "
+                                        r"registrations_without_password \(wire name 'reg-no-pwd'\)"):
+        check_no_pending(result["settings"][0], {"registrations_without_password": 0})
 
 
 class DroppingPbx(LayeredPbx):
@@ -194,3 +227,16 @@ def test_a_value_the_current_layer_dropped_is_named_before_the_layers_behind_it(
     assert str(caught.value) == (
         "settings 'PBX0', field registrations_without_password: wire name 'reg-no-pwd' "
         "(config.registrations_without_password) was not kept by the PBX: see docs/wire-names.md")
+
+
+def test_a_pending_write_the_pbx_did_not_take_names_the_setting_and_its_wire_name():
+    """Only the written layer lags (nothing to change): `config write` alone, and a PBX that does not take it is
+    named with the setting the written layer holds otherwise and its wire name (the engine's re-read)."""
+    pbx = ForgetfulPbx(current=WANTED, written=OTHER, active=WANTED)
+    with pytest.raises(NotKept) as caught:
+        converge(pbx, registrations_without_password=0)
+    assert pbx.commands == ["config write"]
+    assert str(caught.value) == (
+        "settings 'PBX0', field unwritten: the PBX did not keep what was written (the written layer differs from "
+        "the current one, config write is pending (contract 4); it differs in registrations_without_password, wire "
+        "name 'reg-no-pwd' (config.registrations_without_password)): see docs/wire-names.md")

@@ -169,3 +169,20 @@ def test_an_error_message_spells_out_ten_errors_and_counts_the_rest():
     error = ValidationError(["e%d" % number for number in range(25)])
     assert str(error) == "invalid input: " + "; ".join("e%d" % n for n in range(10)) + "; and 15 more"
     assert len(error.errors) == 25
+
+
+def test_deleting_a_template_users_or_templates_still_name_is_refused_naming_them():
+    """issue 16: a template the role no longer manages is removed only when nothing names it any more."""
+    check_template = validation.check_template
+    directory = Directory.from_info({
+        "templates": [{"name": "Old"}, {"name": "Child", "inherit": ["old"]}],
+        "users": [{"name": "carol", "template": "OLD"}, {"name": "dave", "template": "New"}],
+    })
+    with pytest.raises(ValidationError) as refused:
+        check_template({"name": "Old", "state": "absent"}, directory, [])
+    assert refused.value.errors == [
+        "name: config template 'Old' is still the template of user(s) carol; give them another template first",
+        "name: config template 'Old' is still inherited by template(s) Child"]
+    warnings = check_template({"name": "Old", "state": "absent"}, directory, [], check_mode=True)
+    assert len(warnings) == 2 and "a real run fails unless an earlier task changes that" in warnings[0]
+    assert check_template({"name": "Child", "state": "absent"}, directory, []) == []
