@@ -6,6 +6,7 @@ against pbxsim: a hot-desking hardware id removed by hand comes back by the rule
 a hand change to an object the role does not manage starts no run. Loopback only, bounded in time, and the
 ansible-rulebook process is stopped at the end."""
 
+import json
 import os
 import pathlib
 import shutil
@@ -22,7 +23,7 @@ from eventsource import APP_PASSWORD, DEVICES_PASSWORD, REPO, Sim
 from role_runs import ALICE_PASSWORD, SECRETS, run_playbook, site_vars
 
 EDA_VENV = pathlib.Path(os.environ.get("EDA_VENV", REPO / ".venv-eda"))
-RULEBOOK = REPO / "extensions" / "eda" / "rulebooks" / "hotdesking_remediate.yml"
+RULEBOOKS = REPO / "extensions" / "eda" / "rulebooks"
 RECAP = "PLAY RECAP"
 DEADLINE = 240          # seconds for the whole scenario
 
@@ -52,7 +53,7 @@ def wait_for(what, predicate, deadline):
 class Rulebook:
     """ansible-rulebook in its own process group, its output in a file."""
 
-    def __init__(self, tmp_path, variables, inventory):
+    def __init__(self, tmp_path, rulebook, variables, inventory):
         binary = EDA_VENV / "bin" / "ansible-rulebook"
         assert binary.exists(), "no %s: run `make eda-venv` (ansible-rulebook from PyPI)" % binary
         assert shutil.which("java"), "no Java runtime: tests/tools/install_java.sh installs openjdk-17-jre-headless"
@@ -60,14 +61,15 @@ class Rulebook:
         variables_file = tmp_path / "vars.yml"
         variables_file.write_text(yaml.safe_dump(variables))
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build" / "collections"), ANSIBLE_NOCOLOR="1",
-                   ANSIBLE_HOME=str(tmp_path / "ansible-home"),
+                   ANSIBLE_HOME=str(tmp_path / "ansible-home"), PWD=str(tmp_path),
                    # ansible-runner starts the ansible-playbook of the collection's venv, which has its modules' deps
                    PATH=os.pathsep.join((str(pathlib.Path(sys.executable).parent), str(EDA_VENV / "bin"),
                                          os.environ["PATH"])))
         with open(self.log, "w", encoding="utf-8") as out:
             self.process = subprocess.Popen(  # pylint: disable=consider-using-with
-                [str(binary), "--rulebook", str(RULEBOOK), "-i", str(inventory), "--vars", str(variables_file),
-                 "-v"], cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+                [str(binary), "--rulebook", str(RULEBOOKS / rulebook), "-i", str(inventory),
+                 "--vars", str(variables_file), "-v"],
+                cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
     def output(self):
         return self.log.read_text(encoding="utf-8", errors="replace")
@@ -85,6 +87,26 @@ class Rulebook:
                 self.process.wait(10)
 
 
+def rulebook_vars(sim):
+    return {
+        "pbx_event_sites": [{"name": "site1", "url": sim.url, "app_name": sim.ready["app_name"],
+                             "app_password": APP_PASSWORD, "devices_url": sim.devices_url,
+                             "devices_password": DEVICES_PASSWORD, "timeout": 10}],
+        "hotdesking_role_users": ["hot-desk-base", "temp"],
+        "hotdesking_role_templates": ["Hot Desking"],
+        "hotdesking_role_categories": ["site1 Hotdesking"],
+        "hotdesking_role_device_configs": ["Phone", "Hot Desking"],
+    }
+
+
+def wait_for_baseline(sim, rulebook, deadline):
+    """Ready when the source has read its baseline: ReplicateStart and ReplicateNext reached the PBX, then a
+    moment for the Devices session's."""
+    wait_for("the source's baseline", lambda: rulebook.process.poll() is None and sim.stats()["interfaces"]
+             .get("pbxapi", {}).get("reads", 0) >= 2, deadline)
+    time.sleep(2)
+
+
 def test_rulebook_puts_back_a_removed_hotdesking_id(site, tmp_path):
     deadline = time.monotonic() + DEADLINE
     variables = site_vars(site)
@@ -92,21 +114,9 @@ def test_rulebook_puts_back_a_removed_hotdesking_id(site, tmp_path):
     assert status == 0, output[-4000:]
     assert "alice" in alice_devices(site)
     inventory = tmp_path / "inventory.yml"          # written by run_playbook: site1 and its variables
-    rulebook_vars = {
-        "pbx_event_sites": [{"name": "site1", "url": site.url, "app_name": site.ready["app_name"],
-                             "app_password": APP_PASSWORD, "devices_url": site.devices_url,
-                             "devices_password": DEVICES_PASSWORD, "timeout": 10}],
-        "hotdesking_role_users": ["hot-desk-base", "temp"],
-        "hotdesking_role_templates": ["Hot Desking"],
-        "hotdesking_role_categories": ["site1 Hotdesking"],
-        "hotdesking_role_device_configs": ["Phone", "Hot Desking"],
-    }
-    rulebook = Rulebook(tmp_path, rulebook_vars, inventory)
+    rulebook = Rulebook(tmp_path, "hotdesking_remediate.yml", rulebook_vars(site), inventory)
     try:
-        # Ready when the source has its baseline: the PBX then has its replication session.
-        wait_for("the source's baseline", lambda: rulebook.process.poll() is None and site.stats()["interfaces"]
-                 .get("pbxapi", {}).get("reads", 0) >= 2, deadline)
-        time.sleep(2)                                # the Devices session's baseline too
+        wait_for_baseline(site, rulebook, deadline)
         assert rulebook.runs() == 0, rulebook.output()[-4000:]
 
         site.admin('<del-attrib><user cn="Alice"><device hw="alice"/></user></del-attrib>')
@@ -128,3 +138,26 @@ def test_rulebook_puts_back_a_removed_hotdesking_id(site, tmp_path):
         rulebook.stop()
     output = rulebook.output()
     assert [secret for secret in SECRETS + (APP_PASSWORD,) if secret in output] == []
+
+
+def test_drift_report_records_without_converging(site, tmp_path):
+    deadline = time.monotonic() + DEADLINE
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": {"site1": {}}}}))
+    before = site.objects()
+    rulebook = Rulebook(tmp_path, "hotdesking_drift_report.yml", rulebook_vars(site), inventory)
+    log = tmp_path / "hotdesking-drift.jsonl"
+    try:
+        wait_for_baseline(site, rulebook, deadline)
+        site.admin('<modify><user cn="Alice" h323="alice" e164="102"/></modify>')
+        wait_for("the drift record", lambda: log.exists() and log.read_text().strip(), deadline)
+    finally:
+        rulebook.stop()
+    record, = [json.loads(line) for line in log.read_text().splitlines()]
+    assert record["site"] == "site1" and record["what"] == "user_changed Alice"
+    assert record["fields"]["e164"] == {"old": "101", "new": "102"} and record["fields"]["pwd"] == "changed"
+    assert record["who"].startswith("not reported") and record["time"].endswith("Z")
+    assert "user_changed Alice (e164, pwd)" in rulebook.output()
+    after = site.objects()
+    assert set(after) == set(before) and after["alice"]["children"] == before["alice"]["children"]
+    assert ALICE_PASSWORD not in log.read_text() + rulebook.output()
