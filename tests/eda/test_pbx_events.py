@@ -248,3 +248,24 @@ def test_environment_fallbacks():
         ("pbx.example.com", "example.com", False, 7)
     assert common == {"state_file": None, "reconnect_max_delay": 30}
     json.dumps(site)
+
+
+def test_tls_rules_as_the_modules(tmp_path):
+    """wss:// is verified: pbxsim's own CA unknown -> the source fails at start with what to do; with ca_path it
+    runs."""
+    (tmp_path / "pbxsim").mkdir()
+    sim = Sim(tmp_path / "pbxsim", ["--tls"]).start()
+    try:
+        async def scenario():
+            module = load_source()
+            with pytest.raises(ValueError, match="TLS certificate not trusted.*ca_path"):
+                await module["main"](asyncio.Queue(), site_args(sim, devices_url=None))
+            async with Running(site_args(sim, ca_path=sim.ca), SECRETS) as source:
+                sim.admin('<add><user cn="Bob" h323="bob"/></add>')
+                added, = await source.events(1)
+                assert added["source"]["url"].startswith("wss://")
+            async with Running(site_args(sim, validate_certs=False, devices_url=None), SECRETS):
+                pass
+        run(scenario())
+    finally:
+        sim.stop()

@@ -578,33 +578,36 @@ class Stream:
 
     # the run
     async def run(self, session):
-        delay, attempts = 1.0, 0
+        delay = 1.0
         while True:
-            attempts += 1
             try:
                 ws = await session.ws_connect(self.url, ssl=ssl_context(self.site) if self.url.startswith("wss")
                                               else True, heartbeat=30, max_msg_size=0,
                                               timeout=aiohttp.ClientWSTimeout(ws_close=self.site["timeout"]))
             except (aiohttp.ClientConnectorCertificateError, ssl.SSLError) as exc:
-                raise SourceError("%s: %s %s: TLS certificate not trusted (%s); give ca_path, or validate_certs "
-                                  "false in a lab" % (self.site["name"], self.interface, self.url, exc)) from None
+                problem = "%s: %s %s: TLS certificate not trusted (%s); give ca_path, or validate_certs false in a " \
+                          "lab" % (self.site["name"], self.interface, self.url, exc)
+                if not self.connected.is_set():      # at start-up: say so at once; later: keep trying
+                    raise SourceError(problem) from None
+                LOG.error("%s; again in %.0f s", problem, delay)
+                delay = await self.back_off(delay)
+                continue
             except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
                 LOG.warning("%s: %s %s unreachable (%s); again in %.0f s", self.site["name"], self.interface,
                             self.url, exc, delay)
-                await asyncio.sleep(delay * random.uniform(1.0, 1.2))
-                delay = min(delay * 2, self.max_delay)
+                delay = await self.back_off(delay)
                 continue
             socket = None
             try:
                 socket = await self.open_session(ws)
                 await self.reconcile(await self.baseline(socket))
-                delay, attempts = 1.0, 0
+                delay = 1.0
                 self.connected.set()
                 LOG.info("%s: %s baseline read, following changes", self.site["name"], self.interface)
                 while True:
                     await self.on_event(socket, await socket.event())
             except Refused as exc:
-                if not self.connected.is_set() and attempts == 1:
+                if not self.connected.is_set():      # a wrong password at start-up: say so at once
                     raise SourceError("%s: %s: %s" % (self.site["name"], self.interface, exc)) from None
                 LOG.error("%s: %s: %s; again in %.0f s", self.site["name"], self.interface, exc, delay)
             except (ConnectionLost, aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
@@ -615,8 +618,13 @@ class Stream:
                     await socket.close()
                 elif not ws.closed:
                     await ws.close()
-            await asyncio.sleep(delay * random.uniform(1.0, 1.2))
-            delay = min(delay * 2, self.max_delay)
+            delay = await self.back_off(delay)
+
+    async def back_off(self, delay):
+        """Wait `delay` seconds (and up to a fifth more, so that many sources do not reconnect in step); the next
+        delay, doubled up to reconnect_max_delay."""
+        await asyncio.sleep(delay * random.uniform(1.0, 1.2))
+        return min(delay * 2, self.max_delay)
 
     async def reconcile(self, fresh):
         """Take a fresh read of every table: the first ever is the baseline (no events); later ones emit what
