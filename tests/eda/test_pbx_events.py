@@ -132,6 +132,11 @@ def test_devices_kinds_and_no_script(sim):
                 assert offline["kind"] == "device_changed"
                 assert offline["changes"]["online"] == {"old": True, "new": False}
 
+                sim.control("DELETE", "phones/009033000001")
+                removed, = await source.events(1)
+                assert removed["kind"] == "device_removed" and removed["name"] == "009033000001"
+                assert removed["changes"]["hwId"] == {"old": "009033000001", "new": None}
+
                 devices.call("DeleteDeviceConfig", id=expert)
                 config_deleted, = await source.events(1)
                 assert config_deleted["kind"] == "device_config_deleted" and config_deleted["name"] == "Hot Desking"
