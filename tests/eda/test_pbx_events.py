@@ -6,7 +6,6 @@
 argument checks."""
 
 import asyncio
-import json
 
 import pytest
 
@@ -252,7 +251,6 @@ def test_environment_fallbacks():
     assert (site["name"], site["devices_domain"], site["validate_certs"], site["timeout"]) == \
         ("pbx.example.com", "example.com", False, 7)
     assert common == {"state_file": None, "reconnect_max_delay": 30}
-    json.dumps(site)
 
 
 def test_tls_rules_as_the_modules(tmp_path):
