@@ -6,10 +6,12 @@
 argument checks."""
 
 import asyncio
+import json
 
 import pytest
 
-from eventsource import APP_PASSWORD, DEVICES_PASSWORD, Devices, Running, Sim, load_source, site_args
+from eventsource import (APP_PASSWORD, DEVICES_PASSWORD, SECRET_FIELDS, Devices, Running, Sim, load_source,
+                         site_args)
 
 ALICE_PASSWORD = "Alice-Eda-Pw-77"
 BOB_PASSWORD = "Bob-Eda-Pw-88"
@@ -186,6 +188,10 @@ def test_resume_from_state_file(sim, tmp_path):
         stored = state_file.read_text()
         assert [secret for secret in SECRETS if secret in stored] == []
         assert "gk-pwd" not in stored and state_file.stat().st_mode & 0o077 == 0
+        tables = json.loads(stored)["sites"]["site1"]
+        secrets = [row[name] for table in tables.values() for row in table.values() for name in SECRET_FIELDS
+                   if name in row]
+        assert secrets and all(value.startswith("hmac:") and len(value) == 69 for value in secrets)
 
         # Changed while the source was not running: the restart reports exactly that.
         sim.admin('<add><user cn="Carol" h323="carol"/></add>')
