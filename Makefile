@@ -15,7 +15,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 # into <home>/collections, so two trees of the same name running at once would share pbxsim and the collection.
 export ANSIBLE_HOME := $(CURDIR)/.build/ansible-home
 
-.PHONY: venv test test-unit test-pbxsim test-integration test-matrix test-oldest test-ecosystem sanity sanity-2.21 \
+.PHONY: venv test test-unit test-pbxsim test-integration test-eda eda-venv java test-matrix test-oldest test-ecosystem sanity sanity-2.21 \
 	sanity-all lint docs-lint docs chromium molecule demo bench bench-smoke \
 	bench-pbxsim clean package
 
@@ -38,8 +38,8 @@ venv: $(STAMP) $(COLLECTION_LINK)
 
 # One suite after the other: two at a time on the 2 cores made the integration suites four times slower
 # (16 instead of 4 minutes each), more than the time the overlap saved.
-test: test-unit test-pbxsim test-integration test-matrix test-oldest sanity-all lint docs-lint molecule package \
-	test-ecosystem bench-smoke
+test: test-unit test-pbxsim test-integration test-eda test-matrix test-oldest sanity-all lint docs-lint molecule \
+	package test-ecosystem bench-smoke
 
 # Only the unit tests use pytest-ansible (to import the collection); elsewhere it would link the tree into
 # ./collections/, a race between xdist workers. The integration tests run ansible-playbook with the tree's
@@ -90,6 +90,23 @@ test-oldest: .venv-oldest/.installed $(COLLECTION_LINK)
 
 package: venv
 	tests/tools/package_check.sh
+
+# Event-Driven Ansible: the event source against pbxsim, and ansible-rulebook (from PyPI, in its own venv
+# .venv-eda/, since it brings its own dependencies) running extensions/eda/rulebooks/hotdesking_remediate.yml.
+.venv-eda/.installed: tests/eda/eda-requirements.txt
+	$(PYTHON) -m venv .venv-eda
+	.venv-eda/bin/python -m pip install --quiet --upgrade pip
+	.venv-eda/bin/python -m pip install --quiet -r tests/eda/eda-requirements.txt
+	touch $@
+
+eda-venv: .venv-eda/.installed
+
+# Debian's Java 17 runtime for ansible-rulebook, installed when missing (apt-get, as root).
+java:
+	tests/tools/install_java.sh
+
+test-eda: venv eda-venv java
+	EDA_VENV=$(CURDIR)/.venv-eda $(BIN)/pytest -q -p no:pytest-ansible tests/eda
 
 # Debian's Chromium and ChromeDriver for the browser tests, installed when missing (apt-get, as root).
 chromium:
@@ -147,4 +164,4 @@ bench-pbxsim: venv
 	PYTHONPATH=tests $(BIN)/python -m pbxsim.bench
 
 clean:
-	rm -rf .build .pytest_cache tests/output .venv-oldest
+	rm -rf .build .pytest_cache tests/output .venv-oldest .venv-eda

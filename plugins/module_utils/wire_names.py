@@ -81,6 +81,10 @@ DEFAULTS = {
         "add_device_config": "AddDeviceConfig",
         "update_device_config": "UpdateDeviceConfig",
         "delete_device_config": "DeleteDeviceConfig",
+        # Payload keys of the documented events DeviceConfigAdded / DeviceConfigEdited (the configuration object
+        # without its values) and DeviceConfigDeleted (its id): the SDK names the events but not their fields.
+        "config_event": "config",
+        "config_deleted_id": "id",
     },
 }
 

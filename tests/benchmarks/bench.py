@@ -641,11 +641,19 @@ class Saved:
             self.blocks.append(block)
 
 
+# Sections of the page that other scripts measure (tests/benchmarks/eda_latency.py) start with this line; a new
+# report keeps them.
+KEPT_SECTIONS = "<!-- measured by another script: bench.py keeps what follows -->"
+
+
 def write_report(bench, info, options):
     output = pathlib.Path(options.output)
     output.parent.mkdir(parents=True, exist_ok=True)
+    old = output.read_text(encoding="utf-8") if output.exists() else ""
+    kept = old[old.index(KEPT_SECTIONS):] if KEPT_SECTIONS in old else ""
     result = report.Report(bench, bench.blocks, info, options)
-    output.write_text(result.markdown(output, plots=not options.no_plots), encoding="utf-8")
+    page = result.markdown(output, plots=not options.no_plots)
+    output.write_text(page.rstrip("\n") + "\n\n" + kept if kept else page, encoding="utf-8")
     print(result.targets_text())
     print("report: %s" % output)
     if bench.problems:

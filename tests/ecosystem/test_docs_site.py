@@ -54,7 +54,7 @@ def test_index_links_the_guides_and_the_reference(site, browser_factory):
     assert browser.title.startswith("innovaphone.pbx")
     links = browser.execute_script("return [...document.querySelectorAll('a')].map(a => a.getAttribute('href'));")
     for page in ("guide.html", "seed-steps.html", "wire-names.html", "security.html", "benchmarks.html",
-                 "awx/README.html", "collection/index.html"):
+                 "eda.html", "awx/README.html", "collection/index.html"):
         assert page in links, page
     browser.get(site + "collection/index.html")
     reference = browser.execute_script("return document.body.innerText;")

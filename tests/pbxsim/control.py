@@ -75,6 +75,7 @@ class Control:
             web.get(prefix + "phones", self.list_phones),
             web.post(prefix + "phones", self.provision),
             web.get(prefix + "phones/{hw}", self.get_phone),
+            web.delete(prefix + "phones/{hw}", self.remove_phone),
             web.post(prefix + "phones/{hw}/hotdesk", self.hotdesk),
             web.post(prefix + "phones/{hw}/logout", self.logout),
             web.post(prefix + "phones/{hw}/reboot", self.reboot_phone),
@@ -208,6 +209,10 @@ class Control:
     async def phone_via(self, request):
         body = await json_body(request)
         return self.instance.phones.set_via(request.match_info["hw"], str(body.get("via", "")))
+
+    @phone_call
+    async def remove_phone(self, request):
+        return self.instance.phones.remove(request.match_info["hw"])
 
     @phone_call
     async def phone_offline(self, request):

@@ -594,6 +594,14 @@ class DevicesApp(appservice.AppService):
             device["online"] = online
             self._device_event(EV_DEVICE_UPDATE, device)
 
+    def remove_device(self, device_id):
+        """An administrator deleted the device in the Devices app: the sessions that asked get DeviceRemoved."""
+        device = self.devices.get(device_id)
+        if device is not None:
+            self._device_event(EV_DEVICE_REMOVED, device)   # while the sessions' filters still see its category
+            del self.devices[device_id]
+            self.device_categories.pop(device_id, None)
+
     def _put_hw_on_user(self, h323, hw_id):
         # Users Admin sets "TLS only" and "Reverse Proxy" on the devices it creates for provisioning
         # (13r2 Provisioning API tutorial): tls and trusted (reference 1.4 revised).

@@ -270,6 +270,15 @@ class PhoneFleet:
             self._register_primary(phone)
         self.instance.save()
 
+    def remove(self, hw_id):
+        """The phone is deleted in the Devices app: its registrations end and Devices forgets the device."""
+        phone = self._phone(hw_id)
+        self._drop_registrations(phone)
+        del self.phones[hw_id]
+        self.instance.devices.remove_device(phone["device_id"])
+        self.instance.save()
+        return {"hw_id": hw_id, "removed": True}
+
     def set_online(self, hw_id, online):
         """The phone loses or regains its connection to Devices. Offline it keeps its state (and its
         registrations) but cannot be reached; back online it applies its device configurations."""

@@ -138,6 +138,8 @@ COLLECTION_KEYS = {
     ("devices", "add_device_config"): "MT_ADD_DEVICE_CONFIG",
     ("devices", "update_device_config"): "MT_UPDATE_DEVICE_CONFIG",
     ("devices", "delete_device_config"): "MT_DELETE_DEVICE_CONFIG",
+    ("devices", "config_event"): "DEVICE_CONFIG_EVENT_KEY",
+    ("devices", "config_deleted_id"): "DEVICE_CONFIG_DELETED_KEY",
 }
 
 

@@ -13,7 +13,7 @@ mkdir -p "$out"
 mkdir -m 700 "$out/src" "$out/src/collection"
 antsibull-docs collection --use-current --squash-hierarchy --dest-dir "$out/src/collection" innovaphone.pbx
 cp "$root/docs/site/conf.py" "$root/docs/site/index.rst" "$root/docs/site/ansible-references.rst" "$out/src/"
-for page in quickstart guide seed-steps wire-names security benchmarks; do
+for page in quickstart guide seed-steps wire-names security benchmarks eda; do
     cp "$root/docs/$page.md" "$out/src/$page.md"
 done
 cp "$root"/docs/benchmarks-*.png "$out/src/"  # the plots of benchmarks.md (make bench)

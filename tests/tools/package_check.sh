@@ -8,7 +8,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/innovaphone-pbx-package.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 "$bin/ansible-galaxy" collection build --output-path "$work" "$root" >/dev/null
 tarball=$(ls "$work"/innovaphone-pbx-*.tar.gz)
-if tar tzf "$tarball" | grep -E '^(tests|extensions|collections|\.ansible)/'; then
+if tar tzf "$tarball" | grep -E '^(tests|extensions/molecule|collections|\.ansible)/'; then
     echo "package_check: development files in $(basename "$tarball")" >&2
     exit 1
 fi
@@ -20,6 +20,11 @@ for module in $modules; do
     "$bin/ansible-doc" "$module" >/dev/null
 done
 "$bin/ansible-doc" -t filter innovaphone.pbx.hotdesk_function_key >/dev/null
+# The event source and its rulebooks ship where ansible-rulebook looks for them.
+for file in plugins/event_source/pbx_events.py rulebooks/hotdesking_remediate.yml; do
+    [ -f "$work/installed/ansible_collections/innovaphone/pbx/extensions/eda/$file" ] ||
+        { echo "package_check: extensions/eda/$file missing" >&2; exit 1; }
+done
 for playbook in hotdesking compliance verify probe logout; do
     "$bin/ansible-playbook" --syntax-check -i localhost, "innovaphone.pbx.$playbook" >/dev/null
 done

@@ -130,6 +130,23 @@ def test_provisioned_phone_registers_as_the_hot_desk_base_with_the_key(site):
     assert site.sim.control("GET", "phones") == [site.sim.control("GET", "phones/" + PHONE)]
 
 
+def test_phone_deleted_in_devices(provisioned):
+    """DELETE /_sim/phones/<hw>: the registrations end, the device is gone, a session with recvUpdates hears it."""
+    watcher = appws.AppClient(provisioned.sim.devices_url)
+    try:
+        assert watcher.login(DEVICES_APP, provisioned.sim.devices_domain, DEVICES_PASSWORD)["ok"]
+        device, = watcher.listing("GetDevices", "devices", recvUpdates=True)
+        assert provisioned.sim.control("DELETE", "phones/" + PHONE) == {"hw_id": PHONE, "removed": True}
+        event = watcher.receive(lambda message: message.get("mt") == "DeviceRemoved")
+        assert event["device"]["id"] == device["id"] and event["device"]["hwId"] == PHONE
+        assert watcher.listing("GetDevices", "devices") == []
+    finally:
+        watcher.close()
+    assert registrations(provisioned.sim) == []
+    provisioned.sim.control("GET", "phones/" + PHONE, expect=409)
+    provisioned.sim.control("DELETE", "phones/" + PHONE, expect=409)
+
+
 def test_hot_desk_login_logout_and_phone_reboot(provisioned):
     sim = provisioned.sim
     answer = provisioned.hotdesk("alice", "alice-pw")
