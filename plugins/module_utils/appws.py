@@ -110,8 +110,8 @@ class AppWebsocket:
     """
 
     def __init__(self, url, password, domain, app, validate_certs=True, ca_path=None, timeout=30,
-                 connect=None, secrets=(), sleep=time.sleep, peer="the app"):
-        self.endpoint = Endpoint("devices_url", url, DEVICES_SCHEMES)
+                 connect=None, secrets=(), sleep=time.sleep, peer="the app", option="devices_url"):
+        self.endpoint = Endpoint(option, url, DEVICES_SCHEMES)
         self.url = url
         self.where = "%s at %s" % (peer, url)   # how messages name the app: "the Devices app at wss://…"
         self.domain = domain

@@ -32,6 +32,8 @@ ROLE_VARIABLES = {
     "username": "hotdesking_pbx_username",
     "password": "hotdesking_pbx_password",
     "devices_password": "hotdesking_devices_password",
+    "app_name": "hotdesking_pbx_app_name",
+    "app_password": "hotdesking_pbx_app_password",
 }
 # What a URL of each kind must start with, the encrypted scheme last.
 PBX_SCHEMES = ("http", "https")
