@@ -41,6 +41,8 @@ USER_COLUMNS = ("guid", "h323", "pwd", "cn", "dn", "config", "node", "loc", "hid
                 "grps")
 REQUIRED_COLUMNS = ("guid", "h323", "cn", "devices")
 ARRAYS = {"devices": "device", "grp": "grp", "grps": "grp"}
+# What every message carries beside the object's properties (reference 6.1).
+ENVELOPE = ("api", "mt", "src")
 # The device flags (reference 6.2's device object) beside the resource table's booleans.
 DEVICE_FLAGS = ("admin", "no-filter", "tls", "no-mob", "trusted")
 # GetConfigObjects returns at most this many templates per answer (reference 6.2).
@@ -68,6 +70,8 @@ def to_element(obj, tag="user"):
     as `pwdx` (reference 1.3 and 6.2), arrays and objects as children, `pseudo` given as XML parsed."""
     element = ET.Element(tag)
     for name, value in obj.items():
+        if name in ENVELOPE:
+            continue
         if name == "pseudo" and isinstance(value, str):
             if value.strip():
                 element.append(soap.parse_xml(value, "the pseudo column"))
@@ -140,6 +144,7 @@ class PbxAdmin(Pbx):
         """The result message of one request; a refusal names the grant the App object may lack."""
         try:
             with self._lock:
+                self.ws.open()      # once: the first request logs in
                 return self.ws.request(mt, idempotent=idempotent, api=api, **fields)[-1]
         except AppRequestError as exc:
             raise self.ws.error("%s (is the App object %s granted %s? docs/guide.md)" % (
