@@ -109,8 +109,8 @@ def test_a_table_without_the_devices_column_is_said_not_read_as_empty():
 
 
 def test_a_hot_desk_login_is_the_registration_whose_hw_is_the_users_name():
-    pbx = admin({"GetRegs": [{"regs": [{"hw": "009033000001", "addr": "192.0.2.1"}, {"hw": "Alice", "addr": "192.0.2.2"}]},
-                             {}]})
+    regs = [{"hw": "009033000001", "addr": "192.0.2.1"}, {"hw": "Alice", "addr": "192.0.2.2"}]
+    pbx = admin({"GetRegs": [{"regs": regs}, {}]})
     pbx._users = [to_element({"guid": "1", "h323": "alice", "cn": "Alice"}),
                   to_element({"guid": "2", "h323": "bob", "cn": "Bob"})]
     assert pbx.registrations() == [
