@@ -47,6 +47,8 @@ ENVELOPE = ("api", "mt", "src")
 DEVICE_FLAGS = ("admin", "no-filter", "tls", "no-mob", "trusted")
 # GetConfigObjects returns at most this many templates per answer (reference 6.2).
 CONFIG_OBJECTS_LIMIT = 50
+# How many reads of one kind (GetRegs of every user) go out before their answers come back.
+READS_IN_FLIGHT = 16
 # A boolean sent as a number deletes the setting (reference 6.2): what SOAP does when the attribute is left out.
 DELETE_SETTING = -1
 
@@ -147,8 +149,10 @@ class PbxAdmin(Pbx):
                 self.ws.open()      # once: the first request logs in
                 return self.ws.request(mt, idempotent=idempotent, api=api, **fields)[-1]
         except AppRequestError as exc:
-            raise self.ws.error("%s (is the App object %s granted %s? docs/guide.md)" % (
-                exc, self.ws.app, GRANTS[api]))
+            raise self.refused(exc, api)
+
+    def refused(self, exc, api):
+        return self.ws.error("%s (is the App object %s granted %s? docs/guide.md)" % (exc, self.ws.app, GRANTS[api]))
 
     def admin(self, command):
         raise self.client.error("SOAP %s is not sent with pbx_api: pbxadminapi (not implemented over PbxAdminApi)"
@@ -225,8 +229,7 @@ class PbxAdmin(Pbx):
         name (reference 6.4). Whether a registration used a password is not in GetRegs: None."""
         users = self._users if self._users is not None else self.users()
         found = []
-        for user in users:
-            answer = self.call("GetRegs", guid=user.get("guid"))
+        for user, answer in zip(users, self.reads("GetRegs", [{"guid": user.get("guid")} for user in users])):
             if not isinstance(answer.get("regs", []), list):
                 raise self.ws.error("%s answered GetRegs for %r without a list of regs" % (
                     self.ws.where, user.get("cn")))
@@ -240,6 +243,15 @@ class PbxAdmin(Pbx):
                 "hotdesk": bool(name) and fold("hw", reg.get("hw") or "") == fold("hw", name),
             } for reg in answer.get("regs") or [])
         return found
+
+    def reads(self, mt, many):
+        """The results of one PbxAdminApi read per fields dict of `many`, READS_IN_FLIGHT at a time."""
+        try:
+            with self._lock:
+                self.ws.open()
+                return self.ws.pipelined(mt, many, READS_IN_FLIGHT, api=ADMIN_API)
+        except AppRequestError as exc:
+            raise self.refused(exc, ADMIN_API)
 
     def admin_info(self):
         """MonitorAdminObjectInfo {key, pwd} (reference 6.2), asked for once."""

@@ -73,6 +73,9 @@ class FakeWs:
         answer = self.answers[mt]
         return [answer.pop(0) if isinstance(answer, list) else answer]
 
+    def pipelined(self, mt, many, window, **common):
+        return [self.request(mt, idempotent=True, **dict(common, **fields))[-1] for fields in many]
+
     def wait_for(self, mt, seconds):
         return next((event for event in self.events if event["mt"] == mt), None)
 
