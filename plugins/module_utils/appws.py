@@ -349,7 +349,12 @@ class AppWebsocket:
                     text = redact_text(text, self._secrets)
                     raise AppRequestError("%s refused %s: %s" % (self.where, mt, text), mt, text)
                 results[in_flight.pop(message["src"])] = message
-        except (Lost, NoAnswer):
+        except (Lost, NoAnswer) as exc:
+            if isinstance(exc, Lost):
+                try:
+                    self.reconnect()
+                except AppWsError as again:
+                    raise self.error("%s; connecting again failed: %s" % (exc, again))
             for index in sorted(list(in_flight.values()) + pending):
                 results[index] = self.request(mt, idempotent=True, **dict(common, **many[index]))[-1]
         return results
