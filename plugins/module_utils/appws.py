@@ -110,8 +110,8 @@ class AppWebsocket:
     """
 
     def __init__(self, url, password, domain, app, validate_certs=True, ca_path=None, timeout=30,
-                 connect=None, secrets=(), sleep=time.sleep, peer="the app"):
-        self.endpoint = Endpoint("devices_url", url, DEVICES_SCHEMES)
+                 connect=None, secrets=(), sleep=time.sleep, peer="the app", option="devices_url"):
+        self.endpoint = Endpoint(option, url, DEVICES_SCHEMES)
         self.url = url
         self.where = "%s at %s" % (peer, url)   # how messages name the app: "the Devices app at wss://…"
         self.domain = domain
@@ -337,6 +337,39 @@ class AppWebsocket:
                 text = redact_text(text, self._secrets)
                 raise AppRequestError("%s refused %s: %s" % (self.where, mt, text), mt, text)
         return answer
+
+    def pipelined(self, mt, many, window, **common):
+        """The result message of one read `mt` per fields dict of `many`, in that order, with up to `window`
+        requests in flight at once (the answers come by `src`). When the connection breaks or an answer stays
+        away, the reads not answered yet go one by one through request(), with its retries."""
+        results, pending, in_flight = [None] * len(many), list(range(len(many))), {}
+        try:
+            while pending or in_flight:
+                while pending and len(in_flight) < window:
+                    index = pending.pop(0)
+                    self._src += 1
+                    in_flight[str(self._src)] = index
+                    self._send(dict(common, mt=mt, src=str(self._src), **many[index]))
+                message = self._receive(time.monotonic() + self.timeout, mt + RESULT_SUFFIX)
+                if message is None:
+                    raise NoAnswer("%s did not answer %s within %s seconds" % (self.where, mt, self.timeout))
+                if message.get("mt") != mt + RESULT_SUFFIX or message.get("src") not in in_flight:
+                    self._unanswered.append(message)
+                    continue
+                text = error_text(message)
+                if text is not None:
+                    text = redact_text(text, self._secrets)
+                    raise AppRequestError("%s refused %s: %s" % (self.where, mt, text), mt, text)
+                results[in_flight.pop(message["src"])] = message
+        except (Lost, NoAnswer) as exc:
+            if isinstance(exc, Lost):
+                try:
+                    self.reconnect()
+                except AppWsError as again:
+                    raise self.error("%s; connecting again failed: %s" % (exc, again))
+            for index in sorted(list(in_flight.values()) + pending):
+                results[index] = self.request(mt, idempotent=True, **dict(common, **many[index]))[-1]
+        return results
 
     def items(self, mt, key, **fields):
         """The list `key` of a (possibly paged) answer, every page joined."""

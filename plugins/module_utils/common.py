@@ -24,6 +24,7 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils.devices import Dev
 from ansible_collections.innovaphone.pbx.plugins.module_utils.endpoint import URL_OPTIONS, Endpoint, EndpointError
 from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import NotKept
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import Pbx
+from ansible_collections.innovaphone.pbx.plugins.module_utils.pbxadmin import PbxAdmin, pbxadminapi_url
 from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, HttpClient, PbxError)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import ValidationError, check_connection_options
@@ -37,6 +38,10 @@ try:
 except ImportError:
     HAS_JMESPATH = False
     JMESPATH_IMPORT_ERROR = traceback.format_exc()
+
+
+# How the PBX objects are spoken to: `auto` is PbxAdminApi when the App object's credentials are given, else SOAP.
+PBX_APIS = ("auto", "soap", "pbxadminapi")
 
 
 def _env(name):
@@ -53,6 +58,9 @@ CONNECTION_ARGUMENT_SPEC = dict(
     allow_basic_auth=dict(type="bool", default=False, fallback=_env("ALLOW_BASIC_AUTH")),
     force_basic_auth=dict(type="bool", default=False, fallback=_env("FORCE_BASIC_AUTH")),
     wire_names=dict(type="dict", fallback=_env("WIRE_NAMES")),
+    app_name=dict(type="str", fallback=_env("APP_NAME")),
+    app_password=dict(type="str", no_log=True, fallback=_env("APP_PASSWORD")),
+    pbx_api=dict(type="str", choices=list(PBX_APIS), default="auto", fallback=_env("PBX_API")),
 )
 
 
@@ -69,7 +77,8 @@ DEVICES_ARGUMENT_SPEC.update((name, CONNECTION_ARGUMENT_SPEC[name])
 
 # The PBX connection of a Devices module that also reads the PBX, where the PBX is optional.
 OPTIONAL_PBX_ARGUMENT_SPEC = dict((name, dict(CONNECTION_ARGUMENT_SPEC[name], required=False))
-                                  for name in ("url", "username", "password", "allow_basic_auth", "force_basic_auth"))
+                                  for name in ("url", "username", "password", "allow_basic_auth", "force_basic_auth",
+                                               "app_name", "app_password", "pbx_api"))
 
 
 # Options of a module that manages a list of objects: what its result lists, and how many writes go at once.
@@ -227,10 +236,42 @@ def connect(module):
     if params["force_basic_auth"] and not params["allow_basic_auth"]:
         module.fail_json(msg="force_basic_auth sends the password with HTTP Basic, readable, with every request: set "
                              "allow_basic_auth: true as well to allow that (nothing was sent)")
-    return Pbx(HttpClient(
+    client = HttpClient(
         params["url"], params["username"], params["password"], validate_certs=params["validate_certs"],
         ca_path=params["ca_path"], timeout=params["timeout"], force_basic_auth=params["force_basic_auth"],
-        allow_basic_auth=params["allow_basic_auth"], secrets=module.no_log_values))
+        allow_basic_auth=params["allow_basic_auth"], secrets=module.no_log_values)
+    if not uses_pbxadminapi(module):
+        return Pbx(client)
+    if not HAS_WEBSOCKET:
+        module.fail_json(msg=missing_required_lib("websocket-client"), exception=WEBSOCKET_IMPORT_ERROR)
+    pbx = PbxAdmin(client, AppWebsocket(
+        pbxadminapi_url(params["url"]), params["app_password"], "", params["app_name"],
+        validate_certs=params["validate_certs"], ca_path=params["ca_path"], timeout=params["timeout"],
+        secrets=module.no_log_values, peer="the PBX's PbxAdminApi", option="url"))
+    OPEN.append(pbx)
+    return pbx
+
+
+# The PBX connections a module opened (one AppWebsocket each), closed when run() ends.
+OPEN = []
+
+
+def uses_pbxadminapi(module):
+    """Whether the module speaks PbxAdminApi/PbxTableUsers for PBX objects (option pbx_api); fails the module when
+    pbx_api: pbxadminapi lacks the App object's credentials."""
+    params = module.params
+    given = [name for name in ("app_name", "app_password") if params.get(name)]
+    if params["pbx_api"] == "soap":
+        return False
+    if params["pbx_api"] == "auto":
+        return len(given) == 2
+    if len(given) < 2:
+        missing = [name for name in ("app_name", "app_password") if name not in given]
+        module.fail_json(msg="pbx_api: pbxadminapi logs in as the PBX's App object for automation: %s %s not set "
+                             "(hotdesking_pbx_%s in the role; docs/guide.md says how to create the App object); "
+                             "nothing was sent" % (" and ".join(missing), "is" if len(missing) == 1 else "are",
+                                                   " and hotdesking_pbx_".join(missing)))
+    return True
 
 
 def devices_module(argument_spec, **kwargs):
@@ -297,14 +338,22 @@ def run(module, converge):
     try:
         result = converge()
     except (PbxError, ValidationError, NotKept) as exc:
+        close_open()
         module.fail_json(msg=str(exc), **dict(getattr(exc, "result", {}), **invocation(module)))
     except Exception as exc:  # pylint: disable=broad-except
         # An answer of a shape no check foresaw: a clear message (the traceback only at -vvv), never a crash.
+        close_open()
         module.fail_json(msg="unexpected %s while talking to the PBX or the Devices app: %s" % (
             type(exc).__name__, exc), exception=traceback.format_exc(), **invocation(module))
+    close_open()
     for warning in result.pop("warnings", []):
         module.warn(warning)
     module.exit_json(**dict(result, **invocation(module)))
+
+
+def close_open():
+    while OPEN:
+        OPEN.pop().close()
 
 
 def invocation(module):

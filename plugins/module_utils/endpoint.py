@@ -33,6 +33,8 @@ ROLE_VARIABLES = {
     "password": "hotdesking_pbx_password",
     "devices_password": "hotdesking_devices_password",
     "devices_domain": "hotdesking_devices_domain",
+    "app_name": "hotdesking_pbx_app_name",
+    "app_password": "hotdesking_pbx_app_password",
 }
 # What a URL of each kind must start with, the encrypted scheme last.
 PBX_SCHEMES = ("http", "https")

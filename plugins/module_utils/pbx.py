@@ -37,10 +37,17 @@ def object_name(command):
 
 
 class Pbx:
-    """One PBX over one HttpClient; every failure surfaces as the client's secret-free PbxError."""
+    """One PBX over one HttpClient; every failure surfaces as the client's secret-free PbxError. PBX objects go
+    over SOAP Admin() here, over PbxAdminApi in pbxadmin.PbxAdmin (the same methods)."""
+
+    writes_pwdx = True      # a password may go as pwdx, encrypted with the PBX key (reference 1.3)
+    api = "SOAP"
 
     def __init__(self, client):
         self.client = client
+
+    def close(self):
+        """Nothing to close: the HTTP session ends with the module."""
 
     @property
     def interruptions(self):
@@ -160,7 +167,7 @@ class Pbx:
                 "hw": hw or "",
                 "address": reg.get(names["address"], ""),
                 "with_password": reg.get(names["with_password"]) == "true",
-                "hotdesk": flag == "true" or bool(user and _fold("hw", hw or "") == _fold("hw", user)),
+                "hotdesk": flag == "true" or bool(user and fold("hw", hw or "") == fold("hw", user)),
             })
         return registrations
 
@@ -174,6 +181,51 @@ class Pbx:
         if not found:
             raise self.client.error("%r is gone from the PBX since it was read" % element.get("cn"))
         return found[0]
+
+    def add(self, element):
+        self.admin(soap.command("add", element))
+
+    def modify(self, element, attributes):
+        """`attributes` laid over the object as the PBX holds it now: modify replaces the whole object."""
+        self.admin(soap.command("modify", soap.edited(self.fresh(element), attributes)))
+
+    deleted_by = WireName("soap", "delete")
+
+    def delete_object(self, element):
+        try:
+            self.admin(soap.delete(element.get("cn")))
+        except PbxError as exc:  # the delete command is a guess: say which
+            used = self.deleted_by
+            raise self.client.error("%s (the command is %s%s)" % (exc, named(used), see_docs(used)))
+
+    def put_device(self, element, device_for):
+        """Store device_for(the user's hot-desking <device> as the PBX holds it, or None) on the user `element`, or
+        remove that device when it gives None. A device added or removed is one child (add-attrib, del-attrib); a
+        changed one is a modify of the object as the PBX holds it now."""
+        device = hotdesk_device(element)
+        guid = element.get("guid")
+        if device is None:
+            new = device_for(None)
+            if new is not None:
+                self.admin(soap.children("add-attrib", guid, [new]))
+            return
+        if device_for(device) is None:
+            self.admin(soap.children("del-attrib", guid, [soap.element("device", {"hw": device.get("hw")})]))
+            return
+        edited = soap.edited(self.fresh(element), {})
+        fresh_devices = hotdesk_devices(edited)
+        if not fresh_devices:
+            raise self.client.error("the hot-desking registration of %s is gone since it was read" %
+                                    element.get("h323"))
+        position = list(edited).index(fresh_devices[0])
+        for duplicate in fresh_devices:  # a duplicate goes: the first one stays, with the wanted fields
+            edited.remove(duplicate)
+        edited.insert(position, device_for(fresh_devices[0]))
+        self.admin(soap.command("modify", edited))
+
+    def proves(self, key, pbx_password):
+        """Whether the PBX itself proves a key right (None: SOAP has no such proof; the users' pwdx tell)."""
+        return None
 
     def key(self, pbx_password):
         """The PBX key (reference 1.3) from _ADMIN_ and the PBX password."""
@@ -206,7 +258,7 @@ def _same_child(sent, stored):
     if sent.tag != stored.tag:
         return False
     if sent.get("hw") is not None:
-        return _fold("hw", sent.get("hw")) == _fold("hw", stored.get("hw") or "")
+        return fold("hw", sent.get("hw")) == fold("hw", stored.get("hw") or "")
     return dict(sent.attrib) == dict(stored.attrib)
 
 
@@ -218,7 +270,7 @@ def is_template(element):
 CASE_INSENSITIVE = ("cn", "h323", "hw")
 
 
-def _fold(attribute, value):
+def fold(attribute, value):
     return value.lower() if attribute in CASE_INSENSITIVE else value
 
 
@@ -228,7 +280,7 @@ def hotdesk_devices(element):
     name = element.get("h323")
     if not name:
         return []
-    return [d for d in element.findall("device") if _fold("hw", d.get("hw", "")) == _fold("hw", name)]
+    return [d for d in element.findall("device") if fold("hw", d.get("hw", "")) == fold("hw", name)]
 
 
 def hotdesk_device(element):
@@ -265,7 +317,7 @@ def device_attributes(entry):
 
 def logged_in_users(registrations):
     """The users with a hot-desk login now (Pbx.registrations()), folded as the PBX compares names."""
-    return frozenset(_fold("h323", reg["user"]) for reg in registrations if reg["hotdesk"])
+    return frozenset(fold("h323", reg["user"]) for reg in registrations if reg["hotdesk"])
 
 
 def hotdesk_info(element, logged_in):
@@ -273,7 +325,7 @@ def hotdesk_info(element, logged_in):
     id; `registered` says the same, deprecated since it reads like a login) and `logged_in` (a hot-desk login of
     the user is active now; `logged_in` from logged_in_users())."""
     record = hotdesk_record(element)
-    record.update(enabled=record["registered"], logged_in=_fold("h323", element.get("h323") or "") in logged_in)
+    record.update(enabled=record["registered"], logged_in=fold("h323", element.get("h323") or "") in logged_in)
     return record
 
 
@@ -305,16 +357,16 @@ class Directory:
     def owner(self, attribute, value):
         """The object whose `attribute` is `value`, None when there is none."""
         if attribute not in self._owners:
-            self._owners[attribute] = dict((_fold(attribute, e.get(attribute)), e)
+            self._owners[attribute] = dict((fold(attribute, e.get(attribute)), e)
                                            for e in self.elements if e.get(attribute))
-        return self._owners[attribute].get(_fold(attribute, value))
+        return self._owners[attribute].get(fold(attribute, value))
 
     def hw_owner(self, hw):
         """The object holding a device with this hardware id (one user only, reference 1.1)."""
         if "device" not in self._owners:
-            self._owners["device"] = dict((_fold("hw", d.get("hw", "")), e)
+            self._owners["device"] = dict((fold("hw", d.get("hw", "")), e)
                                           for e in self.elements for d in e.findall("device"))
-        return self._owners["device"].get(_fold("hw", hw))
+        return self._owners["device"].get(fold("hw", hw))
 
 
 class ObjectBackend:
@@ -343,7 +395,7 @@ class ObjectBackend:
         return self.resource.decode(element.attrib)
 
     def create(self, record):
-        self.pbx.admin(soap.command("add", self.new_element(record)))
+        self.pbx.add(self.new_element(record))
 
     def attributes(self, key, record):
         """The wire attributes of (some fields of) the record of object `key`."""
@@ -353,17 +405,10 @@ class ObjectBackend:
         return soap.new_object(self.attributes(record[self.resource.key], record))
 
     def update(self, key, changes):
-        current = self.pbx.fresh(self.elements()[key])
-        self.pbx.admin(soap.command("modify", soap.edited(current, self.attributes(key, changes))))
-
-    deleted_by = WireName("soap", "delete")
+        self.pbx.modify(self.elements()[key], self.attributes(key, changes))
 
     def delete(self, key):
-        try:
-            self.pbx.admin(soap.delete(self.elements()[key].get("cn")))
-        except PbxError as exc:  # the delete command is a guess: say which
-            used = self.deleted_by
-            raise self.pbx.client.error("%s (the command is %s%s)" % (exc, named(used), see_docs(used)))
+        self.pbx.delete_object(self.elements()[key])
 
 
 class TemplateBackend(ObjectBackend):
@@ -387,10 +432,15 @@ class PbxKey:
     def __init__(self, pbx, password, source, elements):
         self.source = source
         self.key = pbx.key(password)
-        proofs = [e.get("pwdx") for e in elements
-                  if len(e.get("pwdx") or "") == 2 * crypto.USER_PASSWORD_PAD][:KEY_PROOF_USERS]
-        self.proven = bool(proofs) and all(crypto.proves_key(self.key, pwdx) for pwdx in proofs)
-        self.refuted = bool(proofs) and not self.proven
+        proven = pbx.proves(self.key, password)   # the PBX's own proof, where its API has one
+        decided = proven is not None
+        if not decided:
+            proofs = [e.get("pwdx") for e in elements
+                      if len(e.get("pwdx") or "") == 2 * crypto.USER_PASSWORD_PAD][:KEY_PROOF_USERS]
+            decided = bool(proofs)
+            proven = decided and all(crypto.proves_key(self.key, pwdx) for pwdx in proofs)
+        self.proven = proven
+        self.refuted = decided and not proven
         if self.proven:
             self.note = None
         elif self.refuted:
@@ -456,10 +506,10 @@ class UserBackend(ObjectBackend):
         """A password goes as pwdx with a proven key (pwd `********` tells the PBX so), else in clear text."""
         attributes = self.resource.encode(record)
         if attributes.get("pwd"):
-            if self.pbx_key is not None and self.pbx_key.proven:
+            if self.pbx_key is not None and self.pbx_key.proven and self.pbx.writes_pwdx:
                 attributes.update(pwd=soap.KEEP_PASSWORD, pwdx=crypto.encrypt_password(self.pbx_key.key,
                                                                                        attributes["pwd"]))
-            else:
+            elif self.pbx.writes_pwdx:
                 self.clear_text.append(key)
         if key not in self.elements():
             attributes.setdefault("cn", key)  # a new user's long name defaults to its name
@@ -483,27 +533,18 @@ class HotdeskBackend(ObjectBackend):
         raise self.pbx.client.error("user %s does not exist" % record["user"])
 
     def update(self, key, changes):
-        """A registration added or removed is one device child (add-attrib, del-attrib); a changed one is a modify
-        of the object as the PBX holds it now."""
-        element = self.elements()[key]
-        wanted = dict(self.record(element), **changes)
-        device = hotdesk_device(element)
-        if not wanted["registered"]:
-            self.pbx.admin(soap.children("del-attrib", element.get("guid"), [soap.element("device", {
-                "hw": device.get("hw")})]))
-        elif device is None:
-            self.pbx.admin(soap.children("add-attrib", element.get("guid"), [self.device(key, wanted)]))
-        else:
-            edited = soap.edited(self.pbx.fresh(element), {})
-            fresh_devices = hotdesk_devices(edited)
-            if not fresh_devices:
-                raise self.pbx.client.error("the hot-desking registration of %s is gone since it was read" % key)
-            fresh_device = fresh_devices[0]
-            position = list(edited).index(fresh_device)
-            for device in fresh_devices:  # a duplicate goes: the first one stays, with the wanted fields
-                edited.remove(device)
-            edited.insert(position, self.device(fresh_device.get("hw"), wanted, fresh_device.attrib))
-            self.pbx.admin(soap.command("modify", edited))
+        """A registration added or removed is one device, a changed one the device laid over as the PBX holds it
+        now; a duplicate of it goes (put_device)."""
+        wanted = dict(self.record(self.elements()[key]), **changes)
+
+        def device_for(current):
+            if not wanted["registered"]:
+                return None
+            if current is None:
+                return self.device(key, wanted)
+            return self.device(current.get("hw"), wanted, current.attrib)
+
+        self.pbx.put_device(self.elements()[key], device_for)
 
     def device(self, hw, wanted, attributes=None):
         """The <device> of a registration: `attributes` kept, the wanted fields laid over (false and empty values

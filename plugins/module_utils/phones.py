@@ -47,6 +47,8 @@ def phone_states(devices, registrations):
         shared = any(len(by_address[address]) > 1 for address in own)
         mine = [reg for reg in registrations if reg["hw"].lower() == hw_id.lower()
                 or (reg["address"] in own and reg["hotdesk"] and not shared)]
+        # The phone's own registration first, then its hot-desk logins, however the PBX listed them.
+        mine.sort(key=lambda reg: reg["hw"].lower() != hw_id.lower())
         hotdesk = [reg["user"] for reg in mine if reg["hotdesk"]]
         states[hw_id] = {
             "registrations": [{"user": reg["user"], "hotdesk": reg["hotdesk"]} for reg in mine],

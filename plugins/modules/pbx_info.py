@@ -124,7 +124,11 @@ filters:
   elements: str
   sample: [intern, normal, international]
 registrations:
-  description: The registrations the PBX holds now.
+  description:
+    - The registrations the PBX holds now. C(hotdesk) marks a hot-desk login, a registration whose C(hw) is the
+      user's own name.
+    - Over PbxAdminApi (O(pbx_api)) they come from C(GetRegs) for every user, which does not say whether a
+      registration used a password; C(with_password) is then V(null).
   returned: always
   type: list
   elements: dict
@@ -134,6 +138,7 @@ pbx_key:
   description:
     - With O(pbx_password), whether it is the PBX password - C(proven) (it decrypts the passwords of users on the
       PBX), C(refuted) (it does not), or C(unproven) (no user has a password to check it against).
+    - Over PbxAdminApi the admin object's C(pwd) of C(MonitorAdminObject) proves or refutes it, users or none.
   returned: when O(pbx_password) is given
   type: str
   sample: proven

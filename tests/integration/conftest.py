@@ -3,13 +3,14 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """pbxsim fixtures, and running the integration targets against them with ansible-playbook."""
 
+import os
 import pathlib
 import sys
 
 import pytest
 
 from role_runs import ALICE_PASSWORD
-from simulator import ADMIN_PASSWORD, CONTROL_TOKEN, PBX_PASSWORD, Sim, ansible_playbook
+from simulator import ADMIN_PASSWORD, APP_NAME, APP_PASSWORD, CONTROL_TOKEN, PBX_PASSWORD, Sim, ansible_playbook
 
 HERE = pathlib.Path(__file__).resolve().parent
 
@@ -45,6 +46,23 @@ def sim(pbxsim):
     return pbxsim
 
 
+# The connection options that choose the API for the PBX objects, as the environment sets them for every module.
+PBX_APIS = {
+    "soap": {"INNOVAPHONE_PBX_API": "soap"},
+    "pbxadminapi": {"INNOVAPHONE_PBX_API": "pbxadminapi", "INNOVAPHONE_APP_NAME": APP_NAME,
+                    "INNOVAPHONE_APP_PASSWORD": APP_PASSWORD},
+}
+
+
+@pytest.fixture(params=sorted(PBX_APIS))
+def pbx_api(request, monkeypatch):
+    """Each test that takes it runs twice: its modules speak SOAP, then PbxAdminApi/PbxTableUsers (through the
+    environment variables of the connection options, which every ansible-playbook run inherits)."""
+    for name, value in PBX_APIS[request.param].items():
+        monkeypatch.setenv(name, value)
+    return request.param
+
+
 @pytest.fixture
 def site(sim):
     """pbxsim with the employee the how-to's hot-desking users stand for (a site of the role's tests)."""
@@ -55,7 +73,8 @@ def site(sim):
 def run_target(sim, target, *args, extra_vars=None):
     """Run one target (tests/integration/targets/<target>/tasks/main.yml); return the CompletedProcess."""
     variables = {"pbx_url": sim.url, "pbx_admin_password": ADMIN_PASSWORD, "pbx_password": PBX_PASSWORD,
-                 "sim_token": CONTROL_TOKEN, "sim_ca": sim.ca or "", "target": target}
+                 "sim_token": CONTROL_TOKEN, "sim_ca": sim.ca or "", "target": target,
+                 "pbx_api": os.environ.get("INNOVAPHONE_PBX_API", "soap")}
     variables.update(extra_vars or {})
     return ansible_playbook(HERE / "target.yml", variables, *args, ANSIBLE_ROLES_PATH=str(HERE / "targets"))
 

@@ -13,7 +13,7 @@ import sys
 
 import yaml
 
-from simulator import ADMIN_PASSWORD, CONTROL_TOKEN, PBX_PASSWORD, REPO
+from simulator import ADMIN_PASSWORD, APP_NAME, APP_PASSWORD, CONTROL_TOKEN, PBX_PASSWORD, REPO
 
 PLAYBOOKS = REPO / "playbooks"
 DEVICES_PASSWORD = "pbxsim-devices"       # pbxsim's default (contract 1)
@@ -22,12 +22,16 @@ BASE_PASSWORD = "Base-Role-Pw-271"
 TEMP_PASSWORD = "Temp-Role-Pw-314"
 ALICE_PASSWORD = "Alice-Role-Pw-1"
 SECRETS = (ADMIN_PASSWORD, PBX_PASSWORD, DEVICES_PASSWORD, BASE_PASSWORD, TEMP_PASSWORD, ALICE_PASSWORD,
-           CONTROL_TOKEN)
+           CONTROL_TOKEN, APP_PASSWORD)
+# The role variables that make the PBX steps speak PbxAdminApi/PbxTableUsers with pbxsim's App object.
+PBXADMINAPI_VARS = {"hotdesking_pbx_app_name": APP_NAME, "hotdesking_pbx_app_password": APP_PASSWORD,
+                    "hotdesking_pbx_api": "pbxadminapi"}
 RECAP = re.compile(r"^site1\s+:\s+ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=(\d+)", re.M)
 
 
 def site_vars(sim, **overrides):
-    """Inventory of one site on `sim`, as an operator would write it."""
+    """Inventory of one site on `sim`, as an operator would write it; with the App object's variables when the
+    sim's `pbx_api` (set by a test's fixture) says pbxadminapi."""
     variables = {
         "hotdesking_pbx_url": sim.url,
         "hotdesking_pbx_password": ADMIN_PASSWORD,
@@ -44,6 +48,8 @@ def site_vars(sim, **overrides):
         "hotdesking_verify_user": "alice",
         "hotdesking_verify_password": ALICE_PASSWORD,
     }
+    if getattr(sim, "pbx_api", None) == "pbxadminapi":
+        variables.update(PBXADMINAPI_VARS)
     variables.update(overrides)
     return {key: value for key, value in variables.items() if value is not None}
 

@@ -24,6 +24,9 @@ from pbxsim.launcher import Pbxsim  # noqa: E402  pylint: disable=wrong-import-p
 ADMIN_PASSWORD = "it-admin-Pw1"
 PBX_PASSWORD = "it-pbx-Pw2"
 CONTROL_TOKEN = "it-control-token"
+# The PBX's App object for automation (PbxAdminApi and PbxTableUsers granted).
+APP_NAME = "it-automation"
+APP_PASSWORD = "it-app-Pw3"
 SOAP_NS = "http://innovaphone.com/pbx"
 
 
@@ -33,7 +36,8 @@ class Sim(Pbxsim):
     def __init__(self, workdir, args=(), admin_password=ADMIN_PASSWORD, pbx_password=PBX_PASSWORD,
                  devices_password=None):
         env = {"PBXSIM_ADMIN_PASSWORD": admin_password, "PBXSIM_PBX_PASSWORD": pbx_password,
-               "PBXSIM_CONTROL_TOKEN": CONTROL_TOKEN}
+               "PBXSIM_CONTROL_TOKEN": CONTROL_TOKEN,
+               "PBXSIM_APP_NAME": APP_NAME, "PBXSIM_APP_PASSWORD": APP_PASSWORD}
         if devices_password is not None:
             env["PBXSIM_DEVICES_PASSWORD"] = devices_password
         super().__init__(workdir, args, env=env)

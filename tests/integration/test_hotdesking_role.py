@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The hotdesking role through its playbooks against a fresh pbxsim: bad inventory, check mode, idempotence,
-compliance drift. Every run is also checked for leaked secrets."""
+compliance drift, each with the PBX objects over SOAP and over PbxAdminApi/PbxTableUsers, and a site converged over
+one API unchanged over the other. Every run is also checked for leaked secrets."""
 
 import concurrent.futures
 import json
@@ -11,7 +12,15 @@ import time
 import pytest
 
 from pbxsim import wire_names as sim_names
-from role_runs import ALICE_PASSWORD, BASE_PASSWORD, changed_tasks, run_playbook, site_vars
+from role_runs import ALICE_PASSWORD, BASE_PASSWORD, PBXADMINAPI_VARS, changed_tasks, run_playbook, site_vars
+
+
+@pytest.fixture(params=["soap", "pbxadminapi"])
+def site(site, request):
+    """conftest's site, with site_vars() giving the App object's variables in the pbxadminapi runs."""
+    site.pbx_api = request.param
+    yield site
+    site.pbx_api = None
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -206,3 +215,28 @@ def test_a_converged_pbx_is_hardened(site, tmp_path):
         flags = config[layer]["modules"][sim_names.PBX_MODULE]
         assert flags.get(sim_names.REG_NO_PWD_FLAG, "0") == "0", (layer, flags)
         assert "192.0.2.0" in flags[sim_names.IP_FILTER_FLAG] and "255.255.255.0" in flags[sim_names.IP_FILTER_FLAG]
+
+
+@pytest.mark.parametrize("first, second", [("soap", "pbxadminapi"), ("pbxadminapi", "soap")])
+def test_a_site_converged_over_one_api_is_unchanged_over_the_other(sim, tmp_path, first, second):
+    """Both APIs read the same PBX objects the same way: what one wrote, the other finds in the wanted state (the
+    passwords compared through the PBX key on both)."""
+    apis = {"soap": {"hotdesking_pbx_api": "soap"}, "pbxadminapi": PBXADMINAPI_VARS}
+    sim.admin('<add><user cn="Alice" h323="alice" e164="101" pwd="%s"/></add>' % ALICE_PASSWORD)
+    site = sim
+    code, output = run_playbook(tmp_path, "hotdesking", site_vars(site, **apis[first]))
+    assert code == 0, output[-6000:]
+    assert changed_tasks(output) == 7
+    site.control("POST", "stats/reset")
+    code, output = run_playbook(tmp_path, "hotdesking", site_vars(site, **apis[second]), "--check", "--diff")
+    assert code == 0, output[-6000:]
+    assert changed_tasks(output) == 0
+    code, output = run_playbook(tmp_path, "hotdesking", site_vars(site, **apis[second]))
+    assert code == 0, output[-6000:]
+    assert changed_tasks(output) == 0
+    stats = site.stats()
+    assert stats["writes"] == 0
+    used = "pbxapi" if second == "pbxadminapi" else "soap"
+    assert stats["interfaces"][used]["reads"] > 0
+    unused = "soap" if second == "pbxadminapi" else "pbxapi"
+    assert stats["interfaces"].get(unused, {}).get("reads", 0) == 0

@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The nightly logout (playbook logout, module phone_reset) and devices_info, against simulated phones: one with
-a hot-desk login, one without, one offline with a login."""
+a hot-desk login, one without, one offline with a login; the registrations read over SOAP and over PbxAdminApi
+(GetRegs, a hot-desk login the registration whose hw is the user's name)."""
 
 import json
 import os
@@ -13,6 +14,7 @@ import sys
 import pytest
 
 from pbxsim.appws import AppClient
+from conftest import PBX_APIS
 from simulator import ADMIN_PASSWORD, PBX_PASSWORD, REPO, ansible_playbook, respelt_sim
 from role_runs import (ALICE_PASSWORD, BASE_PASSWORD, DEVICES_PASSWORD, DOMAIN, SECRETS, TEMP_PASSWORD,
                        changed_tasks, run_playbook, site_vars)
@@ -28,6 +30,14 @@ def provisioning_codes(sim, count):
         assert app.login("innovaphone-devices", DOMAIN, DEVICES_PASSWORD)["ok"]
         return [app.call("GetProvisioningCode", domainId=1, category="site1 Hotdesking", sip="temp")["code"]
                 for _number in range(count)]
+
+
+@pytest.fixture(params=["soap", "pbxadminapi"])
+def sim(sim, request):
+    """conftest's sim, with site_vars() giving the App object's variables in the pbxadminapi runs."""
+    sim.pbx_api = request.param
+    yield sim
+    sim.pbx_api = None
 
 
 @pytest.fixture
@@ -126,11 +136,16 @@ def devices_info(sim, tmp_path, *args):
     playbook = tmp_path / "devices_info.yml"
     playbook.write_text(DEVICES_INFO)
     result_file = tmp_path / "info.json"
+    sim.control("POST", "stats/reset")
     completed = ansible_playbook(playbook, {
         "devices_url": "%s/%s/devices" % (sim.url.replace("http", "ws", 1), DOMAIN),
         "devices_password": DEVICES_PASSWORD, "pbx_url": sim.url, "pbx_admin_password": ADMIN_PASSWORD,
-        "result_file": str(result_file), "ansible_python_interpreter": "{{ ansible_playbook_python }}"}, *args)
+        "result_file": str(result_file), "ansible_python_interpreter": "{{ ansible_playbook_python }}"}, *args,
+        **(PBX_APIS["pbxadminapi"] if sim.pbx_api == "pbxadminapi" else {}))
     assert completed.returncode == 0, completed.stdout[-6000:]
+    interfaces = sim.stats()["interfaces"]
+    assert (interfaces["pbxapi"]["reads"] > 0, interfaces["bulk"]["reads"] > 0) == (
+        (True, False) if sim.pbx_api == "pbxadminapi" else (False, True))
     output = completed.stdout + completed.stderr + result_file.read_text()
     assert [s for s in SECRETS + (BOB_PASSWORD, PBX_PASSWORD, BASE_PASSWORD, TEMP_PASSWORD) if s in output] == []
     return json.loads(result_file.read_text())

@@ -48,7 +48,10 @@ SECRETS = {
     "temp user password, changed": "Tmp2%26+&Pw=6v",
     "employee password": "Alice%7E+&Pw=4u",
     "wrong devices password": "Wrong%Dev+&Pw1",
+    "app password": "App%2B+&Obj=5k",
+    "wrong app password": "Wrong%App+&Pw2",
 }
+APP_NAME = "it-automation"
 REALM = "pbxsim"   # pbxsim's digest realm: HA1 = MD5(user:realm:password) opens the admin login like the password
 
 
@@ -128,7 +131,8 @@ class SecretSim(Sim):
         self.env.update(PBXSIM_ADMIN_PASSWORD=SECRETS["pbx admin password"],
                         PBXSIM_PBX_PASSWORD=SECRETS["pbx key password"],
                         PBXSIM_DEVICES_PASSWORD=SECRETS["devices password"],
-                        PBXSIM_CONTROL_TOKEN=SECRETS["control token"])
+                        PBXSIM_CONTROL_TOKEN=SECRETS["control token"],
+                        PBXSIM_APP_NAME=APP_NAME, PBXSIM_APP_PASSWORD=SECRETS["app password"])
 
     def admin(self, xml):
         body = ('<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
@@ -246,6 +250,14 @@ def test_no_secret_in_any_output_or_file_of_any_run(secret_sim, basic_secret_sim
     code, output = runs.playbook("converge", "hotdesking.yml", site, "--diff", "-vvv")
     assert code == 0, output[-6000:]
     assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in output
+
+    # The PBX objects over PbxAdminApi/PbxTableUsers: the App object's password, and a wrong one.
+    api = dict(site, hotdesking_pbx_app_name=APP_NAME, hotdesking_pbx_app_password=SECRETS["app password"])
+    code, output = runs.playbook("pbxadminapi", "hotdesking.yml", api, "--diff", "-vvv")
+    assert code == 0, output[-6000:]
+    code, output = runs.playbook("wrong_app_password", "hotdesking.yml",
+                                 dict(api, hotdesking_pbx_app_password=SECRETS["wrong app password"]), "-vvv")
+    assert code != 0 and "AppLogin as app %s" % APP_NAME in output, output[-6000:]
 
     # Failed runs: a wrong Devices password, a PBX that fails a request.
     code, output = runs.playbook("wrong_devices_password", "hotdesking.yml",

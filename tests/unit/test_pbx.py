@@ -100,13 +100,13 @@ PBX_PASSWORD = "pbx-secret"
 KEY = crypto.pbx_key(ADMIN_KEY, PBX_PASSWORD)
 
 
-class ObjectsPbx:
-    """A PBX whose bulk read answers `objects` (XML text) and that keeps the Admin() commands it is sent."""
+class ObjectsPbx(Pbx):
+    """A SOAP PBX whose bulk read answers `objects` (XML text) and that keeps the Admin() commands it is sent."""
 
     def __init__(self, objects):
+        super().__init__(HttpClient("http://pbx.test", "admin", "admin-pw"))
         self.elements = soap.objects(ET.fromstring("<show>%s</show>" % objects))
         self.sent = []
-        self.client = HttpClient("http://pbx.test", "admin", "admin-pw")
 
     def objects(self):
         return self.elements

@@ -1,0 +1,310 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to innovaphone.pbx
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The PBX objects over the PBX's own AppWebsocket (reference 6): PbxAdminApi and PbxTableUsers, logged in as the
+App object for automation, one connection per module run.
+
+What the object backends of pbx.py ask of a PBX, spoken with documented names only: the users and their devices as
+one PbxTableUsers replication, the config templates from GetConfigObjects and GetObject, registrations from GetRegs
+(a hot-desk login is the registration whose hw is the user's own name, reference 6.4), writes as UpdateObject and
+DeleteObject, the PBX key from MonitorAdminObject. The answers become the elements the SOAP read gives (the XML
+attribute names are the PbxAdminApi property names, reference 1.1), so one resource table and one diff engine serve
+both. The PBX0 settings and `!` commands stay on the command interface (HTTP), as the SOAP Pbx speaks it.
+
+Retries: every request here may be sent twice without harm, but for DeleteObject: the reads, UpdateObject of an
+object by its guid (it sets what it names), and a create as UpdateObject with guid `?`, which finds by cn what a first
+send whose answer went missing created (reference 6.2). A replication that lost its connection starts again.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import threading
+import xml.etree.ElementTree as ET
+
+from ansible_collections.innovaphone.pbx.plugins.module_utils import crypto, soap
+from ansible_collections.innovaphone.pbx.plugins.module_utils.appws import AppRequestError, AppWsError
+from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import Pbx, fold, hotdesk_devices
+from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import (
+    BOOL, HOTDESK_REGISTRATIONS, TEMPLATES, USERS)
+
+API_PATH = "/PBX0/APPS/websocket"
+ADMIN_API = "PbxAdminApi"
+TABLE_API = "PbxTableUsers"
+# The App object's grant ("Grant access to APIs" in PBX Manager) each API needs (reference 6.1).
+GRANTS = {ADMIN_API: "Admin", TABLE_API: "TableUsers"}
+# The columns of the users table a bulk read needs (reference 6.3), and the array properties that are child
+# elements on SOAP (reference 1.1: `devices` holds <device>, `grp`/`grps` <grp>).
+USER_COLUMNS = ("guid", "h323", "pwd", "cn", "dn", "config", "node", "loc", "hide", "e164", "pseudo", "devices",
+                "grps")
+REQUIRED_COLUMNS = ("guid", "h323", "cn", "devices")
+ARRAYS = {"devices": "device", "grp": "grp", "grps": "grp"}
+# What every message carries beside the object's properties (reference 6.1).
+ENVELOPE = ("api", "mt", "src")
+# The device flags (reference 6.2's device object) beside the resource table's booleans.
+DEVICE_FLAGS = ("admin", "no-filter", "tls", "no-mob", "trusted")
+# GetConfigObjects returns at most this many templates per answer (reference 6.2).
+CONFIG_OBJECTS_LIMIT = 50
+# How many reads of one kind (GetRegs of every user) go out before their answers come back.
+READS_IN_FLIGHT = 16
+# A boolean sent as a number deletes the setting (reference 6.2): what SOAP does when the attribute is left out.
+DELETE_SETTING = -1
+
+
+def pbxadminapi_url(url):
+    """The PBX's AppWebsocket of the base URL `url`: ws(s) for http(s), the path /PBX0/APPS/websocket (reference
+    6.1) under the URL's own path (a reverse proxy's)."""
+    scheme, _sep, rest = url.strip().rstrip("/").partition("://")
+    return "%s://%s%s" % ({"http": "ws", "https": "wss"}.get(scheme.lower(), scheme), rest, API_PATH)
+
+
+def boolean_properties():
+    """The properties the collection writes as JSON booleans: the resource table's and the device flags."""
+    return frozenset(f.wire for resource in (USERS, TEMPLATES, HOTDESK_REGISTRATIONS) for f in resource.fields
+                     if f.codec is BOOL) | frozenset(DEVICE_FLAGS)
+
+
+def to_element(obj, tag="user"):
+    """An object of a PbxAdminApi answer or a PbxTableUsers row as the element the SOAP read gives: strings and
+    numbers as attributes, `true` as "true" (false and absent alike: the PBX stores no false), the encrypted `pwd`
+    as `pwdx` (reference 1.3 and 6.2), arrays and objects as children, `pseudo` given as XML parsed."""
+    element = ET.Element(tag)
+    for name, value in obj.items():
+        if name in ENVELOPE:
+            continue
+        if name == "pseudo" and isinstance(value, str):
+            if value.strip():
+                element.append(soap.parse_xml(value, "the pseudo column"))
+        elif isinstance(value, dict):
+            element.append(to_element(value, name))
+        elif isinstance(value, list):
+            element.extend(to_element(item, ARRAYS.get(name, name)) for item in value if isinstance(item, dict))
+        elif isinstance(value, bool):
+            if value:
+                element.set(name, "true")
+        elif value is None or value == "":
+            continue
+        elif name == "pwd" and tag == "user":
+            element.set("pwdx", str(value))
+        else:
+            element.set(name, str(value))
+    return element
+
+
+def properties(attributes, booleans):
+    """UpdateObject properties of SOAP-style attributes: booleans as JSON booleans, an empty one deleted."""
+    result = {}
+    for name, value in attributes.items():
+        if name in booleans:
+            result[name] = True if value else DELETE_SETTING
+        else:
+            result[name] = value
+    return result
+
+
+def device_properties(device, booleans):
+    """A <device> element as an item of the `devices` array (flags true or left out)."""
+    return dict((name, True if name in booleans else value) for name, value in device.attrib.items()
+                if value and (name not in booleans or value == "true"))
+
+
+def element_properties(element):
+    """A whole new object: its attributes and children as UpdateObject properties."""
+    booleans = boolean_properties()
+    result = properties(dict(element.attrib), booleans)
+    for child in element:
+        if child.tag == "device":
+            result.setdefault("devices", []).append(device_properties(child, booleans))
+        elif child.tag == "pseudo":
+            result["pseudo"] = dict(child.attrib)
+        else:
+            result.setdefault(child.tag, []).append(dict(child.attrib))
+    return result
+
+
+class PbxAdmin(Pbx):
+    """A PBX whose objects go over PbxAdminApi/PbxTableUsers on `ws` (an appws.AppWebsocket logged in as the App
+    object); settings and commands over `client` (HTTP) as on the SOAP Pbx. SOAP Admin() is never sent."""
+
+    writes_pwdx = False     # UpdateObject takes `pwd` in clear text only (reference 6.2)
+    api = "PbxAdminApi"
+
+    def __init__(self, client, ws):
+        super(PbxAdmin, self).__init__(client)
+        self.ws = ws
+        self._admin_info = None
+        self._users = None
+        # The engine writes from several threads; the one AppWebsocket takes one request at a time.
+        self._lock = threading.Lock()
+
+    def close(self):
+        self.ws.close()
+
+    def call(self, mt, idempotent=True, api=ADMIN_API, **fields):
+        """The result message of one request; a refusal names the grant the App object may lack."""
+        try:
+            with self._lock:
+                self.ws.open()      # once: the first request logs in
+                return self.ws.request(mt, idempotent=idempotent, api=api, **fields)[-1]
+        except AppRequestError as exc:
+            raise self.refused(exc, api)
+
+    def refused(self, exc, api):
+        return self.ws.error("%s (is the App object %s granted %s? docs/guide.md)" % (exc, self.ws.app, GRANTS[api]))
+
+    def admin(self, command):
+        raise self.client.error("SOAP %s is not sent with pbx_api: pbxadminapi (not implemented over PbxAdminApi)"
+                                % command.tag)
+
+    # --- reads ----------------------------------------------------------------------------------
+    def objects(self):
+        """Every user with its devices (one replication) and every config template."""
+        return self.users() + self.templates()
+
+    def users(self):
+        for attempt in range(2):
+            try:
+                self._users = self._replicate()
+                return list(self._users)
+            except AppRequestError:
+                raise
+            except AppWsError as exc:
+                if attempt:
+                    raise
+                failure = exc
+            try:
+                self.ws.reconnect()   # a new session replicates from the start
+            except AppWsError as exc:
+                raise self.ws.error("%s; connecting again failed: %s" % (failure, exc))
+        return []  # not reached
+
+    def _replicate(self):
+        """The users table from the first row to the end (ReplicateStart, then ReplicateNext until an answer
+        carries no row: reference 6.3, INFERRED)."""
+        started = self.call("ReplicateStart", api=TABLE_API, columns=dict((name, {}) for name in USER_COLUMNS))
+        offered = started.get("columns")
+        missing = [name for name in REQUIRED_COLUMNS if isinstance(offered, (dict, list)) and name not in offered]
+        if missing:
+            raise self.ws.error("%s offers no column %s in its users table (reference 6.3)" % (
+                self.ws.where, ", ".join(missing)))
+        rows = []
+        while True:
+            row = self.call("ReplicateNext", idempotent=False, api=TABLE_API).get("columns")
+            if not row:
+                return rows
+            rows.append(to_element(row))
+
+    def templates(self):
+        """The config templates (GetConfigObjects, paged by `more`) with their properties (GetObject each); what a
+        template inherits as GetConfigObjects lists it (reference 6.2)."""
+        listed, more = [], None
+        while True:
+            fields = {"limit": CONFIG_OBJECTS_LIMIT}
+            if more is not None:
+                fields["more"] = more
+            answer = self.call("GetConfigObjects", **fields)
+            if "objects" not in answer:
+                raise self.ws.error("%s answered GetConfigObjects without objects" % self.ws.where)
+            listed.extend(answer["objects"] or [])
+            if not answer.get("more") or answer.get("more") == more:
+                break
+            more = answer["more"]
+        templates = []
+        for listing in listed:
+            element = to_element(self.call("GetObject", cn=listing.get("cn"), template="without"))
+            inherit = TEMPLATES.field("inherit")
+            element.attrib.pop(inherit.wire, None)
+            element.attrib.update(inherit.write(listing.get("config") or []))
+            if not element.get(inherit.wire):
+                element.attrib.pop(inherit.wire)
+            if not any(child.tag == "pseudo" for child in element):
+                element.append(ET.Element("pseudo", {"type": "config"}))
+            templates.append(element)
+        return templates
+
+    def registrations(self):
+        """The registrations of every user now (GetRegs each); a hot-desk login is one whose hw is the user's own
+        name (reference 6.4). Whether a registration used a password is not in GetRegs: None."""
+        users = self._users if self._users is not None else self.users()
+        found = []
+        for user, answer in zip(users, self.reads("GetRegs", [{"guid": user.get("guid")} for user in users])):
+            if not isinstance(answer.get("regs", []), list):
+                raise self.ws.error("%s answered GetRegs for %r without a list of regs" % (
+                    self.ws.where, user.get("cn")))
+            name = user.get("h323") or ""
+            found.extend({
+                "user": name,
+                "long_name": user.get("cn") or "",
+                "hw": reg.get("hw") or "",
+                "address": reg.get("addr") or "",
+                "with_password": None,
+                "hotdesk": bool(name) and fold("hw", reg.get("hw") or "") == fold("hw", name),
+            } for reg in answer.get("regs") or [])
+        return found
+
+    def reads(self, mt, many):
+        """The results of one PbxAdminApi read per fields dict of `many`, READS_IN_FLIGHT at a time."""
+        try:
+            with self._lock:
+                self.ws.open()
+                return self.ws.pipelined(mt, many, READS_IN_FLIGHT, api=ADMIN_API)
+        except AppRequestError as exc:
+            raise self.refused(exc, ADMIN_API)
+
+    def admin_info(self):
+        """MonitorAdminObjectInfo {key, pwd} (reference 6.2), asked for once."""
+        if self._admin_info is None:
+            self.call("MonitorAdminObject")
+            with self._lock:
+                info = self.ws.wait_for("MonitorAdminObjectInfo", self.ws.timeout)
+            if not info or not info.get("key"):
+                raise self.ws.error("%s sent no MonitorAdminObjectInfo with the key after MonitorAdminObject" %
+                                    self.ws.where)
+            self._admin_info = info
+        return self._admin_info
+
+    def key(self, pbx_password):
+        return crypto.pbx_key(self.admin_info()["key"], pbx_password)
+
+    def proves(self, key, pbx_password):
+        """Whether the admin object's `pwd` decrypts with `key` to `pbx_password` (reference 6.2, INFERRED)."""
+        pwd = self.admin_info().get("pwd")
+        if not pwd:
+            return None
+        try:
+            return crypto.decrypt_password(key, pwd) == pbx_password
+        except crypto.CryptoError:
+            return False
+
+    # --- writes ---------------------------------------------------------------------------------
+    def add(self, element):
+        """Create with guid `?`: a resend after a lost answer finds by cn what the first send created."""
+        self.call("UpdateObject", **dict(element_properties(element), guid="?"))
+
+    def modify(self, element, attributes):
+        """Only the changed properties: what UpdateObject leaves out stays as the PBX holds it now."""
+        self.call("UpdateObject", **dict(properties(attributes, boolean_properties()), guid=element.get("guid")))
+
+    def delete_object(self, element):
+        self.call("DeleteObject", idempotent=False, guid=element.get("guid"))
+
+    def put_device(self, element, device_for):
+        """The user's devices as the PBX holds them now, the hot-desking one replaced by device_for(it) (removed
+        for None), written back whole (UpdateObject replaces the array)."""
+        guid = element.get("guid")
+        devices = list(self.call("GetObject", guid=guid, properties=["devices"]).get("devices") or [])
+        now = to_element({"h323": element.get("h323"), "devices": devices})
+        hot = hotdesk_devices(now)
+        current = hot[0] if hot else None
+        positions = [list(now).index(device) for device in hot]
+        position = positions[0] if hot else len(devices)
+        new = device_for(current)
+        if current is None and new is None:
+            return
+        for index in reversed(positions):  # a duplicate goes with it: the first one's place is kept
+            del devices[index]
+        if new is not None:
+            devices.insert(position, device_properties(new, boolean_properties()))
+        self.call("UpdateObject", guid=guid, devices=devices)
