@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 import requests
+import websocket
 from requests.auth import HTTPDigestAuth
 
 from pbxsim.launcher import Pbxsim
@@ -101,3 +102,13 @@ def sim(shared_sim):
     """The shared pbxsim, reset to factory state (no objects, faults or counters)."""
     shared_sim.control("POST", "reset")
     return shared_sim
+
+
+def closed_by_server(ws):
+    """Whether the next thing a websocket-client connection gets is the server closing it: a close frame (recv()
+    answers it and returns ""), or, when the server dropped the socket before the client's answer to that frame
+    got out, the broken connection itself (a race the machine's load decides)."""
+    try:
+        return ws.recv() == ""
+    except (BrokenPipeError, ConnectionResetError, websocket.WebSocketConnectionClosedException):
+        return True
