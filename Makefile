@@ -130,8 +130,10 @@ sanity-%: .venv-%/.installed
 # lock), so they would only wait.
 sanity-all: sanity $(addprefix sanity-,$(SANITY_MINORS))
 
+# The changelog lint, a changelog entry for galaxy.yml's version (tests/tools/changelog_check.sh), ansible-lint.
 lint: venv
 	$(BIN)/antsibull-changelog lint
+	tests/tools/changelog_check.sh
 	PATH="$(BIN):$$PATH" $(BIN)/ansible-lint --profile production --offline
 
 # molecule runs ansible-playbook, ansible-config and ansible-inventory by name: the venv's bin goes first on PATH.
