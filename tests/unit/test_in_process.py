@@ -105,3 +105,18 @@ def test_a_tagged_secret_is_still_scrubbed():
         module.fail_json(msg="refused s3cret-admin")
     assert "s3cret" not in json.dumps(done.value.result)
     assert common.controller_validation_works()
+
+
+def test_without_the_internals_every_task_runs_a_module_process(monkeypatch):
+    import sys
+    import types
+
+    from ansible_collections.innovaphone.pbx.plugins.plugin_utils import in_process
+
+    action = types.SimpleNamespace(_connection=types.SimpleNamespace(transport="local"),
+                                   _task=types.SimpleNamespace(async_val=0),
+                                   _templar=types.SimpleNamespace(template=lambda value: value))
+    task_vars = {"ansible_python_interpreter": sys.executable}
+    assert in_process.InProcessAction.in_process(action, task_vars)
+    monkeypatch.setattr(in_process, "CAN_RUN_IN_PROCESS", False)
+    assert not in_process.InProcessAction.in_process(action, task_vars)
