@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Run `ansible-test sanity` on a copy of the collection laid out as ansible_collections/innovaphone/pbx.
 # The copy lives outside the git work tree so that ansible-test sees exactly the project's files.
-# SANITY_VENV picks the venv whose ansible-test runs (default .venv, ansible-core 2.19; `make sanity-2.21`
-# passes .venv-2.21), SANITY_PYTHON the Python version of the sanity tests (default 3.11).
+# SANITY_VENV picks the venv whose ansible-test runs (default .venv, ansible-core 2.19; `make sanity-2.16`
+# passes .venv-2.16), SANITY_PYTHON the Python version of the sanity tests (default 3.11).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 venv_bin="$root/${SANITY_VENV:-.venv}/bin"
@@ -12,7 +12,8 @@ mkdir -p "$cache"
 # finds half-made: two trees running sanity at once would break each other's venvs, so they take turns.
 exec 9>"$cache/innovaphone-pbx-sanity.lock"
 flock 9
-# The get-pip.py of the pip version this ansible-test bootstraps its venvs with (24.2 for 2.19, 25.2 for 2.21).
+# The get-pip.py of the pip version this ansible-test bootstraps its venvs with (23.1.2 for 2.16, 24.2 for 2.19,
+# 25.2 for 2.21).
 requirements_py=$(echo "$root/${SANITY_VENV:-.venv}"/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py)
 pip_version=$(sed -n "s/^ *pip='\([0-9.]*\)',\$/\1/p" "$requirements_py")
 [ -n "$pip_version" ] || { echo "sanity: no pip version in $requirements_py" >&2; exit 1; }
