@@ -16,7 +16,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_HOME := $(CURDIR)/.build/ansible-home
 
 .PHONY: venv test test-unit test-pbxsim test-integration test-matrix test-oldest test-ecosystem sanity sanity-all \
-	lint docs-lint docs chromium molecule demo bench bench-smoke bench-pbxsim clean package
+	lint docs-lint docs chromium molecule molecule-oldest demo bench bench-smoke bench-pbxsim clean package
 
 # $(call make-venv,DIR,PYTHON,REQUIREMENT ARGUMENTS): a venv with the runtime deps and those requirements.
 define make-venv
@@ -37,8 +37,8 @@ venv: $(STAMP) $(COLLECTION_LINK)
 
 # One suite after the other: two at a time on the 2 cores made the integration suites four times slower
 # (16 instead of 4 minutes each), more than the time the overlap saved.
-test: test-unit test-pbxsim test-integration test-matrix test-oldest sanity-all lint docs-lint molecule package \
-	test-ecosystem bench-smoke
+test: test-unit test-pbxsim test-integration test-matrix test-oldest sanity-all lint docs-lint molecule \
+	molecule-oldest package test-ecosystem bench-smoke
 
 # Only the unit tests use pytest-ansible (to import the collection); elsewhere it would link the tree into
 # ./collections/, a race between xdist workers. The integration tests run ansible-playbook with the tree's
@@ -139,6 +139,11 @@ lint: venv
 # molecule runs ansible-playbook, ansible-config and ansible-inventory by name: the venv's bin goes first on PATH.
 molecule: venv
 	PATH="$(BIN):$$PATH" $(BIN)/molecule test --all
+
+# The scenario again with the oldest core's ansible-playbook and ansible-galaxy first on PATH (molecule itself runs
+# from .venv/: it drives those programs by name).
+molecule-oldest: venv .venv-$(OLDEST_MINOR)/.installed
+	PATH="$(CURDIR)/.venv-$(OLDEST_MINOR)/bin:$(BIN):$$PATH" $(BIN)/molecule test --all
 
 demo: venv
 	$(BIN)/python tests/tools/demo.py
