@@ -9,11 +9,7 @@ bin="$root/.venv/bin"
 version=$("$bin/python" -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["version"])' "$root/galaxy.yml")
 work=$(mktemp -d "${TMPDIR:-/tmp}/innovaphone-pbx-changelog.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-dest="$work/ansible_collections/innovaphone/pbx"
-mkdir -p "$dest"
-(cd "$root" && git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
-    [ -e "$f" ] && printf '%s\0' "$f"
-done | xargs -0 -r cp --parents -t "$dest")
+dest=$("$root/tests/tools/tree_copy.sh" "$work")
 cd "$dest"
 released=$("$bin/python" - "$version" <<'PY'
 import sys

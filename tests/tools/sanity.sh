@@ -22,11 +22,7 @@ if [ ! -f "$cache/get_pip_${pip_version//./_}.py" ]; then
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/innovaphone-pbx-sanity.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-dest="$work/ansible_collections/innovaphone/pbx"
-mkdir -p "$dest"
-(cd "$root" && git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
-    [ -e "$f" ] && printf '%s\0' "$f"
-done | xargs -0 -r cp --parents -t "$dest")
+dest=$("$root/tests/tools/tree_copy.sh" "$work")
 cd "$dest"
 # ansible-test skips its shell checks without the shellcheck program, so install it when we can.
 command -v shellcheck >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -q shellcheck >/dev/null 2>&1; } || true
