@@ -66,11 +66,12 @@ class InProcessAction(ActionBase):
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super(InProcessAction, self).run(tmp, task_vars)
+        name = self._task.resolved_action.rsplit(".", 1)[-1]
         if not self.in_process(task_vars):
             result.update(self._execute_module(module_name=self._task.resolved_action, module_args=self._task.args,
                                                task_vars=task_vars, wrap_async=self._task.async_val))
             return result
-        module = importlib.import_module(MODULES + self._task.resolved_action.rsplit(".", 1)[-1])
+        module = importlib.import_module(MODULES + name)
         with self.task_environment():
             result.update(run_in_process(module.main, self._task.args, self._task.check_mode, self._task.diff))
         return result
