@@ -15,9 +15,8 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 # into <home>/collections, so two trees of the same name running at once would share pbxsim and the collection.
 export ANSIBLE_HOME := $(CURDIR)/.build/ansible-home
 
-.PHONY: venv test test-unit test-pbxsim test-integration test-eda eda-venv java test-matrix test-oldest test-ecosystem sanity sanity-2.21 \
-	sanity-all lint docs-lint docs chromium molecule demo bench bench-smoke \
-	bench-pbxsim clean package
+.PHONY: venv test test-unit test-pbxsim test-integration test-eda eda-venv java test-matrix test-oldest test-ecosystem sanity sanity-all \
+	lint docs-lint docs chromium molecule molecule-oldest demo bench bench-smoke bench-pbxsim clean package
 
 # $(call make-venv,DIR,PYTHON,REQUIREMENT ARGUMENTS): a venv with the runtime deps and those requirements.
 define make-venv
@@ -39,7 +38,7 @@ venv: $(STAMP) $(COLLECTION_LINK)
 # One suite after the other: two at a time on the 2 cores made the integration suites four times slower
 # (16 instead of 4 minutes each), more than the time the overlap saved.
 test: test-unit test-pbxsim test-integration test-eda test-matrix test-oldest sanity-all lint docs-lint molecule \
-	package test-ecosystem bench-smoke
+	molecule-oldest package test-ecosystem bench-smoke
 
 # Only the unit tests use pytest-ansible (to import the collection); elsewhere it would link the tree into
 # ./collections/, a race between xdist workers. The integration tests run ansible-playbook with the tree's
@@ -61,32 +60,43 @@ MATRIX_INTEGRATION_TESTS := tests/integration/test_targets.py tests/integration/
 test-integration: venv
 	$(BIN)/pytest -q -p no:pytest-ansible -n 2 $(INTEGRATION_TESTS)
 
-# The unit and integration tests again, on ansible-core 2.21 in .venv-2.21/. It needs Python 3.12:
-# PYENV_VERSION picks pyenv's; without pyenv, MATRIX_PYTHON names one.
-MATRIX_PYTHON ?= PYENV_VERSION=3.12 python3.12
-# One rule makes .venv-2.21/ for test-matrix and sanity-2.21 (also under make -j). In the sub-make of
-# test-matrix, VENV=.venv-2.21, the $(STAMP) rule stands for it.
-ifneq ($(VENV),.venv-2.21)
-.venv-2.21/.installed: requirements.txt test-requirements-2.21.txt
-	$(call make-venv,.venv-2.21,$(MATRIX_PYTHON),-r test-requirements-2.21.txt)
-endif
-test-matrix: .venv-2.21/.installed
-	$(MAKE) --no-print-directory test-unit test-integration VENV=.venv-2.21 PYTHON="$(MATRIX_PYTHON)" \
-		REQUIREMENTS=test-requirements-2.21.txt INTEGRATION_TESTS="$(MATRIX_INTEGRATION_TESTS)"
-
-# The unit and integration tests again, on the oldest ansible-core meta/runtime.yml admits (requires_ansible), in
-# .venv-oldest/: the version is read from runtime.yml, so the test follows a change of requires_ansible.
+# The ansible-core matrix: every minor version from the oldest that meta/runtime.yml admits (requires_ansible) to
+# the newest, each in .venv-<minor>/ on a controller Python it supports (3.11 up to 2.19, 3.12 from 2.20; pyenv's,
+# or name them with PYTHON_3.11=... PYTHON_3.12=...). 2.19 is .venv/ itself, where everything else runs. A venv is
+# built once (.venv-<minor>/.installed) and rebuilt only when its requirements change. The oldest minor gets the
+# oldest release itself (ansible-core==2.16.0), the others their newest patch release.
 OLDEST_CORE := $(shell sed -n 's/^requires_ansible: *">=\([0-9.]*\)".*/\1/p' meta/runtime.yml)
-ifneq ($(VENV),.venv-oldest)
-.venv-oldest/.installed: meta/runtime.yml requirements.txt test-requirements-oldest.txt
-	$(call make-venv,.venv-oldest,$(PYTHON),-r test-requirements-oldest.txt "ansible-core==$(OLDEST_CORE)")
-endif
-test-oldest: .venv-oldest/.installed $(COLLECTION_LINK)
+OLDEST_MINOR := $(basename $(OLDEST_CORE))
+NEWEST_MINOR := 2.21
+MATRIX_MINORS := 2.16 2.17 2.18 2.20 2.21
+SANITY_MINORS := 2.16 2.18 2.21
+PYTHON_3.11 ?= PYENV_VERSION=3.11 python3.11
+PYTHON_3.12 ?= PYENV_VERSION=3.12 python3.12
+core-python-version = $(if $(filter 2.16 2.17 2.18 2.19,$(1)),3.11,3.12)
+core-requirement = ansible-core==$(if $(filter $(OLDEST_MINOR),$(1)),$(OLDEST_CORE),$(1).*)
+
+.venv-%/.installed: meta/runtime.yml requirements.txt test-requirements-core.txt
 	@test -n "$(OLDEST_CORE)" || { echo "no requires_ansible version in meta/runtime.yml" >&2; exit 1; }
-	.venv-oldest/bin/python -c 'import ansible.release as r, sys; sys.exit(r.__version__ != "$(OLDEST_CORE)" \
-		and "ansible-core %s in .venv-oldest, not $(OLDEST_CORE)" % r.__version__)'
-	$(MAKE) --no-print-directory test-unit test-integration VENV=.venv-oldest STAMP=.venv-oldest/.installed \
-		REQUIREMENTS=test-requirements-oldest.txt INTEGRATION_TESTS="$(MATRIX_INTEGRATION_TESTS)"
+	rm -rf .venv-$*
+	$(call make-venv,.venv-$*,$(PYTHON_$(call core-python-version,$*)),-r test-requirements-core.txt \
+		"$(call core-requirement,$*)")
+
+# On one ansible-core: the unit tests (they pin what the in-process path needs of the core), and on the oldest and the
+# newest also the integration tests that depend on ansible-core (MATRIX_INTEGRATION_TESTS).
+# Kept after the run (make deletes what a chain of pattern rules made).
+.PRECIOUS: .venv-%/.installed
+
+test-core-%: .venv-%/.installed $(COLLECTION_LINK)
+	.venv-$*/bin/python -c 'import ansible.release as r, sys; sys.exit(not r.__version__.startswith("$*.") \
+		and "ansible-core %s in .venv-$*" % r.__version__)'
+	.venv-$*/bin/pytest -q --ansible-unit-inject-only tests/unit
+	$(if $(filter $*,$(OLDEST_MINOR) $(NEWEST_MINOR)),.venv-$*/bin/pytest -q -p no:pytest-ansible -n 2 \
+		$(MATRIX_INTEGRATION_TESTS))
+
+test-matrix: $(addprefix test-core-,$(MATRIX_MINORS))
+
+# The oldest ansible-core alone (the release requires_ansible names).
+test-oldest: test-core-$(OLDEST_MINOR)
 
 package: venv
 	tests/tools/package_check.sh
@@ -128,22 +138,29 @@ test-ecosystem: venv chromium docs
 sanity: venv
 	tests/tools/sanity.sh
 
-# ansible-test sanity of ansible-core 2.21 (on Python 3.12, in .venv-2.21/, which test-matrix also uses).
-sanity-2.21: .venv-2.21/.installed
-	SANITY_VENV=.venv-2.21 SANITY_PYTHON=3.12 PYENV_VERSION=3.12 tests/tools/sanity.sh
+# ansible-test sanity of one ansible-core in its venv, on the Python of that venv (make sanity-2.16).
+sanity-%: .venv-%/.installed
+	SANITY_VENV=.venv-$* SANITY_PYTHON=$(call core-python-version,$*) PYENV_VERSION=$(call core-python-version,$*) \
+		tests/tools/sanity.sh
 
-# Both, one after the other: ansible-test's venvs are shared (sanity.sh takes a lock), so they would only wait.
-sanity-all: venv .venv-2.21/.installed
-	tests/tools/sanity.sh
-	SANITY_VENV=.venv-2.21 SANITY_PYTHON=3.12 PYENV_VERSION=3.12 tests/tools/sanity.sh
+# On the default core and on SANITY_MINORS, one after the other: ansible-test's venvs are shared (sanity.sh takes a
+# lock), so they would only wait.
+sanity-all: sanity $(addprefix sanity-,$(SANITY_MINORS))
 
+# The changelog lint, a changelog entry for galaxy.yml's version (tests/tools/changelog_check.sh), ansible-lint.
 lint: venv
 	$(BIN)/antsibull-changelog lint
+	tests/tools/changelog_check.sh
 	PATH="$(BIN):$$PATH" $(BIN)/ansible-lint --profile production --offline
 
 # molecule runs ansible-playbook, ansible-config and ansible-inventory by name: the venv's bin goes first on PATH.
 molecule: venv
 	PATH="$(BIN):$$PATH" $(BIN)/molecule test --all
+
+# The scenario again with the oldest core's ansible-playbook and ansible-galaxy first on PATH (molecule itself runs
+# from .venv/: it drives those programs by name).
+molecule-oldest: venv .venv-$(OLDEST_MINOR)/.installed
+	PATH="$(CURDIR)/.venv-$(OLDEST_MINOR)/bin:$(BIN):$$PATH" $(BIN)/molecule test --all
 
 demo: venv
 	$(BIN)/python tests/tools/demo.py
@@ -164,4 +181,4 @@ bench-pbxsim: venv
 	PYTHONPATH=tests $(BIN)/python -m pbxsim.bench
 
 clean:
-	rm -rf .build .pytest_cache tests/output .venv-oldest .venv-eda
+	rm -rf .build .pytest_cache tests/output

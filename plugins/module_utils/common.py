@@ -172,6 +172,14 @@ class ControllerModule:
         self.exit_json(**dict(result, msg=msg, failed=True))
 
 
+def controller_validation_works():
+    """Whether ArgumentSpecValidator gives what ControllerModule reads of its result: the no_log values, which
+    ansible-core 2.16 to 2.21 keep in ValidationResult._no_log_values (not public API; a core without it makes the
+    action plugins run module processes, plugin_utils/in_process.py)."""
+    spec = dict(secret=dict(type="str", no_log=True))
+    return getattr(ArgumentSpecValidator(spec).validate({"secret": "x"}), "_no_log_values", None) == set(["x"])
+
+
 # The task a module's main() serves in the controller (run_in_process): {"args", "check_mode", "diff"}.
 IN_PROCESS = []
 

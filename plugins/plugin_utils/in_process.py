@@ -9,6 +9,10 @@ and the controller's own Python (as the collection's playbooks run them), starti
 far more CPU than the task's work; so the module's own main() runs in the worker process, with the same argument
 validation, no_log values and scrubbed result (module_utils.common.ControllerModule). Anything else (another
 connection or interpreter, delegation to another host, async) runs the module as usual.
+
+The in-process path leans on parts of ansible-core that are not public API (CORE_INTERNALS). Each is checked once;
+on an ansible-core that lacks one, every module runs as a module process instead, which is slower but the same.
+The unit tests (tests/unit/test_in_process.py) pin that every ansible-core the collection supports has them all.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -22,9 +26,34 @@ import sys
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.innovaphone.pbx.plugins.module_utils.common import run_in_process
+from ansible_collections.innovaphone.pbx.plugins.module_utils.common import controller_validation_works, run_in_process
 
 MODULES = "ansible_collections.innovaphone.pbx.plugins.modules."
+
+# What the in-process path uses of ansible-core beyond what a module process needs: the task's environment
+# (ActionBase._compute_environment_string) and the no_log values of ArgumentSpecValidator's result
+# (ValidationResult._no_log_values, module_utils.common.ControllerModule).
+CORE_INTERNALS = {
+    "ActionBase._compute_environment_string": lambda: callable(getattr(ActionBase, "_compute_environment_string",
+                                                                       None)),
+    "ValidationResult._no_log_values": controller_validation_works,
+}
+
+
+def missing_core_internals():
+    """The names of CORE_INTERNALS this ansible-core lacks (none on 2.16 to 2.21)."""
+    missing = []
+    for name, present in sorted(CORE_INTERNALS.items()):
+        try:
+            if not present():
+                missing.append(name)
+        except Exception:  # pylint: disable=broad-except
+            missing.append(name)
+    return missing
+
+
+# Checked once per worker process: the answer cannot change while Ansible runs.
+CAN_RUN_IN_PROCESS = not missing_core_internals()
 
 
 class InProcessAction(ActionBase):
@@ -64,8 +93,9 @@ class InProcessAction(ActionBase):
                     os.environ[name] = value
 
     def in_process(self, task_vars):
-        """A local connection with this very Python, no async: where the module process would run the same."""
-        if self._connection.transport != "local" or self._task.async_val:
+        """A local connection with this very Python, no async, on an ansible-core that has what the in-process path
+        uses: where the module process would run the same."""
+        if not CAN_RUN_IN_PROCESS or self._connection.transport != "local" or self._task.async_val:
             return False
         interpreter = self._templar.template(task_vars.get("ansible_python_interpreter"))
         return bool(interpreter) and os.path.realpath(str(interpreter)) == os.path.realpath(sys.executable)

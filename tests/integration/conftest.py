@@ -9,8 +9,12 @@ import sys
 
 import pytest
 
+import simulator
 from role_runs import ALICE_PASSWORD
-from simulator import ADMIN_PASSWORD, APP_NAME, APP_PASSWORD, CONTROL_TOKEN, PBX_PASSWORD, Sim, ansible_playbook
+# Not `from simulator import ansible_playbook`: tests/ecosystem's conftest has a function of that name too, and
+# pylint of ansible-core 2.16 (ansible-test sanity) takes either conftest for `from conftest import ...`, in an order
+# that varies from run to run.
+from simulator import ADMIN_PASSWORD, APP_NAME, APP_PASSWORD, CONTROL_TOKEN, PBX_PASSWORD, Sim
 
 HERE = pathlib.Path(__file__).resolve().parent
 
@@ -76,7 +80,7 @@ def run_target(sim, target, *args, extra_vars=None):
                  "sim_token": CONTROL_TOKEN, "sim_ca": sim.ca or "", "target": target,
                  "pbx_api": os.environ.get("INNOVAPHONE_PBX_API", "soap")}
     variables.update(extra_vars or {})
-    return ansible_playbook(HERE / "target.yml", variables, *args, ANSIBLE_ROLES_PATH=str(HERE / "targets"))
+    return simulator.ansible_playbook(HERE / "target.yml", variables, *args, ANSIBLE_ROLES_PATH=str(HERE / "targets"))
 
 
 def assert_passed(completed):

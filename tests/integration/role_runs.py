@@ -68,6 +68,8 @@ def run_playbook(tmp_path, playbook, variables, *args, inventory=None):
     output = completed.stdout + completed.stderr
     leaked = [secret for secret in SECRETS if secret in output]
     assert leaked == [], "secrets in the output of %s" % playbook
+    # No ansible-core of the matrix (2.16 to 2.21) may have anything of the collection or its playbooks to deprecate.
+    assert "DEPRECATION WARNING" not in output, output[-6000:]
     return completed.returncode, output
 
 

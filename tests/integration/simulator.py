@@ -86,4 +86,7 @@ def ansible_playbook(playbook, variables, *args, **env):
                            ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build" / "collections"), **env)
         command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), str(playbook),
                    "-e", "@" + extra_vars.name] + list(args)
-        return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=3600, check=False)
+        run = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=3600, check=False)
+    # No ansible-core of the matrix (2.16 to 2.21) may have anything of the collection to deprecate.
+    assert "DEPRECATION WARNING" not in run.stdout + run.stderr, run.stdout + run.stderr
+    return run

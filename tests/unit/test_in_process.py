@@ -60,11 +60,63 @@ def test_a_main_that_never_exits_is_an_error():
     assert not common.IN_PROCESS
 
 
+def tagged_text(text):
+    """`text` as the controller hands it to an action plugin: tagged with its origin on ansible-core 2.19 and later
+    (data tagging), an AnsibleUnsafeText from a template before."""
+    try:
+        from ansible._internal._datatag._tags import Origin
+    except ImportError:  # ansible-core 2.16-2.18
+        from ansible.utils.unsafe_proxy import AnsibleUnsafeText
+        return AnsibleUnsafeText(text)
+    return Origin(path="/inventory.yml").tag(text)
+
+
 def test_arguments_reach_the_module_as_plain_json_values():
-    from ansible._internal._datatag._tags import Origin
     from ansible_collections.innovaphone.pbx.plugins.module_utils.common import as_json_gives
 
-    tagged = Origin(path="/inventory.yml").tag("alice")
+    tagged = tagged_text("alice")
     plain = as_json_gives({"users": [{"name": tagged, "parallel": 4, "report": True}], "parts": ("a",)})
     assert plain == {"users": [{"name": "alice", "parallel": 4, "report": True}], "parts": ["a"]}
     assert plain["users"][0]["name"].__class__ is str and tagged.__class__ is not str
+
+
+def test_this_ansible_core_has_what_the_in_process_path_uses():
+    """Pinned on every ansible-core of the matrix (make test-core-*): a core that drops one of these internals would
+    quietly make every task a module process (in_process.missing_core_internals)."""
+    from ansible_collections.innovaphone.pbx.plugins.plugin_utils import in_process
+
+    assert in_process.missing_core_internals() == []
+    assert in_process.CAN_RUN_IN_PROCESS
+
+
+def test_a_core_without_an_internal_runs_module_processes(monkeypatch):
+    from ansible_collections.innovaphone.pbx.plugins.plugin_utils import in_process
+
+    monkeypatch.setattr(in_process.ActionBase, "_compute_environment_string", None, raising=False)
+    monkeypatch.setitem(in_process.CORE_INTERNALS, "broken", lambda: 1 / 0)
+    assert in_process.missing_core_internals() == ["ActionBase._compute_environment_string", "broken"]
+
+
+def test_a_tagged_secret_is_still_scrubbed():
+    """A no_log value that reaches the validation tagged (2.19+) or unsafe (2.16-2.18) is masked all the same."""
+    task = {"args": {"url": "http://pbx", "password": tagged_text("s3cret-admin")}, "check_mode": False, "diff": False}
+    module = common.ControllerModule(task, dict(common.CONNECTION_ARGUMENT_SPEC))
+    with pytest.raises(common.InProcessExit) as done:
+        module.fail_json(msg="refused s3cret-admin")
+    assert "s3cret" not in json.dumps(done.value.result)
+    assert common.controller_validation_works()
+
+
+def test_without_the_internals_every_task_runs_a_module_process(monkeypatch):
+    import sys
+    import types
+
+    from ansible_collections.innovaphone.pbx.plugins.plugin_utils import in_process
+
+    action = types.SimpleNamespace(_connection=types.SimpleNamespace(transport="local"),
+                                   _task=types.SimpleNamespace(async_val=0),
+                                   _templar=types.SimpleNamespace(template=lambda value: value))
+    task_vars = {"ansible_python_interpreter": sys.executable}
+    assert in_process.InProcessAction.in_process(action, task_vars)
+    monkeypatch.setattr(in_process, "CAN_RUN_IN_PROCESS", False)
+    assert not in_process.InProcessAction.in_process(action, task_vars)

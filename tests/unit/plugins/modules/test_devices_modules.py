@@ -5,15 +5,28 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import json
 
 import pytest
 
+from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.innovaphone.pbx.plugins.module_utils import appws, common, devices, wire_names
 from ansible_collections.innovaphone.pbx.plugins.module_utils.redact import PLACEHOLDER
 from ansible_collections.innovaphone.pbx.plugins.modules import device_config, devices_category, provisioning_code
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core 2.16-2.18: AnsibleModule reads its arguments from basic._ANSIBLE_ARGS
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        saved = basic._ANSIBLE_ARGS
+        basic._ANSIBLE_ARGS = json.dumps(dict(ANSIBLE_MODULE_ARGS=args)).encode()
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS = saved
 
 URL = "ws://127.0.0.1:1/example.com/devices"
 BASE_PASSWORD = "Base-Pass-123"
