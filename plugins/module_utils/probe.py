@@ -88,6 +88,10 @@ HINTS = {
     "devices.add_device_config": BROWSER % "add a device configuration",
     "devices.update_device_config": BROWSER % "edit a device configuration",
     "devices.delete_device_config": BROWSER % "delete a device configuration",
+    "devices.config_event": ("a key of the DeviceConfigAdded / DeviceConfigEdited events, which only a change sends: "
+                             "run the event source innovaphone.pbx.pbx_events and edit a device configuration"),
+    "devices.config_deleted_id": ("a key of the DeviceConfigDeleted event, which only a delete sends: run the event "
+                                  "source innovaphone.pbx.pbx_events and delete a device configuration"),
 }
 
 
@@ -337,7 +341,10 @@ def write_candidates(key, types):
 def probe_devices_ui(report, client, path):
     """Marks the Devices writes from the UI's scripts; {page, scripts, message_types, problems} or {page, unreadable}
     (None without a Devices connection)."""
-    writes = [key for key in sorted(WIRE_NAMES["devices"]) if key != "app"]
+    writes = [key for key in sorted(WIRE_NAMES["devices"]) if key.partition("_")[0] in WRITE_VERBS]
+    for key in sorted(WIRE_NAMES["devices"]):
+        if key != "app" and key not in writes:      # the events' payload keys: no UI script shows them
+            report.note("devices." + key, UNSEEN)
     if client is None:
         for key in writes:
             report.note("devices." + key, UNSEEN)

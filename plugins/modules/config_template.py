@@ -57,6 +57,14 @@ options:
       - Description of the template (its C(text), as on a user object). The hotdesking role writes a fixed text
         here that marks the templates it created, so that it can report one it no longer manages.
     type: str
+  update_description:
+    description:
+      - V(always) sets O(description) on an existing template too; V(on_create) only on a template this module
+        creates, and leaves the description of one that exists as it is (the hotdesking role adopts a template
+        configured by hand without marking it as one it created).
+    type: str
+    choices: [always, on_create]
+    default: always
   state:
     description:
       - Whether the template should exist.
@@ -125,8 +133,13 @@ def converge(module):
     filters = pbx.cfg().filters() if names_filter else []
     backend = TemplateBackend(pbx)
     engine = Engine(TEMPLATES, backend, module.check_mode, module._diff)
-    result = engine.converge([entry], validate=lambda _e, _c: check_template(
-        entry, backend.directory, filters, check_mode=module.check_mode))
+
+    def validate(_entries, current):
+        if module.params["update_description"] == "on_create" and entry["name"] in current:
+            entry["description"] = None     # not compared, not written: the template exists
+        return check_template(entry, backend.directory, filters, check_mode=module.check_mode)
+
+    result = engine.converge([entry], validate=validate)
     return single(result, TEMPLATES.name, "template")
 
 
@@ -138,6 +151,7 @@ def main():
         store_phone_config=dict(type="bool"),
         inherit=dict(type="list", elements="str", default=[]),
         description=dict(type="str"),
+        update_description=dict(type="str", choices=["always", "on_create"], default="always"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
     ))
     run(module, lambda: converge(module))

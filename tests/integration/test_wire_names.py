@@ -19,7 +19,9 @@ SPELLING = {"config": {"registrations_without_password": "no-pwd-regs"},
             "template": {"store_phone_config": "store-phone-config"}}
 # What the probe can never see without a write (reference 8): the answers and commands of writes. (The Devices
 # messages that change things it reads from the UI's scripts: test_probe_vocabulary.py.)
-WRITE_ONLY = {"soap.ok", "soap.error", "soap.delete", "config.ok", "config.error"}
+# Seen only after a write (or, for the Devices events' keys, by the event source after a change).
+WRITE_ONLY = {"soap.ok", "soap.error", "soap.delete", "config.ok", "config.error", "devices.config_event",
+              "devices.config_deleted_id"}
 
 
 @pytest.fixture(scope="module")
