@@ -8,38 +8,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-# The options of the PBX's App object and the API choice, in both PBX fragments below.
-_APP_OPTIONS = r"""
-  app_name:
-    description:
-      - Name of the PBX's App object for automation, to speak to the PBX objects over innovaphone's documented
-        AppWebsocket APIs, PbxAdminApi and PbxTableUsers, at C(<url>/PBX0/APPS/websocket) (V(ws://) for
-        V(http://), V(wss://) for V(https://)), instead of SOAP.
-      - The App object needs the API grants C(Admin) and C(TableUsers) (PBX Manager, "Grant access to APIs");
-        C(docs/guide.md) says how to create it.
-      - If not set, the environment variable E(INNOVAPHONE_APP_NAME) is used.
-    type: str
-  app_password:
-    description:
-      - Password of the App object O(app_name).
-      - If not set, the environment variable E(INNOVAPHONE_APP_PASSWORD) is used.
-    type: str
-  pbx_api:
-    description:
-      - How the PBX objects (users, config templates, hot-desking registrations, registrations) are read and
-        written.
-      - V(auto) uses PbxAdminApi and PbxTableUsers when O(app_name) and O(app_password) are given, else SOAP.
-      - V(soap) uses SOAP C(Admin()) and the bulk reads over HTTP with O(username) and O(password).
-      - V(pbxadminapi) uses PbxAdminApi and PbxTableUsers, and fails before any request without O(app_name) and
-        O(app_password).
-      - The PBX0 settings and C(!) commands always go over HTTP with O(username) and O(password).
-      - If not set, the environment variable E(INNOVAPHONE_PBX_API) is used.
-    type: str
-    choices: [auto, soap, pbxadminapi]
-    default: auto
-"""
-
-
 class ModuleDocFragment(object):
     # The connection options of every module, PBX and Devices app alike (contract section 8); a module adds
     # PBX (below) or innovaphone.pbx.devices for where it connects to.
@@ -129,7 +97,34 @@ options:
       - If not set, the environment variable E(INNOVAPHONE_FORCE_BASIC_AUTH) is used.
     type: bool
     default: false
-""" + _APP_OPTIONS + r"""requirements:
+  app_name:
+    description:
+      - Name of the PBX's App object for automation, to speak to the PBX objects over innovaphone's documented
+        AppWebsocket APIs, PbxAdminApi and PbxTableUsers, at C(<url>/PBX0/APPS/websocket) (V(ws://) for
+        V(http://), V(wss://) for V(https://)), instead of SOAP.
+      - The App object needs the API grants C(Admin) and C(TableUsers) (PBX Manager, "Grant access to APIs");
+        C(docs/guide.md) says how to create it.
+      - If not set, the environment variable E(INNOVAPHONE_APP_NAME) is used.
+    type: str
+  app_password:
+    description:
+      - Password of the App object O(app_name).
+      - If not set, the environment variable E(INNOVAPHONE_APP_PASSWORD) is used.
+    type: str
+  pbx_api:
+    description:
+      - How the PBX objects (users, config templates, hot-desking registrations, registrations) are read and
+        written.
+      - V(auto) uses PbxAdminApi and PbxTableUsers when O(app_name) and O(app_password) are given, else SOAP.
+      - V(soap) uses SOAP C(Admin()) and the bulk reads over HTTP with O(username) and O(password).
+      - V(pbxadminapi) uses PbxAdminApi and PbxTableUsers, and fails before any request without O(app_name) and
+        O(app_password).
+      - The PBX0 settings and C(!) commands always go over HTTP with O(username) and O(password).
+      - If not set, the environment variable E(INNOVAPHONE_PBX_API) is used.
+    type: str
+    choices: [auto, soap, pbxadminapi]
+    default: auto
+requirements:
   - requests
   - websocket-client (with O(app_name))
 attributes:
@@ -177,7 +172,34 @@ options:
       - If not set, the environment variable E(INNOVAPHONE_FORCE_BASIC_AUTH) is used.
     type: bool
     default: false
-""" + _APP_OPTIONS + r"""requirements:
+  app_name:
+    description:
+      - Name of the PBX's App object for automation, to speak to the PBX objects over innovaphone's documented
+        AppWebsocket APIs, PbxAdminApi and PbxTableUsers, at C(<url>/PBX0/APPS/websocket) (V(ws://) for
+        V(http://), V(wss://) for V(https://)), instead of SOAP.
+      - The App object needs the API grants C(Admin) and C(TableUsers) (PBX Manager, "Grant access to APIs");
+        C(docs/guide.md) says how to create it.
+      - If not set, the environment variable E(INNOVAPHONE_APP_NAME) is used.
+    type: str
+  app_password:
+    description:
+      - Password of the App object O(app_name).
+      - If not set, the environment variable E(INNOVAPHONE_APP_PASSWORD) is used.
+    type: str
+  pbx_api:
+    description:
+      - How the PBX objects (users, config templates, hot-desking registrations, registrations) are read and
+        written.
+      - V(auto) uses PbxAdminApi and PbxTableUsers when O(app_name) and O(app_password) are given, else SOAP.
+      - V(soap) uses SOAP C(Admin()) and the bulk reads over HTTP with O(username) and O(password).
+      - V(pbxadminapi) uses PbxAdminApi and PbxTableUsers, and fails before any request without O(app_name) and
+        O(app_password).
+      - The PBX0 settings and C(!) commands always go over HTTP with O(username) and O(password).
+      - If not set, the environment variable E(INNOVAPHONE_PBX_API) is used.
+    type: str
+    choices: [auto, soap, pbxadminapi]
+    default: auto
+requirements:
   - requests
   - websocket-client (with O(app_name))
 """

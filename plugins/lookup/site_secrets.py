@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: site_secrets
 version_added: 0.2.0
-author: innovaphone.pbx contributors
+author: innovaphone.pbx maintainers (@innovaphone-pbx)
 short_description: The secrets of one site from a per-site secrets file
 description:
   - Reads a YAML (or JSON) file that maps each site (inventory host name) to its secrets, keyed by the names of

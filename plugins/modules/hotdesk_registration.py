@@ -19,7 +19,7 @@ description:
   - Reads every PBX object in one bulk request and writes one SOAP C(modify) per user that must change,
     keeping every other device entry, attribute and child of the user.
   - A user holding its hot-desking hardware id more than once (an C(add-attrib) carried out twice, by a retry
-    after a timeout or by two runs at once) is drift (RV(registrations[].duplicates)); the module keeps the first
+    after a timeout or by two runs at once) is drift (C(duplicates) in RV(registrations)); the module keeps the first
     device entry and removes the others.
 author:
   - innovaphone.pbx maintainers (@innovaphone-pbx)

@@ -16,7 +16,7 @@ sys.path.insert(0, str(REPO / "tests" / "integration"))
 sys.path.insert(0, str(REPO / "tests"))
 
 from pbxsim import appws  # noqa: E402  pylint: disable=wrong-import-position
-from simulator import Sim  # noqa: E402,F401  pylint: disable=wrong-import-position
+from simulator import Sim  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 
 SOURCE_FILE = REPO / "extensions" / "eda" / "plugins" / "event_source" / "pbx_events.py"
 APP_PASSWORD = "pbxsim-app"            # pbxsim's defaults (tests/pbxsim/README.md)
@@ -84,7 +84,7 @@ class Running:
     async def events(self, count, timeout=20):
         """The next `count` events, each checked for secrets."""
         got = []
-        for _ in range(count):
+        for _number in range(count):
             got.append(await asyncio.wait_for(self.queue.get(), timeout))
             assert_no_secret(got[-1], self.secrets)
         return got

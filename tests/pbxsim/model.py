@@ -180,7 +180,7 @@ class Pbx:
 
     # --- state ---------------------------------------------------------------------------
     def reset(self):
-        self._changes = {guid: obj for guid, obj in getattr(self, "objects", {}).items()}
+        self._changes = dict(getattr(self, "objects", {}))
         self.pbx_key = os.urandom(16)
         self.objects = {}           # guid -> object, in creation order
         self.regs = {}              # registration id -> registration

@@ -111,8 +111,8 @@ class ObjectsPbx(Pbx):
     def objects(self):
         return self.elements
 
-    def key(self, password):
-        return crypto.pbx_key(ADMIN_KEY, password)
+    def key(self, pbx_password):
+        return crypto.pbx_key(ADMIN_KEY, pbx_password)
 
     def fresh(self, element):
         return next(e for e in self.elements if e.get("cn") == element.get("cn"))

@@ -567,7 +567,7 @@ class Stream:
     # what a stream gives
     url = key = None
 
-    async def open_session(self, socket):
+    async def open_session(self, ws):
         raise NotImplementedError
 
     async def baseline(self, socket):
