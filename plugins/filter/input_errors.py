@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
 import re
 
 from ansible.errors import AnsibleFilterError
@@ -89,7 +90,7 @@ def input_errors(value, kind, names=None, prefix=None, pbx=None, creates=None, w
     elif kind in ("devices_category", "device_config"):
         errors = _errors(lambda: validation.check_names(value, ["name"]))
     elif kind == "hotdesk_function_key":
-        errors = _errors(lambda: validation.check_function_key(**value))
+        errors = _errors(functools.partial(validation.check_function_key, **value))
     elif kind == "update_script":  # a list of lines, names[i] naming line i
         return _errors(lambda: validation.check_update_script(value, names))
     elif kind == "connection":

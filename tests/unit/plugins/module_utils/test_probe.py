@@ -3,6 +3,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """How the probe reads the Devices UI: script sources of a page, the message types a script sends, the candidates for
 a Devices write spelt otherwise."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils.probe import (
     SCRIPT_SOURCE, SENT_TYPE, write_candidates)
