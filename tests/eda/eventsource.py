@@ -16,10 +16,9 @@ sys.path.insert(0, str(REPO / "tests" / "integration"))
 sys.path.insert(0, str(REPO / "tests"))
 
 from pbxsim import appws  # noqa: E402  pylint: disable=wrong-import-position
-from simulator import Sim  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
+from simulator import APP_PASSWORD, Sim  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 
 SOURCE_FILE = REPO / "extensions" / "eda" / "plugins" / "event_source" / "pbx_events.py"
-APP_PASSWORD = "pbxsim-app"            # pbxsim's defaults (tests/pbxsim/README.md)
 DEVICES_PASSWORD = "pbxsim-devices"
 SECRET_FIELDS = ("pwd", "script", "turnPassword", "srtpKey")
 
