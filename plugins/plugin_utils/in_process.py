@@ -28,6 +28,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils.common import controller_validation_works, run_in_process
 
+COLLECTION = "innovaphone.pbx."
 MODULES = "ansible_collections.innovaphone.pbx.plugins.modules."
 
 # What the in-process path uses of ansible-core beyond what a module process needs: the task's environment
@@ -66,9 +67,11 @@ class InProcessAction(ActionBase):
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super(InProcessAction, self).run(tmp, task_vars)
-        name = self._task.resolved_action.rsplit(".", 1)[-1]
+        # ansible-core 2.16 leaves resolved_action unset for an ad hoc task (`ansible -m innovaphone.pbx.pbx_info`);
+        # this action serves only the collection's own modules, so the name alone says which.
+        name = (self._task.resolved_action or self._task.action).rsplit(".", 1)[-1]
         if not self.in_process(task_vars):
-            result.update(self._execute_module(module_name=self._task.resolved_action, module_args=self._task.args,
+            result.update(self._execute_module(module_name=COLLECTION + name, module_args=self._task.args,
                                                task_vars=task_vars, wrap_async=self._task.async_val))
             return result
         module = importlib.import_module(MODULES + name)
