@@ -145,7 +145,7 @@ licenses:
 reverse_proxies:
   description:
     - The reverse proxies the PBX knows (C(GetRPs) over PbxAdminApi), each with its C(addr) and, when set, C(cert)
-      and C(cert2). Hot-desking registrations through one need the flag C(trusted) (the how-to: "or the registration
+      and C(cert2). Hot-desking registrations through one need the flag C(trusted) (the how-to says "or the registration
       will fail").
     - V(null) over SOAP, which has no documented read of them (RV(notes) says so).
   returned: always
