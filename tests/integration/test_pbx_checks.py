@@ -93,32 +93,9 @@ def test_reverse_proxies_without_trusted_warn_naming_the_variable(site, tmp_path
            "(192.0.2.10)" in one_line(registration(site, tmp_path, ["hot-desk-base", "alice", "bob"]))
 
 
-REGISTRATION = """
-- name: Hot-desking registrations, trusted not given
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  tasks:
-    - name: Register
-      innovaphone.pbx.hotdesk_registration:
-        url: "{{ pbx_url }}"
-        password: "{{ pbx_admin_password }}"
-        app_name: "{{ app_name }}"
-        app_password: "{{ app_password }}"
-        pbx_api: pbxadminapi
-        users: "{{ users }}"
-"""
-
-
 def registration(sim, tmp_path, users):
-    playbook = tmp_path / "registration.yml"
-    playbook.write_text(REGISTRATION)
-    completed = ansible_playbook(playbook, {"pbx_url": sim.url, "pbx_admin_password": ADMIN_PASSWORD,
-                                            "app_name": APP_NAME, "app_password": APP_PASSWORD, "users": users})
-    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
-    return completed.stdout + completed.stderr
+    """The output of module hotdesk_registration for `users`, trusted not given."""
+    return run_module(sim, tmp_path, "hotdesk_registration", {"pbx_api": "pbxadminapi", "users": users})[0]
 
 
 def test_without_reverse_proxies_an_untrusted_registration_is_no_warning(site, tmp_path):
@@ -137,39 +114,41 @@ def test_over_soap_the_summary_says_what_needs_the_app_object_and_nothing_fails(
     assert site.stats()["interfaces"]["pbxapi"] == {"reads": 0, "writes": 0}
 
 
-INFO = """
-- name: What pbx_info reads
+PLAYBOOK = """
+- name: One module against pbxsim
   hosts: localhost
   connection: local
   gather_facts: false
   vars:
     ansible_python_interpreter: "{{ ansible_playbook_python }}"
   tasks:
-    - name: Read the PBX
-      innovaphone.pbx.pbx_info:
-        url: "{{ pbx_url }}"
-        password: "{{ pbx_admin_password }}"
-        app_name: "{{ app_name }}"
-        app_password: "{{ app_password }}"
-        pbx_api: "{{ api }}"
-      register: info
+    - name: Run the module
+      innovaphone.pbx.%s: "{{ {'url': pbx_url, 'password': pbx_admin_password, 'app_name': app_name,
+                              'app_password': app_password} | combine(options) }}"
+      register: outcome
     - name: Keep the result
       ansible.builtin.copy:
-        content: "{{ info | to_json }}"
+        content: "{{ outcome | to_json }}"
         dest: "{{ result_file }}"
         mode: "0600"
 """
 
 
-def pbx_info(sim, tmp_path, api):
-    playbook = tmp_path / "info.yml"
-    playbook.write_text(INFO)
-    result_file = tmp_path / "info.json"
+def run_module(sim, tmp_path, module, options):
+    """(output, result) of one run of `module` with the connection options and `options`."""
+    playbook = tmp_path / (module + ".yml")
+    playbook.write_text(PLAYBOOK % module)
+    result_file = tmp_path / (module + ".json")
     completed = ansible_playbook(playbook, {"pbx_url": sim.url, "pbx_admin_password": ADMIN_PASSWORD,
-                                            "app_name": APP_NAME, "app_password": APP_PASSWORD, "api": api,
+                                            "app_name": APP_NAME, "app_password": APP_PASSWORD, "options": options,
                                             "result_file": str(result_file)})
-    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
-    return json.loads(result_file.read_text())
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output[-6000:]
+    return output, json.loads(result_file.read_text())
+
+
+def pbx_info(sim, tmp_path, api):
+    return run_module(sim, tmp_path, "pbx_info", {"pbx_api": api})[1]
 
 
 def test_pbx_info_gives_licenses_and_reverse_proxies_over_pbxadminapi_and_null_over_soap(sim, tmp_path):
