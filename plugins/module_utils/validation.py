@@ -468,13 +468,13 @@ def check_port_license(licenses, user, exists, variable):
         return None
     return ("%s: the Hot Desk Base user %s does not exist yet and needs a free port license (the how-to: it "
             "\"requires one port license\"), but the PBX has %d port licenses and %d are used; free one or install "
-            "more, then run again (nothing was written)" % (variable, user, installed, used))
+            "more, then run again" % (variable, user, installed, used))
 
 
-def untrusted_registration_warning(reverse_proxies, trusted, variable):
+def untrusted_registration_warning(reverse_proxies, trusted, variable, all_trusted_now=False):
     """The warning for hot-desking registrations without `trusted` on a PBX with reverse proxies, or None.
-    trusted None leaves the flag as the PBX has it, so that it may lack it too."""
-    if not reverse_proxies or trusted:
+    trusted None leaves the flag as the PBX has it: no warning when every registration concerned has it now."""
+    if not reverse_proxies or trusted or trusted is None and all_trusted_now:
         return None
     return ("%s is %s, but the PBX has reverse proxies (%s): a hot-desk login through one fails without the flag "
             "trusted (the how-to: \"or the registration will fail\"); set it to true where phones reach the PBX "

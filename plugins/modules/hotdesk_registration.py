@@ -209,14 +209,13 @@ def converge(module):
 def reverse_proxy_warning(params, pbx, current):
     """With reverse proxies on the PBX, registrations of `users` without trusted fail through them (the how-to):
     the warning, or None. Not given, trusted stays as the PBX has it: a warning if a registration lacks it."""
-    trusted = params["trusted"]
-    if params["state"] != "present" or trusted:
-        return None
-    if trusted is None and all(current.get(name, {}).get("registered") and current[name].get("trusted")
-                               for name in params["users"]):
-        return None
+    if params["state"] != "present" or params["trusted"]:
+        return None     # nothing to read
+    all_trusted_now = all(current.get(name, {}).get("registered") and current[name].get("trusted")
+                          for name in params["users"])
     rps = pbx.reverse_proxies()     # None over SOAP: no documented read
-    return untrusted_registration_warning(rps, trusted, "trusted (hotdesking_registration_trusted in the role)")
+    return untrusted_registration_warning(rps, params["trusted"], "trusted (hotdesking_registration_trusted in the "
+                                          "role)", all_trusted_now)
 
 
 def unlisted(params, current):

@@ -100,10 +100,11 @@ def test_a_base_user_to_create_needs_a_free_port_license():
     error = check_port_license(licenses(2, 2), "hot-desk-base", False, "hotdesking_base_user_name")
     assert error.startswith("hotdesking_base_user_name: the Hot Desk Base user hot-desk-base does not exist yet and "
                             "needs a free port license")
-    assert "the PBX has 2 port licenses and 2 are used" in error and "nothing was written" in error
+    assert error.endswith("the PBX has 2 port licenses and 2 are used; free one or install more, then run again")
     assert "0 port licenses and 0 are used" in check_port_license(
         {"test_mode": False, "items": []}, "b", False, "hotdesking_base_user_name")
     assert check_port_license(licenses(3, 2), "hot-desk-base", False, "v") is None
+    assert "2 port licenses and 3 are used" in check_port_license(licenses(2, 3), "b", False, "v")
 
 
 def test_an_existing_user_or_uncountable_licenses_are_no_error():
@@ -120,5 +121,7 @@ def test_reverse_proxies_and_registrations_without_trusted_warn_naming_the_varia
     assert "or the registration will fail" in warning
     assert untrusted_registration_warning(rps, None, "trusted").startswith("trusted is not set, but")
     assert untrusted_registration_warning(rps, True, "trusted") is None
+    assert untrusted_registration_warning(rps, None, "trusted", all_trusted_now=True) is None
+    assert untrusted_registration_warning(rps, False, "trusted", all_trusted_now=True) is not None
     assert untrusted_registration_warning([], False, "trusted") is None
     assert untrusted_registration_warning(None, False, "trusted") is None
