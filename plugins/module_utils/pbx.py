@@ -240,7 +240,7 @@ class Pbx:
 
     def filters(self, cfg=None):
         """The names of the call filters, from cfg.txt (`cfg`, when read already)."""
-        return (cfg or self.cfg()).filters()
+        return (cfg if cfg is not None else self.cfg()).filters()
 
     def licenses(self):
         """None: SOAP has no documented read of the PBX's licenses (PbxAdminApi has, pbxadmin.py)."""

@@ -11,7 +11,7 @@ import requests
 from requests.auth import HTTPDigestAuth
 
 from role_runs import PBXADMINAPI_VARS, changed_tasks, run_playbook, site_vars
-from simulator import ADMIN_PASSWORD, APP_NAME, APP_PASSWORD, ansible_playbook
+from simulator import ADMIN_PASSWORD, APP_NAME, APP_PASSWORD, ansible_playbook, respelt_sim
 
 NO_LICENSE = ("hotdesking_base_user_name: the Hot Desk Base user hot-desk-base does not exist yet and needs a free "
               "port license (the how-to: it \"requires one port license\"), but the PBX has 0 port licenses and 0 "
@@ -76,6 +76,20 @@ def test_a_missing_call_filter_is_named_from_getfilters(site, tmp_path):
         pbx_command(site, command)
     code, output = run_playbook(tmp_path, "hotdesking", api_vars(site, hotdesking_template_call_filter="hotdesk"))
     assert code == 0, output[-3000:]
+
+
+def test_over_pbxadminapi_the_filters_are_not_read_from_cfg_txt(tmp_path):
+    """A PBX whose cfg.txt spells the filter's name flag otherwise: SOAP cannot tell its filters (test_refused_inputs),
+    GetFilters can, so the preflight and the template step go through."""
+    sim = respelt_sim(tmp_path, {"config": {"filter_name": "filter-name"}})
+    try:
+        code, output = run_playbook(tmp_path, "hotdesking", api_vars(sim, hotdesking_users=[]))
+        assert code == 0, output[-3000:]
+        assert "config.filter_name" not in output
+        template = sim.objects()["Hot Desking"]["attrs"]
+        assert (template["filter"], template["cd-filter"]) == ("intern", "intern")
+    finally:
+        sim.stop()
 
 
 def test_reverse_proxies_without_trusted_warn_naming_the_variable(site, tmp_path):
