@@ -93,6 +93,10 @@ def input_errors(value, kind, names=None, prefix=None, pbx=None, creates=None, w
         errors = _errors(functools.partial(validation.check_function_key, **value))
     elif kind == "update_script":  # a list of lines, names[i] naming line i
         return _errors(lambda: validation.check_update_script(value, names))
+    elif kind == "port_license":  # a user to create, named names (a string); pbx with its users and licenses
+        error = validation.check_port_license((pbx or {}).get("licenses"), value,
+                                              directory.owner("h323", value) is not None, names or prefix or kind)
+        return [error] if error else []
     elif kind == "connection":
         errors = _errors(lambda: validation.check_connection_options(value))
         return _endpoint_errors(value, names) + [_renamed(message, names, prefix or kind) for message in errors]

@@ -238,6 +238,18 @@ class Pbx:
         """cfg.txt of the current configuration, or of the cfgtxt.WRITTEN or cfgtxt.ACTIVE one."""
         return cfgtxt.CfgText(self.client.get(cfgtxt.cfg_path(layer), expect="the configuration text"))
 
+    def filters(self, cfg=None):
+        """The names of the call filters, from cfg.txt (`cfg`, when read already)."""
+        return (cfg if cfg is not None else self.cfg()).filters()
+
+    def licenses(self):
+        """None: SOAP has no documented read of the PBX's licenses (PbxAdminApi has, pbxadmin.py)."""
+        return None
+
+    def reverse_proxies(self):
+        """None: SOAP has no documented read of the PBX's reverse proxies (PbxAdminApi has, pbxadmin.py)."""
+        return None
+
     def command(self, text):
         """Run a `!` command and return its answer text. A `config` command sets what it names whatever was set
         before, so it is sent again when its answer went missing; any other (a reset) is not."""

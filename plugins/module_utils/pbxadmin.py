@@ -51,6 +51,8 @@ CONFIG_OBJECTS_LIMIT = 50
 READS_IN_FLIGHT = 16
 # A boolean sent as a number deletes the setting (reference 6.2): what SOAP does when the attribute is left out.
 DELETE_SETTING = -1
+# The numbers of a GetPbxLicenses license (reference 6.2; sent as strings by the PBX, INFERRED).
+LICENSE_COUNTS = ("count", "local", "slaves", "used")
 
 
 def pbxadminapi_url(url):
@@ -308,3 +310,46 @@ class PbxAdmin(Pbx):
         if new is not None:
             devices.insert(position, device_properties(new, boolean_properties()))
         self.call("UpdateObject", guid=guid, devices=devices)
+
+    # --- what only PbxAdminApi tells (reference 6.2): call filters, licenses, reverse proxies ------------
+    def filters(self, cfg=None):
+        """The names of the call filters (GetFilters {filter: [names]}); `cfg` is the SOAP Pbx's, unused here."""
+        names = self.call("GetFilters").get("filter")
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            raise self.ws.error("%s answered GetFilters without its list of filter names {filter: [names]} "
+                                "(reference 6.2)" % self.ws.where)
+        return names
+
+    def licenses(self):
+        """The PBX's licenses (GetPbxLicenses {lic: [{name, count, local, slaves, used, version}]}), the counts as
+        numbers: {test_mode, items}. An answer without `lic` is a PBX "in the Test Mode or [that] has no licenses
+        installed" (innovaphone's license example for GetPbxLicenses): test_mode true, no items."""
+        answer = self.call("GetPbxLicenses")
+        if "lic" not in answer:
+            return {"test_mode": True, "items": []}
+        expected = ("%s answered GetPbxLicenses with a lic that is not a list of {name, count, local, slaves, used, "
+                    "version} with numbers for count and used (reference 6.2)" % self.ws.where)
+        if not isinstance(answer["lic"], list):
+            raise self.ws.error(expected)
+        items = []
+        for lic in answer["lic"]:
+            if not isinstance(lic, dict) or not isinstance(lic.get("name"), str):
+                raise self.ws.error(expected)
+            item = dict(lic)
+            for count in LICENSE_COUNTS:
+                if count not in lic and count not in ("count", "used"):
+                    continue    # local and slaves: not needed for a free license
+                try:
+                    item[count] = int(str(lic.get(count)).strip())
+                except ValueError:
+                    raise self.ws.error("%s: %s %r of license %s" % (expected, count, lic.get(count), lic["name"]))
+            items.append(item)
+        return {"test_mode": False, "items": items}
+
+    def reverse_proxies(self):
+        """The reverse proxies the PBX knows (GetRPs {addr, hw, dns, rp: [{addr, cert, cert2}]}): the rp list."""
+        rps = self.call("GetRPs").get("rp")
+        if not isinstance(rps, list) or not all(isinstance(rp, dict) and rp.get("addr") for rp in rps):
+            raise self.ws.error("%s answered GetRPs without its list of reverse proxies {rp: [{addr, cert, cert2}]} "
+                                "(reference 6.2)" % self.ws.where)
+        return [dict(rp) for rp in rps]

@@ -440,3 +440,43 @@ def check_connection_options(params):
 def check_list_options(params):
     if params["parallel"] < 1:
         raise ValidationError(["parallel: must be 1 or more, not %d" % params["parallel"]])
+
+
+# --- What only PbxAdminApi can tell (reference 6.2): licenses and reverse proxies -----------------------------
+# The license a user object with a registration takes; the how-to: "the default user (Hot Desk Base user) requires
+# one port license".
+PORT_LICENSE = "Port"
+
+
+def port_licenses(licenses):
+    """(installed, used) port licenses of pbx_info's `licenses` ({test_mode, items}); None when they cannot be
+    counted: not read (SOAP: None) or a PBX that lists no licenses (test mode, or none installed)."""
+    if not licenses or licenses.get("test_mode"):
+        return None
+    ports = [item for item in licenses.get("items") or [] if item.get("name") == PORT_LICENSE]
+    return sum(item["count"] for item in ports), sum(item["used"] for item in ports)
+
+
+def check_port_license(licenses, user, exists, variable):
+    """The error for a user that does not exist yet and would get no free port license, or None (it exists, a
+    license is free, or the licenses cannot be counted). `variable` names the user as the operator does."""
+    counted = port_licenses(licenses)
+    if exists or counted is None:
+        return None
+    installed, used = counted
+    if installed - used >= 1:
+        return None
+    return ("%s: the Hot Desk Base user %s does not exist yet and needs a free port license (the how-to: it "
+            "\"requires one port license\"), but the PBX has %d port licenses and %d are used; free one or install "
+            "more, then run again" % (variable, user, installed, used))
+
+
+def untrusted_registration_warning(reverse_proxies, trusted, variable, all_trusted_now=False):
+    """The warning for hot-desking registrations without `trusted` on a PBX with reverse proxies, or None.
+    trusted None leaves the flag as the PBX has it: no warning when every registration concerned has it now."""
+    if not reverse_proxies or trusted or trusted is None and all_trusted_now:
+        return None
+    return ("%s is %s, but the PBX has reverse proxies (%s): a hot-desk login through one fails without the flag "
+            "trusted (the how-to: \"or the registration will fail\"); set it to true where phones reach the PBX "
+            "through a reverse proxy" % (variable, "not set" if trusted is None else "false",
+                                         ", ".join(rp.get("addr", "?") for rp in reverse_proxies)))

@@ -130,7 +130,7 @@ def converge(module):
     check_names(entry, ["name"])
     pbx = connect(module)
     names_filter = entry["state"] == "present" and (entry["call_filter"] or entry["call_forward_filter"])
-    filters = pbx.cfg().filters() if names_filter else []
+    filters = pbx.filters() if names_filter else []
     backend = TemplateBackend(pbx)
     engine = Engine(TEMPLATES, backend, module.check_mode, module._diff)
 

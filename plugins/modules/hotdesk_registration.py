@@ -53,6 +53,9 @@ options:
       - The device flag "registration from trusted reverse proxy allowed" (C(trusted)). The how-to says a
         registration that passes a reverse proxy fails without it.
       - When not given, it is left as it is (a new registration gets none).
+      - Over PbxAdminApi (O(pbx_api)) the module reads the reverse proxies the PBX knows (C(GetRPs)) and warns when
+        there are any and a registration of O(users) would be without this flag. SOAP has no documented read of
+        them, so over SOAP there is no such warning.
     type: bool
   tls:
     description:
@@ -165,7 +168,7 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engi
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import DEVICE_FIELDS, HotdeskBackend
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import HOTDESK_REGISTRATIONS
 from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import (
-    check_hotdesk, check_hotdesk_options, check_list_options)
+    check_hotdesk, check_hotdesk_options, check_list_options, untrusted_registration_warning)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import HOTDESK
 
 
@@ -186,17 +189,33 @@ def wanted(params, current):
 def converge(module):
     check_hotdesk_options(module.params)
     check_list_options(module.params)
-    backend = HotdeskBackend(connect(module))
+    pbx = connect(module)
+    backend = HotdeskBackend(pbx)
     engine = Engine(HOTDESK_REGISTRATIONS, backend, module.check_mode, module._diff,
                     report_unchanged=module.params["report_unchanged"], parallel=module.params["parallel"])
     current = engine.read()
     entries = wanted(module.params, current)
+    warning = reverse_proxy_warning(module.params, pbx, current)  # read before the first write: it may fail
     # A user that does not exist has no registration to remove; errors still count the entries as given.
     result = engine.converge([e for e in entries if e["registered"] or e["user"] in current], current,
                              validate=lambda _entries, _current: check_hotdesk(
                                  entries, backend.directory, check_mode=module.check_mode))
     result["unlisted"] = unlisted(module.params, current)
+    if warning:
+        result.setdefault("warnings", []).append(warning)
     return result
+
+
+def reverse_proxy_warning(params, pbx, current):
+    """With reverse proxies on the PBX, registrations of `users` without trusted fail through them (the how-to):
+    the warning, or None. Not given, trusted stays as the PBX has it: a warning if a registration lacks it."""
+    if params["state"] != "present" or params["trusted"]:
+        return None     # nothing to read
+    all_trusted_now = all(current.get(name, {}).get("registered") and current[name].get("trusted")
+                          for name in params["users"])
+    rps = pbx.reverse_proxies()     # None over SOAP: no documented read
+    return untrusted_registration_warning(rps, params["trusted"], "trusted (hotdesking_registration_trusted in the "
+                                          "role)", all_trusted_now)
 
 
 def unlisted(params, current):

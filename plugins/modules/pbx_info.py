@@ -15,6 +15,8 @@ version_added: 0.1.0
 description:
   - Returns the config templates, the users with their device entries and hot-desking registration, the
     security settings, the call filters and the current registrations of a PBX, in five requests.
+  - Over PbxAdminApi (O(pbx_api)) also the PBX's licenses and reverse proxies, one request each; SOAP has no
+    documented read of them, so there they are V(null).
   - Passwords are never returned.
   - O(query) selects from that with a JMESPath expression.
 author:
@@ -34,7 +36,8 @@ options:
   query:
     description:
       - A JMESPath expression applied to a dict of all that the module returns (C(templates), C(users),
-        C(settings), C(filters), C(registrations)); its value is returned as RV(query_result).
+        C(settings), C(filters), C(registrations), C(licenses), C(reverse_proxies), C(pbx_api)); its value is
+        returned as RV(query_result).
     type: str
 requirements:
   - jmespath (for O(query))
@@ -118,11 +121,50 @@ settings:
     unwritten: false
     inactive: false
 filters:
-  description: Names of the call filters the PBX knows.
+  description:
+    - Names of the call filters the PBX knows.
+    - Over PbxAdminApi (O(pbx_api)) from C(GetFilters), over SOAP from the configuration text (C(cfg.txt)).
   returned: always
   type: list
   elements: str
   sample: [intern, normal, international]
+licenses:
+  description:
+    - The PBX's licenses, from C(GetPbxLicenses) over PbxAdminApi (O(pbx_api)).
+    - C(items) lists them with C(name) (C(Port) for the port licenses a registered user needs), C(count) installed
+      and C(used) (numbers), and C(local), C(slaves) and C(version) as the PBX gives them.
+    - C(test_mode) is true when the PBX lists no licenses at all; innovaphone says such a PBX is in test mode or has
+      no licenses installed. C(items) is then empty.
+    - V(null) over SOAP, which has no documented read of licenses (RV(notes) says so); set O(app_name) and
+      O(app_password) to read them over PbxAdminApi.
+  returned: always
+  type: dict
+  sample:
+    test_mode: false
+    items: [{name: Port, count: 20, used: 2, local: 20, slaves: 0, version: "13"}]
+reverse_proxies:
+  description:
+    - The reverse proxies the PBX knows (C(GetRPs) over PbxAdminApi), each with its C(addr) and, when set, C(cert)
+      and C(cert2). Hot-desking registrations through one need the flag C(trusted) (the how-to says "or the registration
+      will fail").
+    - V(null) over SOAP, which has no documented read of them (RV(notes) says so).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{addr: 192.0.2.10, cert: "009033000010"}]
+pbx_api:
+  description: The API the PBX objects were read over, C(soap) or C(pbxadminapi) (O(pbx_api) decides).
+  returned: always
+  type: str
+  sample: pbxadminapi
+notes:
+  description: What the module could not read over the API it used, and why.
+  returned: when something could not be read
+  type: list
+  elements: str
+  sample:
+    - "licenses, reverse_proxies: not readable over SOAP (no documented read); set app_name and app_password to read
+      them over PbxAdminApi (docs/guide.md)"
 registrations:
   description:
     - The registrations the PBX holds now. C(hotdesk) marks a hot-desk login, a registration whose C(hw) is the
@@ -177,10 +219,17 @@ def read(module):
         "users": [user_info(e, logged_in) for e in directory.users.values()],
         # Pending: the written or active layer lacks a current value.
         "settings": settings_record(pbx, flags, PBX_SETTINGS.decode(flags)),
-        "filters": cfg.filters(),
+        "filters": pbx.filters(cfg),
         "registrations": registrations,
+        "licenses": pbx.licenses(),
+        "reverse_proxies": pbx.reverse_proxies(),
+        "pbx_api": pbx.api.lower(),
     }
     result = queried(module, info)
+    unread = [name for name in ("licenses", "reverse_proxies") if info[name] is None]
+    if unread:
+        result["notes"] = ["%s: not readable over SOAP (no documented read); set app_name and app_password to read "
+                           "them over PbxAdminApi (docs/guide.md)" % ", ".join(unread)]
     if module.params["pbx_password"]:
         key = PbxKey(pbx, module.params["pbx_password"], "pbx_password", directory.elements)
         result["pbx_key"] = "proven" if key.proven else "refuted" if key.refuted else "unproven"
