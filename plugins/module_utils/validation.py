@@ -130,6 +130,13 @@ def check_rules(errors, resource, entry, place, names=None):
     return not broken
 
 
+def check_fields(resource, entry):
+    """The rules of the fields of one entry, named by field alone (a module of one object)."""
+    errors = Errors()
+    check_rules(errors, resource, entry, str)
+    errors.check()
+
+
 # What an error calls a user field that only one object may hold.
 HELD = (("name", "username"), ("long_name", "long name"), ("extension", "extension"))
 

@@ -124,6 +124,9 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import P
 from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_settings, ip_filter_entry
 
 
+ARGUMENT_SPEC = PBX_SETTINGS.argument_spec(allow_ip_filter_any=dict(type="bool", default=False))
+
+
 def converge(module):
     params = module.params
     wanted = {}
@@ -152,14 +155,7 @@ def check_no_pending(settings, wanted):
 
 
 def main():
-    module = pbx_module(dict(
-        registrations_without_password=dict(type="int", no_log=False),
-        ip_filter=dict(type="list", elements="dict", options=dict(
-            address=dict(type="str", required=True),
-            mask=dict(type="str"),
-        )),
-        allow_ip_filter_any=dict(type="bool", default=False),
-    ))
+    module = pbx_module(ARGUMENT_SPEC)
     run(module, lambda: converge(module))
 
 
