@@ -28,7 +28,7 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import (
     DEVICE_CONFIGS, HOTDESK_REGISTRATIONS, PBX_SETTINGS, TEMPLATES, TYPE_OPTIONS, USERS)
 # ip_filter_entry for the modules that import it from here
 from ansible_collections.innovaphone.pbx.plugins.module_utils.rules import (  # noqa: F401
-    ip_filter_entry, ip_filter_network, not_empty)
+    ip_filter_entry, ip_filter_network)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import TEMPLATE
 
 MAX_INHERITED_TEMPLATES = 4
@@ -278,18 +278,6 @@ def check_device_config(entry, current, categories, domain, check_mode=False):
     if missing:
         errors.missing("categories", "no category %s in domain %s" % (", ".join(missing), domain))
     return errors.check()
-
-
-def check_names(params, fields, errors=None):
-    """The named objects' names (a str option each) are not empty: the PBX or the Devices app would refuse one only
-    after the writes before it, or create an object nobody can name. Adds to `errors`, or raises its own."""
-    found = Errors() if errors is None else errors
-    for field in fields:
-        problem = not_empty(params[field]) if params.get(field) is not None else None
-        if problem:
-            found.add(field, problem)
-    if errors is None:
-        found.check()
 
 
 # Update-script commands a phone's update client runs (reference 5; `config change` as on the command interface,
