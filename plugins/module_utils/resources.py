@@ -11,6 +11,9 @@ records; the backends only ever speak wire names. Documented wire names are spel
 wire_names.py. A field's module option is its codec's (str for text, bool for a flag ...) with what the field adds
 (required, default, no_log, choices); a module's argument spec is its resource's argument_spec() with the options
 that are not fields (state ...). Every table checks itself when it is built.
+
+Adding a field to a resource: its entry here (wire name, codec, option, rule), and its documentation in the
+module's DOCUMENTATION, which tests/unit/plugins/modules/test_documented_options.py holds equal to the table.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -141,10 +141,16 @@ def check_fields(resource, entry):
 HELD = (("name", "username"), ("long_name", "long name"), ("extension", "extension"))
 
 
+def _fold(field):
+    """How the PBX compares the values of a user field: as the table's `unique` folds them, a username (the key)
+    ignoring case."""
+    return USERS.field(field).unique or str.lower
+
+
 def check_users(entries, directory, list_name="users", check_mode=False):
     errors = Errors(check_mode)
     for field, _what in HELD:
-        check_unique(errors, entries, field, list_name, exact=USERS.field(field).unique is str)
+        check_unique(errors, entries, field, list_name, exact=_fold(field) is str)
     listed = dict((entry["name"].lower(), entry) for entry in entries)
     for index, entry in enumerate(entries):
         place = functools.partial(where, list_name, index)
@@ -161,10 +167,10 @@ def check_users(entries, directory, list_name="users", check_mode=False):
         if not entry.get("long_name") and directory.owner(NAME, entry["name"]) is None:
             values["long_name"] = entry["name"]  # what a new user without a long name gets (UserBackend.attributes)
         for field, what in HELD:
-            value, fold = values.get(field), USERS.field(field).unique or str.lower
+            value = values.get(field)
             if value:
                 check_owner(errors, place(field), directory.owner(USERS.wire_of(field), value),
-                            entry["name"], value, what, freed_by(listed, field, value, fold))
+                            entry["name"], value, what, freed_by(listed, field, value, _fold(field)))
     return errors.check()
 
 
