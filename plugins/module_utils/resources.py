@@ -69,7 +69,7 @@ def _decode_ip_filter(wire):
     return entries
 
 
-# `<addr>/<mask>,...` (reference 2), each entry as network address and dotted mask (validation.ip_filter_entry), so
+# `<addr>/<mask>,...` (reference 2), each entry as network address and dotted mask (rules.ip_filter_entry), so
 # that 10.0.0.0/8 on the PBX and 10.0.0.0 with 255.0.0.0 in the inventory are the same network.
 IP_FILTER = Codec(_decode_ip_filter, lambda value: ",".join("%s/%s" % (e["address"], e["mask"]) for e in value),
                   lambda value: [ip_filter_entry(entry) for entry in value],

@@ -26,9 +26,7 @@ from ansible.module_utils.six.moves.urllib.parse import unquote_plus
 from ansible_collections.innovaphone.pbx.plugins.module_utils import cfgtxt
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import (
     DEVICE_CONFIGS, HOTDESK_REGISTRATIONS, PBX_SETTINGS, TEMPLATES, TYPE_OPTIONS, USERS)
-# ip_filter_entry for the modules that import it from here
-from ansible_collections.innovaphone.pbx.plugins.module_utils.rules import (  # noqa: F401
-    ip_filter_entry, ip_filter_network)
+from ansible_collections.innovaphone.pbx.plugins.module_utils.rules import ip_filter_network
 from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import TEMPLATE
 
 MAX_INHERITED_TEMPLATES = 4

@@ -121,7 +121,8 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engi
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import (
     LAGGING_LAYERS, SETTINGS_MODULE, SettingsBackend, settings_entry)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import PBX_SETTINGS
-from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_settings, ip_filter_entry
+from ansible_collections.innovaphone.pbx.plugins.module_utils.rules import ip_filter_entry
+from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_settings
 
 
 ARGUMENT_SPEC = PBX_SETTINGS.argument_spec(allow_ip_filter_any=dict(type="bool", default=False))

@@ -6,7 +6,7 @@ the Hot Desking key and object names; and the one form an IP filter is written a
 
 import pytest
 
-from ansible_collections.innovaphone.pbx.plugins.module_utils import cfgtxt, validation
+from ansible_collections.innovaphone.pbx.plugins.module_utils import cfgtxt, rules, validation
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import CATEGORIES, PBX_SETTINGS, TEMPLATES
 
 PASSWORD = "Base-Secret-271"
@@ -35,7 +35,7 @@ def errors_of(check, *args, **kwargs):
     ({"address": "192.0.2.5/32"}, ("192.0.2.5", "255.255.255.255")),
 ])
 def test_an_ip_filter_entry_has_one_written_form(entry, network):
-    assert validation.ip_filter_entry(entry) == {"address": network[0], "mask": network[1]}
+    assert rules.ip_filter_entry(entry) == {"address": network[0], "mask": network[1]}
     validation.check_settings({"ip_filter": [entry]})
 
 
