@@ -9,7 +9,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import functools
 import re
 
 from ansible.errors import AnsibleFilterError
@@ -17,6 +16,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.innovaphone.pbx.plugins.module_utils import validation, wire_names
 from ansible_collections.innovaphone.pbx.plugins.module_utils.endpoint import URL_OPTIONS, Endpoint, EndpointError
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import Directory
+from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import CATEGORIES, DEVICE_CONFIGS, TEMPLATES
 
 # "users[2].extension: ..." -> list name, index, field, message; settings errors have no index.
 _PLACE = re.compile(r"^(?P<list>\w+)(?:\[(?P<index>\d+)\])?(?:\.(?P<field>\w+))?: (?P<message>.*)$", re.S)
@@ -47,12 +47,24 @@ def _renamed(message, names, prefix):
     return "%s: %s" % (name, text)
 
 
-def _errors(check):
+def _errors(check, *args, **kwargs):
     try:
-        check()
+        check(*args, **kwargs)
     except validation.ValidationError as exc:
         return exc.errors
     return []
+
+
+class _Call:
+    """What the filter was given, for the check of its kind."""
+
+    def __init__(self, value, names, prefix, pbx, directory):
+        self.value, self.names, self.prefix, self.pbx, self.directory = value, names, prefix, pbx, directory
+        self.offline = pbx is None  # without the PBX's objects, a reference to one is not an error yet
+
+    def errors(self, check, *args, **kwargs):
+        """The errors of a validation check, each place named as the caller names it."""
+        return [_renamed(message, self.names, self.prefix) for message in _errors(check, *args, **kwargs)]
 
 
 def _endpoint_errors(urls, names):
@@ -67,42 +79,51 @@ def _endpoint_errors(urls, names):
     return errors
 
 
+def _template(call):
+    value = call.value
+    filters = call.pbx.get("filters") or [] if call.pbx is not None else [
+        value.get(f) for f in ("call_filter", "call_forward_filter") if value.get(f)]
+    return call.errors(validation.check_fields, TEMPLATES, value) + call.errors(
+        validation.check_template, value, call.directory, filters, check_mode=call.offline)
+
+
+def _port_license(call):
+    """A user to create (a name; `names` names it as the operator does) and a free port license for it."""
+    error = validation.check_port_license((call.pbx or {}).get("licenses"), call.value, call.directory.owner(
+        validation.NAME, call.value) is not None, call.names or call.prefix)
+    return [error] if error else []
+
+
+# The check of each kind: the modules' own (module_utils/validation.py, the rules of the resource table's fields).
+CHECKS = {
+    "users": lambda call: call.errors(validation.check_users, call.value, call.directory, check_mode=call.offline),
+    "hotdesk_registration": lambda call: call.errors(
+        validation.check_hotdesk, [{"user": name, "registered": True} for name in call.value], call.directory,
+        check_mode=call.offline),
+    "config_template": _template,
+    "pbx_settings": lambda call: call.errors(
+        validation.check_settings, call.value, call.value.get("allow_ip_filter_any", False),
+        "%s_allow_ip_filter_any" % call.prefix),
+    "devices_category": lambda call: call.errors(validation.check_fields, CATEGORIES, call.value),
+    "device_config": lambda call: call.errors(
+        validation.check_fields, DEVICE_CONFIGS[call.value.get("type") or "phone"], call.value),
+    "hotdesk_function_key": lambda call: call.errors(validation.check_function_key, **call.value),
+    # a list of lines, names[i] naming line i
+    "update_script": lambda call: _errors(validation.check_update_script, call.value, call.names),
+    "port_license": _port_license,
+    "connection": lambda call: _endpoint_errors(call.value, call.names) + call.errors(
+        validation.check_connection_options, call.value),
+}
+
+
 def input_errors(value, kind, names=None, prefix=None, pbx=None, creates=None, wire_name_overrides=None):
     """The errors `kind`'s module would raise for `value`; with `pbx` (what innovaphone.pbx.pbx_info returned)
     also those against what the PBX holds, with the objects named in `creates` counted as existing.
     `names` names the places: a list names the entries of a list, a dict the fields of one entry."""
-    wire_names.use(wire_name_overrides or {})
-    directory = Directory.from_info(pbx or {}, creates or {})
-    offline = pbx is None  # without the PBX's objects, a reference to one is not an error yet
-    if kind == "users":
-        errors = _errors(lambda: validation.check_users(value, directory, check_mode=offline))
-    elif kind == "hotdesk_registration":
-        entries = [{"user": name, "registered": True} for name in value]
-        errors = _errors(lambda: validation.check_hotdesk(entries, directory, check_mode=offline))
-    elif kind == "config_template":
-        filters = pbx.get("filters") or [] if pbx is not None else [
-            value.get(f) for f in ("call_filter", "call_forward_filter") if value.get(f)]
-        errors = _errors(lambda: validation.check_names(value, ["name"]))
-        errors += _errors(lambda: validation.check_template(value, directory, filters, check_mode=offline))
-    elif kind == "pbx_settings":
-        errors = _errors(lambda: validation.check_settings(
-            value, value.get("allow_ip_filter_any", False), "%s_allow_ip_filter_any" % (prefix or kind)))
-    elif kind in ("devices_category", "device_config"):
-        errors = _errors(lambda: validation.check_names(value, ["name"]))
-    elif kind == "hotdesk_function_key":
-        errors = _errors(functools.partial(validation.check_function_key, **value))
-    elif kind == "update_script":  # a list of lines, names[i] naming line i
-        return _errors(lambda: validation.check_update_script(value, names))
-    elif kind == "port_license":  # a user to create, named names (a string); pbx with its users and licenses
-        error = validation.check_port_license((pbx or {}).get("licenses"), value,
-                                              directory.owner("h323", value) is not None, names or prefix or kind)
-        return [error] if error else []
-    elif kind == "connection":
-        errors = _errors(lambda: validation.check_connection_options(value))
-        return _endpoint_errors(value, names) + [_renamed(message, names, prefix or kind) for message in errors]
-    else:
+    if kind not in CHECKS:
         raise AnsibleFilterError("input_errors: unknown kind %r" % kind)
-    return [_renamed(message, names, prefix or kind) for message in errors]
+    wire_names.use(wire_name_overrides or {})
+    return CHECKS[kind](_Call(value, names, prefix or kind, pbx, Directory.from_info(pbx or {}, creates or {})))
 
 
 class FilterModule:

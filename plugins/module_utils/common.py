@@ -82,6 +82,7 @@ OPTIONAL_PBX_ARGUMENT_SPEC = dict((name, dict(CONNECTION_ARGUMENT_SPEC[name], re
 
 
 # Options of a module that manages a list of objects: what its result lists, and how many writes go at once.
+STATE_OPTION = dict(type="str", choices=["present", "absent"], default="present")
 LIST_ARGUMENT_SPEC = dict(
     report_unchanged=dict(type="bool", default=False),
     parallel=dict(type="int", default=4),

@@ -35,10 +35,11 @@ ADMIN_API = "PbxAdminApi"
 TABLE_API = "PbxTableUsers"
 # The App object's grant ("Grant access to APIs" in PBX Manager) each API needs (reference 6.1).
 GRANTS = {ADMIN_API: "Admin", TABLE_API: "TableUsers"}
-# The columns of the users table a bulk read needs (reference 6.3), and the array properties that are child
-# elements on SOAP (reference 1.1: `devices` holds <device>, `grp`/`grps` <grp>).
-USER_COLUMNS = ("guid", "h323", "pwd", "cn", "dn", "config", "node", "loc", "hide", "e164", "pseudo", "devices",
-                "grps")
+# The columns of the users table a bulk read needs (reference 6.3): the user fields of the resource table (its
+# wire names are the property names), and the array properties that are child elements on SOAP (reference 1.1:
+# `devices` holds <device>, `grp`/`grps` <grp>).
+USER_COLUMNS = ("guid",) + tuple(wire for f in USERS.fields for wire in f.wire_names) + (
+    "node", "loc", "pseudo", "devices", "grps")
 REQUIRED_COLUMNS = ("guid", "h323", "cn", "devices")
 ARRAYS = {"devices": "device", "grp": "grp", "grps": "grp"}
 # What every message carries beside the object's properties (reference 6.1).

@@ -17,18 +17,22 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import difflib
-import ipaddress
+import functools
 import re
 import xml.etree.ElementTree as ET
 
 from ansible.module_utils.six.moves.urllib.parse import unquote_plus
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils import cfgtxt
-from ansible_collections.innovaphone.pbx.plugins.module_utils.crypto import MAX_USER_PASSWORD
+from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import (
+    DEVICE_CONFIGS, HOTDESK_REGISTRATIONS, PBX_SETTINGS, TEMPLATES, TYPE_OPTIONS, USERS)
+from ansible_collections.innovaphone.pbx.plugins.module_utils.rules import ip_filter_network
 from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import TEMPLATE
 
-EXTENSION = re.compile(r"^[0-9#*]+$")
 MAX_INHERITED_TEMPLATES = 4
+# The wire names of the user attributes the checks look objects up by (the same attributes a template has).
+NAME, LONG_NAME, TEMPLATE_WIRE = (USERS.wire_of(field) for field in ("name", "long_name", "template"))
+TEMPLATE_NAME, INHERIT = TEMPLATES.wire_of("name"), TEMPLATES.wire_of("inherit")
 
 
 # How many errors a message spells out; the others are counted (every one stays in ValidationError.errors).
@@ -98,15 +102,15 @@ def check_spelling(errors, place, owner, attribute, name):
 def check_owner(errors, place, owner, name, value, what, frees=None):
     """An object other than user `name` holding `value` is a conflict, unless the same run frees the value
     (`frees(owner)`: the owner is listed to give it up or to go), as when a block of extensions shifts by one."""
-    if owner is not None and owner.get("h323") != name and not (frees and frees(owner)):
-        errors.add(place, "%s %r already belongs to PBX object %r" % (what, value, owner.get("cn")))
+    if owner is not None and owner.get(NAME) != name and not (frees and frees(owner)):
+        errors.add(place, "%s %r already belongs to PBX object %r" % (what, value, owner.get(LONG_NAME)))
 
 
 def freed_by(listed, field, value, fold):
     """frees(owner) for check_owner: whether the entries (`listed` by lower-case name) remove the owner or give it
     another `field`."""
     def frees(owner):
-        entry = listed.get((owner.get("h323") or "").lower())
+        entry = listed.get((owner.get(NAME) or "").lower())
         if entry is None:
             return False
         if entry.get("state", "present") == "absent":
@@ -115,45 +119,64 @@ def freed_by(listed, field, value, fold):
     return frees
 
 
+def check_rules(errors, resource, entry, place, names=None):
+    """The rules of the resource table's fields (of `names`, default all) for the values `entry` gives; whether it
+    keeps them all."""
+    broken = resource.broken_rules(entry, names)
+    for field, problem in broken:
+        errors.add(place(field), problem)
+    return not broken
+
+
+def check_fields(resource, entry):
+    """The rules of the fields of one entry, named by field alone (a module of one object)."""
+    errors = Errors()
+    check_rules(errors, resource, entry, str)
+    errors.check()
+
+
+# What an error calls a user field that only one object may hold.
+HELD = (("name", "username"), ("long_name", "long name"), ("extension", "extension"))
+
+
+def _fold(field):
+    """How the PBX compares the values of a user field: as the table's `unique` folds them, a username (the key)
+    ignoring case."""
+    return USERS.field(field).unique or str.lower
+
+
 def check_users(entries, directory, list_name="users", check_mode=False):
     errors = Errors(check_mode)
-    check_unique(errors, entries, "name", list_name)
-    check_unique(errors, entries, "long_name", list_name)
-    check_unique(errors, entries, "extension", list_name, exact=True)
+    for field, _what in HELD:
+        check_unique(errors, entries, field, list_name, exact=_fold(field) is str)
     listed = dict((entry["name"].lower(), entry) for entry in entries)
     for index, entry in enumerate(entries):
-        if not entry["name"].strip():
-            errors.add(where(list_name, index, "name"), "must not be empty")
+        place = functools.partial(where, list_name, index)
+        if not check_rules(errors, USERS, entry, place, [USERS.key]):
             continue
         if entry.get("state", "present") == "absent":
-            check_spelling(errors, where(list_name, index, "name"), directory.owner("h323", entry["name"]), "h323",
-                           entry["name"])
+            check_spelling(errors, place("name"), directory.owner(NAME, entry["name"]), NAME, entry["name"])
             continue
-        extension, password, template = entry.get("extension"), entry.get("password"), entry.get("template")
-        if extension and not EXTENSION.match(extension):
-            errors.add(where(list_name, index, "extension"), "%r may hold only digits, # and *" % extension)
-        if password is not None and len(password.encode("utf-8")) > MAX_USER_PASSWORD:
-            errors.add(where(list_name, index, "password"), "at most %d bytes, the PBX's limit (in UTF-8); the PBX "
-                       "would cut a longer one short" % MAX_USER_PASSWORD)
+        check_rules(errors, USERS, dict(entry, name=None), place)
+        template = entry.get("template")
         if template and template not in directory.templates:
-            errors.missing(where(list_name, index, "template"), "no config template %r on the PBX" % template)
-        long_name = entry.get("long_name")
-        if not long_name and directory.owner("h323", entry["name"]) is None:
-            long_name = entry["name"]  # what a new user without a long name gets (UserBackend.attributes)
-        for field, value, attribute, what, fold in (("name", entry["name"], "h323", "username", str.lower),
-                                                    ("long_name", long_name, "cn", "long name", str.lower),
-                                                    ("extension", extension, "e164", "extension", str)):
+            errors.missing(place("template"), "no config template %r on the PBX" % template)
+        values = dict(entry)
+        if not entry.get("long_name") and directory.owner(NAME, entry["name"]) is None:
+            values["long_name"] = entry["name"]  # what a new user without a long name gets (UserBackend.attributes)
+        for field, what in HELD:
+            value = values.get(field)
             if value:
-                check_owner(errors, where(list_name, index, field), directory.owner(attribute, value),
-                            entry["name"], value, what, freed_by(listed, field, value, fold))
+                check_owner(errors, place(field), directory.owner(USERS.wire_of(field), value),
+                            entry["name"], value, what, freed_by(listed, field, value, _fold(field)))
     return errors.check()
 
 
 def check_template(entry, directory, filters, check_mode=False):
     errors = Errors(check_mode)
-    owner = directory.owner("cn", entry["name"])
-    template = owner is not None and owner.get("cn") in directory.templates
-    check_spelling(errors, "name", owner if template else None, "cn", entry["name"])
+    owner = directory.owner(TEMPLATE_NAME, entry["name"])
+    template = owner is not None and owner.get(TEMPLATE_NAME) in directory.templates
+    check_spelling(errors, "name", owner if template else None, TEMPLATE_NAME, entry["name"])
     if entry.get("state", "present") == "present":
         for field in ("call_filter", "call_forward_filter"):
             if entry.get(field) and entry[field] not in filters:
@@ -169,7 +192,7 @@ def check_template(entry, directory, filters, check_mode=False):
         if owner is not None and not template:
             errors.add("name", "%r is the long name of a PBX object that is not a config template" % entry["name"])
     elif template:
-        check_unreferenced(errors, owner.get("cn"), directory)
+        check_unreferenced(errors, owner.get(TEMPLATE_NAME), directory)
     return errors.check()
 
 
@@ -177,10 +200,10 @@ def check_unreferenced(errors, name, directory):
     """A template to delete that users name, or templates inherit from, is refused (the PBX would leave them
     pointing at nothing, or refuse): the message names them."""
     folded = name.lower()
-    users = sorted(e.get("h323") or e.get("cn") for e in directory.users.values()
-                   if (e.get("config") or "").lower() == folded)
-    heirs = sorted(cn for cn, e in directory.templates.items()
-                   if folded in [n.strip().lower() for n in (e.get("config") or "").split(TEMPLATE["inherit_separator"])])
+    users = sorted(e.get(NAME) or e.get(LONG_NAME) for e in directory.users.values()
+                   if (e.get(TEMPLATE_WIRE) or "").lower() == folded)
+    heirs = sorted(cn for cn, e in directory.templates.items() if folded in [
+        n.strip().lower() for n in (e.get(INHERIT) or "").split(TEMPLATE["inherit_separator"])])
     found = []
     if users:
         found.append("config template %r is still the template of user(s) %s; give them another template first" % (
@@ -199,10 +222,10 @@ def check_hotdesk(entries, directory, list_name="users", check_mode=False):
     check_unique(errors, entries, "user", list_name)
     for index, entry in enumerate(entries):
         name = entry["user"]
-        if not name.strip():
-            errors.add(where(list_name, index), "must not be empty")
+        # The module's `users` lists the names: an entry is named by its place alone.
+        if not check_rules(errors, HOTDESK_REGISTRATIONS, entry, lambda _field: where(list_name, index), ["user"]):
             continue
-        spelt = check_spelling(errors, where(list_name, index), directory.owner("h323", name), "h323", name)
+        spelt = check_spelling(errors, where(list_name, index), directory.owner(NAME, name), NAME, name)
         if not spelt or not entry.get("registered"):
             continue
         if name not in directory.users:
@@ -212,43 +235,11 @@ def check_hotdesk(entries, directory, list_name="users", check_mode=False):
     return errors.check()
 
 
-def ip_filter_network(entry):
-    """The IPv4 network of an IP filter entry {address, mask}: the address in CIDR form (10.0.0.0/8), or an address and
-    a mask, dotted (255.0.0.0) or as a prefix length (8, /8). ValueError says in one line what is wrong."""
-    address = str(entry.get("address") or "").strip()
-    mask = "" if entry.get("mask") is None else str(entry["mask"]).strip()
-    if not address:
-        raise ValueError("no address: give the network, such as address: 192.0.2.0/24")
-    if "/" in address:
-        if mask:
-            raise ValueError("%s already has a mask after '/', so mask %s is one too many" % (address, mask))
-        address, _slash, mask = address.partition("/")
-    elif not mask:
-        raise ValueError("%s has no mask: give one (mask: 255.255.255.0) or write the address as CIDR "
-                         "(192.0.2.0/24)" % address)
-    try:
-        return ipaddress.IPv4Network("%s/%s" % (address, mask[1:] if mask.startswith("/") else mask), strict=False)
-    except ValueError as exc:
-        raise ValueError("not an IPv4 address and mask: %s" % exc)
-
-
-def ip_filter_entry(entry):
-    """An IP filter entry in the one form written to the PBX and compared: network address and dotted mask, as the
-    PBX shows them (PBX/Config/Filter); an entry that is not one stays as it is."""
-    try:
-        network = ip_filter_network(entry)
-    except ValueError:
-        return {"address": entry.get("address"), "mask": entry.get("mask")}
-    return {"address": str(network.network_address), "mask": str(network.netmask)}
-
-
 def check_settings(settings, allow_ip_filter_any=False, opt_in="allow_ip_filter_any"):
     """"No of Regs w/o Pwd" and the IP filter. An entry whose mask is all zeros (0, /0, 0.0.0.0) lets every address
     pass, which turns the filter off: refused unless `allow_ip_filter_any` (the option `opt_in` sets it)."""
     errors = Errors()
-    count = settings.get("registrations_without_password")
-    if count is not None and count < 0:
-        errors.add("registrations_without_password", "must be 0 or more, not %d" % count)
+    check_rules(errors, PBX_SETTINGS, settings, str)
     for index, entry in enumerate(settings.get("ip_filter") or []):
         try:
             network = ip_filter_network(entry)
@@ -267,10 +258,6 @@ def check_hotdesk_options(params):
         raise ValidationError(["exclusive: needs state=present"])
 
 
-# Options of device_config that only one type of configuration has.
-TYPE_OPTIONS = {"phone": ("gatekeeper", "coder", "protect_config", "allow_user_config"), "expert": ("script",)}
-
-
 def check_device_config_options(params):
     """Options that do not fit the type, an empty name and every line of an update script, before anything is
     read."""
@@ -279,7 +266,7 @@ def check_device_config_options(params):
         for option in options:
             if params["type"] != kind and params[option] not in (None, {}):
                 errors.add(option, "only a %s configuration has this option, not a %s one" % (kind, params["type"]))
-    check_names(params, ["name"], errors)
+    check_rules(errors, DEVICE_CONFIGS[params["type"]], params, str, ["name"])
     if params["type"] == "expert" and params["script"]:
         check_update_script(params["script"].replace("\r\n", "\n").split("\n"), errors=errors)
     errors.check()
@@ -295,17 +282,6 @@ def check_device_config(entry, current, categories, domain, check_mode=False):
     if missing:
         errors.missing("categories", "no category %s in domain %s" % (", ".join(missing), domain))
     return errors.check()
-
-
-def check_names(params, fields, errors=None):
-    """The named objects' names (a str option each) are not empty: the PBX or the Devices app would refuse one only
-    after the writes before it, or create an object nobody can name. Adds to `errors`, or raises its own."""
-    found = Errors() if errors is None else errors
-    for field in fields:
-        if params.get(field) is not None and not str(params[field]).strip():
-            found.add(field, "must not be empty")
-    if errors is None:
-        found.check()
 
 
 # Update-script commands a phone's update client runs (reference 5; `config change` as on the command interface,

@@ -117,17 +117,24 @@ changes:
       fields: [call_filter, call_forward_filter, inherit, name, store_phone_config]
 """
 
-from ansible_collections.innovaphone.pbx.plugins.module_utils.common import connect, pbx_module, run, single
+from ansible_collections.innovaphone.pbx.plugins.module_utils.common import (
+    STATE_OPTION, connect, pbx_module, run, single)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engine
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import TemplateBackend
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import TEMPLATES
-from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_names, check_template
+from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_fields, check_template
+
+
+ARGUMENT_SPEC = TEMPLATES.argument_spec(
+    update_description=dict(type="str", choices=["always", "on_create"], default="always"),
+    state=STATE_OPTION,
+)
 
 
 def converge(module):
     entry = dict((f.name, module.params[f.name]) for f in TEMPLATES.fields)
     entry["state"] = module.params["state"]
-    check_names(entry, ["name"])
+    check_fields(TEMPLATES, entry)
     pbx = connect(module)
     names_filter = entry["state"] == "present" and (entry["call_filter"] or entry["call_forward_filter"])
     filters = pbx.filters() if names_filter else []
@@ -144,16 +151,7 @@ def converge(module):
 
 
 def main():
-    module = pbx_module(dict(
-        name=dict(type="str", required=True),
-        call_filter=dict(type="str"),
-        call_forward_filter=dict(type="str"),
-        store_phone_config=dict(type="bool"),
-        inherit=dict(type="list", elements="str", default=[]),
-        description=dict(type="str"),
-        update_description=dict(type="str", choices=["always", "on_create"], default="always"),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-    ))
+    module = pbx_module(ARGUMENT_SPEC)
     run(module, lambda: converge(module))
 
 

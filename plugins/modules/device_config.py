@@ -208,11 +208,22 @@ changes:
   sample: [{"name": "Hot Desking", "action": "update", "fields": ["categories"]}]
 """
 
-from ansible_collections.innovaphone.pbx.plugins.module_utils.common import devices_module, run_devices, single
+from ansible_collections.innovaphone.pbx.plugins.module_utils.common import (
+    STATE_OPTION, devices_module, run_devices, single)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.devices import ConfigBackend
 from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engine
+from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import DEVICE_CONFIGS, TYPE_OPTIONS
 from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import (
-    TYPE_OPTIONS, check_device_config, check_device_config_options)
+    check_device_config, check_device_config_options)
+
+
+# The options of every type of configuration (those of one type only are checked against `type`).
+ARGUMENT_SPEC = dict(
+    categories_state=dict(type="str", default="present", choices=["present", "absent", "exact"]),
+    state=STATE_OPTION,
+)
+for _resource in DEVICE_CONFIGS.values():
+    ARGUMENT_SPEC.update(_resource.argument_spec())
 
 
 def wanted_categories(have, given, categories_state):
@@ -255,22 +266,7 @@ def converge(module, devices):
 
 
 def main():
-    module = devices_module(dict(
-        type=dict(type="str", required=True, choices=["phone", "expert"]),
-        name=dict(type="str", required=True),
-        categories=dict(type="list", elements="str"),
-        categories_state=dict(type="str", default="present", choices=["present", "absent", "exact"]),
-        gatekeeper=dict(type="dict", options=dict(
-            id=dict(type="str"),
-            primary=dict(type="str"),
-            secondary=dict(type="str"),
-        )),
-        coder=dict(type="str", choices=["G711A", "G711u", "G722", "OPUS-NB", "OPUS-WB"]),
-        protect_config=dict(type="bool"),
-        allow_user_config=dict(type="bool"),
-        script=dict(type="str", no_log=True),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-    ))
+    module = devices_module(ARGUMENT_SPEC)
     run_devices(module, lambda devices: converge(module, devices))
 
 

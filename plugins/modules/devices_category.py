@@ -94,26 +94,26 @@ changes:
   sample: [{"name": "PBX1 Hotdesking", "action": "create", "fields": ["name", "provisioning"]}]
 """
 
-from ansible_collections.innovaphone.pbx.plugins.module_utils.common import devices_module, run_devices, single
+from ansible_collections.innovaphone.pbx.plugins.module_utils.common import (
+    STATE_OPTION, devices_module, run_devices, single)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.devices import CategoryBackend
 from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engine
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import CATEGORIES
-from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_names
+from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_fields
+
+
+ARGUMENT_SPEC = CATEGORIES.argument_spec(state=STATE_OPTION)
 
 
 def converge(module, devices):
     entry = dict((name, module.params[name]) for name in ("name", "provisioning", "state"))
-    check_names(entry, ["name"])
+    check_fields(CATEGORIES, entry)
     engine = Engine(CATEGORIES, CategoryBackend(devices), module.check_mode, module._diff)
     return single(engine.converge([entry]), CATEGORIES.name, "category")
 
 
 def main():
-    module = devices_module(dict(
-        name=dict(type="str", required=True),
-        provisioning=dict(type="bool"),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-    ))
+    module = devices_module(ARGUMENT_SPEC)
     run_devices(module, lambda devices: converge(module, devices))
 
 

@@ -163,13 +163,22 @@ changes:
       fields: [registered]
 """
 
-from ansible_collections.innovaphone.pbx.plugins.module_utils.common import LIST_ARGUMENT_SPEC, connect, pbx_module, run
+from ansible_collections.innovaphone.pbx.plugins.module_utils.common import (
+    LIST_ARGUMENT_SPEC, STATE_OPTION, connect, pbx_module, run)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engine
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import DEVICE_FIELDS, HotdeskBackend
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import HOTDESK_REGISTRATIONS
 from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import (
     check_hotdesk, check_hotdesk_options, check_list_options, untrusted_registration_warning)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.wire_names import HOTDESK
+
+
+ARGUMENT_SPEC = HOTDESK_REGISTRATIONS.argument_spec(
+    users=dict(type="list", elements="str", required=True),
+    state=STATE_OPTION,
+    exclusive=dict(type="bool", default=False),
+    **LIST_ARGUMENT_SPEC
+)
 
 
 def wanted(params, current):
@@ -227,17 +236,7 @@ def unlisted(params, current):
 
 
 def main():
-    module = pbx_module(dict(
-        users=dict(type="list", elements="str", required=True),
-        app=dict(type="str"),
-        text=dict(type="str"),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        trusted=dict(type="bool"),
-        tls=dict(type="bool"),
-        no_filter=dict(type="bool"),
-        exclusive=dict(type="bool", default=False),
-        **LIST_ARGUMENT_SPEC
-    ))
+    module = pbx_module(ARGUMENT_SPEC)
     run(module, lambda: converge(module))
 
 

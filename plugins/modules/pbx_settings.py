@@ -121,7 +121,11 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engi
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import (
     LAGGING_LAYERS, SETTINGS_MODULE, SettingsBackend, settings_entry)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import PBX_SETTINGS
-from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_settings, ip_filter_entry
+from ansible_collections.innovaphone.pbx.plugins.module_utils.rules import ip_filter_entry
+from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_settings
+
+
+ARGUMENT_SPEC = PBX_SETTINGS.argument_spec(allow_ip_filter_any=dict(type="bool", default=False))
 
 
 def converge(module):
@@ -152,14 +156,7 @@ def check_no_pending(settings, wanted):
 
 
 def main():
-    module = pbx_module(dict(
-        registrations_without_password=dict(type="int", no_log=False),
-        ip_filter=dict(type="list", elements="dict", options=dict(
-            address=dict(type="str", required=True),
-            mask=dict(type="str"),
-        )),
-        allow_ip_filter_any=dict(type="bool", default=False),
-    ))
+    module = pbx_module(ARGUMENT_SPEC)
     run(module, lambda: converge(module))
 
 

@@ -174,21 +174,17 @@ changes:
 """
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils.common import (
-    LIST_ARGUMENT_SPEC, connect, pbx_module, pbx_password_option, run)
+    LIST_ARGUMENT_SPEC, STATE_OPTION, connect, pbx_module, pbx_password_option, run)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.engine import Engine
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import UserBackend
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import USERS
 from ansible_collections.innovaphone.pbx.plugins.module_utils.validation import check_list_options, check_users
 
-USER_OPTIONS = dict(
-    name=dict(type="str", required=True),
-    long_name=dict(type="str"),
-    display_name=dict(type="str"),
-    extension=dict(type="str"),
-    password=dict(type="str", no_log=True),
-    hide_from_ldap=dict(type="bool"),
-    template=dict(type="str"),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
+ARGUMENT_SPEC = dict(
+    users=dict(type="list", elements="dict", required=True, options=USERS.argument_spec(state=STATE_OPTION)),
+    update_password=dict(type="str", choices=["always", "on_create"], default="always", no_log=False),
+    pbx_password=pbx_password_option(),
+    **LIST_ARGUMENT_SPEC
 )
 
 
@@ -218,12 +214,7 @@ def converge(module):
 
 
 def main():
-    module = pbx_module(dict(
-        users=dict(type="list", elements="dict", required=True, options=USER_OPTIONS),
-        update_password=dict(type="str", choices=["always", "on_create"], default="always", no_log=False),
-        pbx_password=pbx_password_option(),
-        **LIST_ARGUMENT_SPEC
-    ))
+    module = pbx_module(ARGUMENT_SPEC)
     run(module, lambda: converge(module))
 
 

@@ -144,3 +144,21 @@ def test_pbx_settings_that_the_pbx_did_not_keep_name_the_flag_and_its_wire_name(
     assert ("settings 'PBX0', field registrations_without_password: wire name 'reg-no-pwd' "
             "(config.registrations_without_password) was not kept by the PBX: "
             "see docs/wire-names.md") in completed.stdout
+
+
+def hotdesk_apps(sim, user):
+    return [child["attrs"].get("app") for child in sim.objects()[user]["children"]
+            if child["tag"] == "device" and child["attrs"].get("hw") == user]
+
+
+def test_the_phone_app_of_the_registrations_comes_from_the_wire_name_unless_the_role_variable_is_set(sim, tmp_path):
+    """hotdesking_phone_app left unset takes hotdesk.device_app (its inventory override too); set, it wins."""
+    sim.admin('<add><user cn="Alice" h323="alice" e164="101" pwd="Alice-Role-Pw-1"/></add>')
+    corrected = {"hotdesk": {"device_app": "phone2"}}
+    code, output = run_playbook(tmp_path, "hotdesking", site_vars(sim, hotdesking_wire_names=corrected))
+    assert code == 0, output[-6000:]
+    assert hotdesk_apps(sim, "alice") == ["phone2"] and hotdesk_apps(sim, "hot-desk-base") == ["phone2"]
+    code, output = run_playbook(tmp_path, "hotdesking", site_vars(sim, hotdesking_wire_names=corrected,
+                                                                  hotdesking_phone_app="phone3"))
+    assert code == 0, output[-6000:]
+    assert hotdesk_apps(sim, "alice") == ["phone3"] and hotdesk_apps(sim, "hot-desk-base") == ["phone3"]

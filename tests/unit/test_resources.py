@@ -93,3 +93,16 @@ def test_masked_script_hides_a_secret_however_it_is_separated_or_quoted(line, sh
 
 def test_masked_script_never_takes_a_value_from_the_next_line():
     assert masked_script("config add X /pwd\nconfig write") == "config add X /pwd\nconfig write"
+
+
+def test_field_rules_run_for_the_given_values_in_table_order():
+    entry = {"name": " ", "extension": "1a", "password": "x" * 24, "display_name": None}
+    assert [field for field, _problem in USERS.broken_rules(entry)] == ["name", "extension", "password"]
+    assert USERS.broken_rules(entry, ["extension"]) == [("extension", "'1a' may hold only digits, # and *")]
+    assert USERS.broken_rules({"name": "alice", "extension": None}) == []
+
+
+def test_a_secret_field_is_no_log_and_cannot_be_shown():
+    assert USERS.argument_spec()["password"] == {"type": "str", "no_log": True}
+    with pytest.raises(ValueError, match="secret field 'pwd' is not no_log"):
+        Resource("fakes", "name", [Field("name", "cn"), Field("pwd", "pwd", secret=True, option=dict(no_log=False))])

@@ -6,8 +6,8 @@ the Hot Desking key and object names; and the one form an IP filter is written a
 
 import pytest
 
-from ansible_collections.innovaphone.pbx.plugins.module_utils import cfgtxt, validation
-from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import PBX_SETTINGS
+from ansible_collections.innovaphone.pbx.plugins.module_utils import cfgtxt, rules, validation
+from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import CATEGORIES, PBX_SETTINGS, TEMPLATES
 
 PASSWORD = "Base-Secret-271"
 HOWTO = [
@@ -35,7 +35,7 @@ def errors_of(check, *args, **kwargs):
     ({"address": "192.0.2.5/32"}, ("192.0.2.5", "255.255.255.255")),
 ])
 def test_an_ip_filter_entry_has_one_written_form(entry, network):
-    assert validation.ip_filter_entry(entry) == {"address": network[0], "mask": network[1]}
+    assert rules.ip_filter_entry(entry) == {"address": network[0], "mask": network[1]}
     validation.check_settings({"ip_filter": [entry]})
 
 
@@ -134,8 +134,10 @@ def test_the_hot_desking_key_numbers():
 
 
 def test_empty_names():
-    assert errors_of(validation.check_names, {"name": " ", "other": ""}, ["name"]) == ["name: must not be empty"]
-    validation.check_names({"name": "Hot Desking", "other": None}, ["name", "other"])
+    """The rule of the name fields in the resource table: check_fields runs it for a module of one object."""
+    assert errors_of(validation.check_fields, CATEGORIES, {"name": " ", "provisioning": None}) == [
+        "name: must not be empty"]
+    validation.check_fields(TEMPLATES, {"name": "Hot Desking", "description": None, "call_filter": ""})
 
 
 def test_a_filter_line_without_its_name_flag_names_the_wire_name():
