@@ -8,6 +8,7 @@ proxies (GetRPs) and hot-desking registrations without trusted; over SOAP, a not
 import json
 
 import requests
+import yaml
 from requests.auth import HTTPDigestAuth
 
 from role_runs import PBXADMINAPI_VARS, changed_tasks, run_playbook, site_vars
@@ -182,3 +183,18 @@ def test_pbx_info_gives_licenses_and_reverse_proxies_over_pbxadminapi_and_null_o
     assert info["filters"] == ["intern", "normal", "international"]
     assert info["notes"] == ["licenses, reverse_proxies: not readable over SOAP (no documented read); set app_name "
                              "and app_password to read them over PbxAdminApi (docs/guide.md)"]
+
+
+def test_registration_flags_given_as_null_keep_what_the_pbx_has(site, tmp_path):
+    """The role's argument spec documents null for the three flags ("leaves the flag as the PBX has it"): it is taken,
+    not refused as a bool that cannot be None, and nothing is written."""
+    assert run_playbook(tmp_path, "hotdesking", api_vars(site, hotdesking_registration_trusted=True))[0] == 0
+    flags = ("hotdesking_registration_trusted", "hotdesking_registration_tls", "hotdesking_registration_no_filter")
+    inventory = tmp_path / "null-flags.yml"   # site_vars leaves out a None, so the inventory is written here
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": {"site1": dict(api_vars(site), **dict.fromkeys(flags))}}}))
+    code, output = run_playbook(tmp_path, "hotdesking", {}, inventory=inventory)
+    assert code == 0, output[-3000:]
+    assert changed_tasks(output) == 0
+    # The null run kept trusted: taking it away now is a change.
+    code, output = run_playbook(tmp_path, "hotdesking", api_vars(site, hotdesking_registration_trusted=False))
+    assert code == 0 and changed_tasks(output) > 0, output[-3000:]
