@@ -14,8 +14,8 @@ short_description: Read the hot-desking state of an innovaphone PBX
 version_added: 0.1.0
 description:
   - Returns the config templates, the users with their device entries and hot-desking registration, the
-    security settings, the call filters and the current registrations of a PBX, each read in bulk: over SOAP a
-    fixed handful of requests whatever the number of users; over PbxAdminApi one PbxTableUsers replication, the
+    security settings, the call filters and the current registrations of a PBX, each read in bulk. Over SOAP a
+    fixed handful of requests whatever the number of users, over PbxAdminApi one PbxTableUsers replication, the
     templates (C(GetConfigObjects)) and the registrations (C(GetRegs) of each user, many in flight at once).
   - Over PbxAdminApi (O(pbx_api)) also the PBX's licenses and reverse proxies, one request each; SOAP has no
     documented read of them, so there they are V(null).
