@@ -170,7 +170,9 @@ class AppWebsocket:
 
     def _open_socket(self):
         connect = self._connect or websocket.create_connection
-        options = {"timeout": self.timeout}
+        # Text frames are decoded as UTF-8 (strictly) by recv() anyway; websocket-client's own check before that is
+        # pure Python and cost more than the rest of reading a large table.
+        options = {"timeout": self.timeout, "skip_utf8_validation": True}
         if self.endpoint.encrypted:
             options["sslopt"] = {"context": ssl_context(self._validate_certs, self._ca_path)}
         try:

@@ -53,7 +53,7 @@ DEVICE_FLAGS = ("admin", "no-filter", "tls", "no-mob", "trusted")
 CONFIG_OBJECTS_LIMIT = 50
 # How many reads of one kind (GetRegs of every user, ReplicateNext of every row) go out before their answers come
 # back: the round trips of N reads cost N / READS_IN_FLIGHT latencies; the requests are a few dozen bytes each.
-READS_IN_FLIGHT = 64
+READS_IN_FLIGHT = 256
 # A boolean sent as a number deletes the setting (reference 6.2): what SOAP does when the attribute is left out.
 DELETE_SETTING = -1
 

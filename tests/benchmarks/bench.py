@@ -472,6 +472,10 @@ class Bench:
                         steady = functools.partial(self.module_steady, kind, count, latency, api)
                         blocks.append(Block("%s N=%d %d ms fresh%s" % (kind, count, latency, over), fresh))
                         blocks.append(Block("%s N=%d %d ms no change + check%s" % (kind, count, latency, over), steady))
+                        if api and options.merge_page:
+                            # The SOAP row the target compares with, measured again beside it (same load).
+                            blocks.append(Block("%s N=%d %d ms no change + check over SOAP (for the comparison)" % (
+                                kind, count, latency), functools.partial(self.module_steady, kind, count, latency)))
         if "uri" in options.only:
             for kind in ("users", "registrations"):
                 for latency in options.latencies:

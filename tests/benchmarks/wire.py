@@ -43,7 +43,7 @@ KEY_PAD, PASSWORD_PAD = 16, 24
 KEY_PROOFS = 8
 HOTDESK_APP, HOTDESK_TEXT = "phone", "Hotdesking"
 APPS_PATH = "/PBX0/APPS/websocket"
-READS_IN_FLIGHT = 64        # as plugins/module_utils/pbxadmin.py
+READS_IN_FLIGHT = 256       # as plugins/module_utils/pbxadmin.py
 USER_COLUMNS = ("guid", "h323", "pwd", "cn", "dn", "config", "node", "loc", "hide", "e164", "pseudo", "devices",
                 "grps")
 
@@ -268,7 +268,7 @@ class Apps:
     """One AppWebsocket to the PBX, logged in as the App object; requests matched to their answers by `src`."""
 
     def __init__(self, url, app_name, app_password):
-        self.ws = websocket.create_connection(apps_url(url), timeout=120)
+        self.ws = websocket.create_connection(apps_url(url), timeout=120, skip_utf8_validation=True)  # as appws
         self.sources = 0
         self.events = []
         challenge = self.call({"mt": "AppChallenge"})["challenge"]
