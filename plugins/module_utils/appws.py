@@ -344,39 +344,6 @@ class AppWebsocket:
         idempotent = mt in READS if idempotent is None else idempotent
         return self.checked(mt, self._exchange_again(mt, fields, parts, idempotent))
 
-    def pipelined(self, mt, many, window, **common):
-        """The result message of one read `mt` per fields dict of `many`, in that order, with up to `window`
-        requests in flight at once (the answers come by `src`). When the connection breaks or an answer stays
-        away, the reads not answered yet go one by one through request(), with its retries."""
-        results, pending, in_flight = [None] * len(many), list(range(len(many))), {}
-        try:
-            while pending or in_flight:
-                while pending and len(in_flight) < window:
-                    index = pending.pop(0)
-                    self._src += 1
-                    in_flight[str(self._src)] = index
-                    self._send(dict(common, mt=mt, src=str(self._src), **many[index]))
-                message = self._receive(time.monotonic() + self.timeout, mt + RESULT_SUFFIX)
-                if message is None:
-                    raise NoAnswer("%s did not answer %s within %s seconds" % (self.where, mt, self.timeout))
-                if message.get("mt") != mt + RESULT_SUFFIX or message.get("src") not in in_flight:
-                    self._unanswered.append(message)
-                    continue
-                text = error_text(message)
-                if text is not None:
-                    text = redact_text(text, self._secrets)
-                    raise AppRequestError("%s refused %s: %s" % (self.where, mt, text), mt, text)
-                results[in_flight.pop(message["src"])] = message
-        except (Lost, NoAnswer) as exc:
-            if isinstance(exc, Lost):
-                try:
-                    self.reconnect()
-                except AppWsError as again:
-                    raise self.error("%s; connecting again failed: %s" % (exc, again))
-            for index in sorted(list(in_flight.values()) + pending):
-                results[index] = self.request(mt, idempotent=True, **dict(common, **many[index]))[-1]
-        return results
-
     # --- requests of several threads on the one connection ------------------------------------------
     def post(self, mt, parts=(), **fields):
         """Send a request without waiting for its answer; the ticket collect() takes. Thread-safe: every thread

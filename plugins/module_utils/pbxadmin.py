@@ -30,7 +30,7 @@ from collections import deque
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils import crypto, soap
 from ansible_collections.innovaphone.pbx.plugins.module_utils.appws import AppRequestError, AppWsError, Lost, NoAnswer
-from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import Pbx, fold, hotdesk_devices
+from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import Pbx, fold, hotdesk_devices, object_name
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import (
     BOOL, HOTDESK_REGISTRATIONS, TEMPLATES, USERS)
 
@@ -310,22 +310,30 @@ class PbxAdmin(Pbx):
             return False
 
     # --- writes ---------------------------------------------------------------------------------
+    def write(self, mt, element, idempotent=True, **fields):
+        """One request about the object `element`; its error names the object (several are in flight at once)."""
+        try:
+            return self.call(mt, idempotent=idempotent, **fields)
+        except AppWsError as exc:
+            raise self.ws.error("%s %r: %s" % (mt, object_name(element), exc))
+
     def add(self, element):
         """Create with guid `?`: a resend after a lost answer finds by cn what the first send created."""
-        self.call("UpdateObject", **dict(element_properties(element), guid="?"))
+        self.write("UpdateObject", element, **dict(element_properties(element), guid="?"))
 
     def modify(self, element, attributes):
         """Only the changed properties: what UpdateObject leaves out stays as the PBX holds it now."""
-        self.call("UpdateObject", **dict(properties(attributes, boolean_properties()), guid=element.get("guid")))
+        self.write("UpdateObject", element,
+                   **dict(properties(attributes, boolean_properties()), guid=element.get("guid")))
 
     def delete_object(self, element):
-        self.call("DeleteObject", idempotent=False, guid=element.get("guid"))
+        self.write("DeleteObject", element, idempotent=False, guid=element.get("guid"))
 
     def put_device(self, element, device_for):
         """The user's devices as the PBX holds them now, the hot-desking one replaced by device_for(it) (removed
         for None), written back whole (UpdateObject replaces the array)."""
         guid = element.get("guid")
-        devices = list(self.call("GetObject", guid=guid, properties=["devices"]).get("devices") or [])
+        devices = list(self.write("GetObject", element, guid=guid, properties=["devices"]).get("devices") or [])
         now = to_element({"h323": element.get("h323"), "devices": devices})
         hot = hotdesk_devices(now)
         current = hot[0] if hot else None
@@ -338,4 +346,4 @@ class PbxAdmin(Pbx):
             del devices[index]
         if new is not None:
             devices.insert(position, device_properties(new, boolean_properties()))
-        self.call("UpdateObject", guid=guid, devices=devices)
+        self.write("UpdateObject", element, guid=guid, devices=devices)
