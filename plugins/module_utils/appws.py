@@ -312,30 +312,35 @@ class AppWebsocket:
     def _exchange_again(self, mt, fields, parts, idempotent):
         """_exchange, on a new connection after one broke when that is safe, once more after a timeout if
         `idempotent` (module docstring)."""
+        def again(failure):
+            try:
+                self.reconnect()
+            except AppWsError as exc:
+                raise self.error("%s; connecting again failed: %s" % (failure, exc))
+        return self._retried(mt, idempotent, lambda: self._exchange(mt, fields, parts), again)
+
+    def _retried(self, mt, idempotent, send, again):
+        """send() until it returns: after a broken connection when that is safe, after a timeout once more if
+        `idempotent`; again(failure) prepares the next attempt (after a backoff when the connection broke)."""
         timeouts = 0
         for attempt in range(ATTEMPTS):
             try:
-                return self._exchange(mt, fields, parts)
+                return send()
             except Lost as exc:
                 if exc.sent and not idempotent:
                     raise self.error("%s; it may or may not have carried out %s, so it was not sent again (%s)" % (
                         exc, mt, RERUN))
                 if attempt == ATTEMPTS - 1:
                     raise self.error("%s (%d attempts)" % (exc, ATTEMPTS))
-                failure = exc
+                self._sleep(backoff_seconds(attempt))
+                again(exc)
             except NoAnswer as exc:
                 if not idempotent:
                     raise self.error("%s; not sent again, since the app may still carry it out (%s)" % (exc, RERUN))
                 timeouts += 1
                 if timeouts >= TIMEOUT_ATTEMPTS:
                     raise self.error("%s (%d attempts)" % (exc, timeouts))
-                failure = exc
-            if isinstance(failure, Lost):
-                self._sleep(backoff_seconds(attempt))
-            try:
-                self.reconnect()
-            except AppWsError as exc:
-                raise self.error("%s; connecting again failed: %s" % (failure, exc))
+                again(exc)
         raise self.error("%s did not answer %s" % (self.where, mt))  # not reached: the last attempt raises
 
     def request(self, mt, parts=(), idempotent=None, **fields):
@@ -456,27 +461,11 @@ class AppWebsocket:
 
     def shared(self, mt, idempotent=None, parts=(), **fields):
         """request() for several threads at once on the one connection, each request sent as soon as it is made
-        (post/collect). Retries as request(), but a timeout sends the request again on the same connection
-        (the other threads' requests are still in flight on it)."""
+        (post/collect). Retries as request(), but after a timeout on the same connection (the other threads'
+        requests are still in flight on it); after a broken one, post() logs in again."""
         idempotent = mt in READS if idempotent is None else idempotent
-        timeouts = 0
-        for attempt in range(ATTEMPTS):
-            try:
-                return self.checked(mt, self.collect(self.post(mt, parts, **fields)))
-            except Lost as exc:
-                if exc.sent and not idempotent:
-                    raise self.error("%s; it may or may not have carried out %s, so it was not sent again (%s)" % (
-                        exc, mt, RERUN))
-                if attempt == ATTEMPTS - 1:
-                    raise self.error("%s (%d attempts)" % (exc, ATTEMPTS))
-                self._sleep(backoff_seconds(attempt))
-            except NoAnswer as exc:
-                if not idempotent:
-                    raise self.error("%s; not sent again, since the app may still carry it out (%s)" % (exc, RERUN))
-                timeouts += 1
-                if timeouts >= TIMEOUT_ATTEMPTS:
-                    raise self.error("%s (%d attempts)" % (exc, timeouts))
-        raise self.error("%s did not answer %s" % (self.where, mt))  # not reached: the last attempt raises
+        return self.checked(mt, self._retried(mt, idempotent, lambda: self.collect(self.post(mt, parts, **fields)),
+                                              lambda failure: None))
 
     def checked(self, mt, answer):
         """The messages of an answer; AppRequestError when one of them carries a refusal."""

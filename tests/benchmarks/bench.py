@@ -737,8 +737,13 @@ def merge_page(bench, info, options):
         before, role, after = old.partition("\n## The role")
         page = before.rstrip("\n") + "\n\n" + section + "\n" + role + after
     output.write_text(page, encoding="utf-8")
+    return reported(bench, result, "%s (the PbxAdminApi section)" % output)
+
+
+def reported(bench, result, where):
+    """Print the targets and the problems; the exit status (1 when a measurement went wrong)."""
     print(result.targets_text())
-    print("report: %s (the PbxAdminApi section)" % output)
+    print("report: %s" % where)
     if bench.problems:
         print("\n%d problem(s):\n  %s" % (len(bench.problems), "\n  ".join(bench.problems)))
         return 1
@@ -755,12 +760,7 @@ def write_report(bench, info, options):
     result = report.Report(bench, bench.blocks, info, options)
     page = result.markdown(output, plots=not options.no_plots)
     output.write_text(page.rstrip("\n") + "\n\n" + kept if kept else page, encoding="utf-8")
-    print(result.targets_text())
-    print("report: %s" % output)
-    if bench.problems:
-        print("\n%d problem(s):\n  %s" % (len(bench.problems), "\n  ".join(bench.problems)))
-        return 1
-    return 0
+    return reported(bench, result, output)
 
 
 def main(argv=None):

@@ -19,43 +19,18 @@ PLAYBOOK = """
   gather_facts: false
   vars:
     ansible_python_interpreter: "{{ ansible_playbook_python }}"
+    two_desks: [{name: desk1, extension: "301"}, {name: desk2, extension: "302"}]
   tasks:
-    - name: Create two users
+    - name: Create the users (two unless desk_users says)
       innovaphone.pbx.users:
         url: "{{ pbx_url }}"
         password: "{{ pbx_admin_password }}"
         app_name: "{{ app_name | default(omit) }}"
         app_password: "{{ app_password | default(omit) }}"
         pbx_api: pbxadminapi
-        users:
-          - {name: desk1, extension: "301"}
-          - {name: desk2, extension: "302"}
-      register: created
-    - name: Keep the result
-      ansible.builtin.copy:
-        content: "{{ created | to_json }}"
-        dest: "{{ result_file }}"
-        mode: "0600"
-"""
-
-
-PIPELINED = """
-- name: Many users over PbxAdminApi, four writes in flight
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  tasks:
-    - name: Converge the users
-      innovaphone.pbx.users:
-        url: "{{ pbx_url }}"
-        password: "{{ pbx_admin_password }}"
-        app_name: "{{ app_name }}"
-        app_password: "{{ app_password }}"
         timeout: "{{ pbx_timeout | default(omit) }}"
-        parallel: 4
-        users: "{{ desk_users }}"
+        parallel: "{{ writes_in_flight | default(omit) }}"
+        users: "{{ desk_users | default(two_desks) }}"
       register: created
     - name: Keep the result
       ansible.builtin.copy:
@@ -66,9 +41,9 @@ PIPELINED = """
 DESKS = ["desk%d" % number for number in range(1, 9)]
 
 
-def run(sim, tmp_path, playbook_text=PLAYBOOK, **variables):
+def run(sim, tmp_path, **variables):
     playbook = tmp_path / "users.yml"
-    playbook.write_text(playbook_text)
+    playbook.write_text(PLAYBOOK)
     result_file = tmp_path / "result.json"
     values = {"pbx_url": sim.url, "pbx_admin_password": ADMIN_PASSWORD, "app_name": APP_NAME,
               "app_password": APP_PASSWORD, "result_file": str(result_file)}
@@ -110,7 +85,7 @@ def test_pbxadminapi_without_the_app_password_fails_before_any_request(sim, tmp_
 
 def run_pipelined(sim, tmp_path, **variables):
     users = [{"name": name, "extension": str(300 + number)} for number, name in enumerate(DESKS, 1)]
-    return run(sim, tmp_path, PIPELINED, desk_users=users, **variables)
+    return run(sim, tmp_path, desk_users=users, writes_in_flight=4, **variables)
 
 
 def test_pipelined_creates_whose_connection_broke_mid_pipeline_are_each_made_once(sim, tmp_path):
