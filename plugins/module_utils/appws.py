@@ -22,7 +22,9 @@ __metaclass__ = type
 
 import json
 import os
+import select
 import ssl
+import threading
 import time
 import traceback
 
@@ -128,6 +130,13 @@ class AppWebsocket:
         self.connections = 0          # logins so far: a new one means a new session (and passthrough key)
         self._src = 0
         self._unanswered = []
+        # Requests of several threads in flight at once (post/collect): their answers go to them by `src`.
+        self._state = threading.Condition()
+        self._io = threading.Lock()         # one send or receive at a time: a TLS socket takes no more
+        self._slots = {}                    # src -> {"mt", "parts", "messages", "done"}
+        self._abandoned = set()             # srcs given up after a timeout: their late answers are dropped
+        self._receiving = False             # one thread receives for all
+        self._generation = 0                # logins so far: a request of an older one has lost its connection
 
     def __enter__(self):
         return self.open()
@@ -148,6 +157,7 @@ class AppWebsocket:
                 self._conn = self._open_socket()
                 self._login()
                 self.connections += 1
+                self._generation += 1
             except AppWsError as exc:
                 self.close()
                 attempt += 1
@@ -160,7 +170,9 @@ class AppWebsocket:
 
     def _open_socket(self):
         connect = self._connect or websocket.create_connection
-        options = {"timeout": self.timeout}
+        # Text frames are decoded as UTF-8 (strictly) by recv() anyway; websocket-client's own check before that is
+        # pure Python and cost more than the rest of reading a large table.
+        options = {"timeout": self.timeout, "skip_utf8_validation": True}
         if self.endpoint.encrypted:
             options["sslopt"] = {"context": ssl_context(self._validate_certs, self._ca_path)}
         try:
@@ -300,37 +312,163 @@ class AppWebsocket:
     def _exchange_again(self, mt, fields, parts, idempotent):
         """_exchange, on a new connection after one broke when that is safe, once more after a timeout if
         `idempotent` (module docstring)."""
+        def again(failure):
+            try:
+                self.reconnect()
+            except AppWsError as exc:
+                raise self.error("%s; connecting again failed: %s" % (failure, exc))
+        return self._retried(mt, idempotent, lambda: self._exchange(mt, fields, parts), again)
+
+    def _retried(self, mt, idempotent, send, again):
+        """send() until it returns: after a broken connection when that is safe, after a timeout once more if
+        `idempotent`; again(failure) prepares the next attempt (after a backoff when the connection broke)."""
         timeouts = 0
         for attempt in range(ATTEMPTS):
             try:
-                return self._exchange(mt, fields, parts)
+                return send()
             except Lost as exc:
                 if exc.sent and not idempotent:
                     raise self.error("%s; it may or may not have carried out %s, so it was not sent again (%s)" % (
                         exc, mt, RERUN))
                 if attempt == ATTEMPTS - 1:
                     raise self.error("%s (%d attempts)" % (exc, ATTEMPTS))
-                failure = exc
+                self._sleep(backoff_seconds(attempt))
+                again(exc)
             except NoAnswer as exc:
                 if not idempotent:
                     raise self.error("%s; not sent again, since the app may still carry it out (%s)" % (exc, RERUN))
                 timeouts += 1
                 if timeouts >= TIMEOUT_ATTEMPTS:
                     raise self.error("%s (%d attempts)" % (exc, timeouts))
-                failure = exc
-            if isinstance(failure, Lost):
-                self._sleep(backoff_seconds(attempt))
-            try:
-                self.reconnect()
-            except AppWsError as exc:
-                raise self.error("%s; connecting again failed: %s" % (failure, exc))
+                again(exc)
         raise self.error("%s did not answer %s" % (self.where, mt))  # not reached: the last attempt raises
 
     def request(self, mt, parts=(), idempotent=None, **fields):
         """Send a request; return the messages of its answer (part messages first); AppRequestError when the
         app refuses it. `idempotent` (default: the documented reads are) says whether it may be sent twice."""
         idempotent = mt in READS if idempotent is None else idempotent
-        answer = self._exchange_again(mt, fields, parts, idempotent)
+        return self.checked(mt, self._exchange_again(mt, fields, parts, idempotent))
+
+    # --- requests of several threads on the one connection ------------------------------------------
+    def post(self, mt, parts=(), **fields):
+        """Send a request without waiting for its answer; the ticket collect() takes. Thread-safe: every thread
+        may have requests in flight at once, each answer goes to its request by `src` (reference 3)."""
+        with self._state:
+            self.open()
+            self._src += 1
+            src = str(self._src)
+            slot = {"mt": mt, "parts": tuple(parts), "messages": [], "done": False}
+            self._slots[src] = slot
+            generation = self._generation
+            try:
+                with self._io:
+                    self._send(dict(fields, mt=mt, src=src))
+            except Lost:
+                del self._slots[src]
+                self._broken(generation)
+                raise
+        return (src, generation, mt, time.monotonic() + self.timeout)
+
+    def collect(self, ticket):
+        """The messages of a posted request's answer (part messages first). Lost when the connection broke
+        before the answer came, NoAnswer when it did not come within `timeout`; one waiting thread receives
+        for all, the others wait for it to hand them their answers."""
+        src, generation, mt, deadline = ticket
+        with self._state:
+            while True:
+                slot = self._slots.get(src)
+                if slot is not None and slot["done"]:
+                    del self._slots[src]
+                    return slot["messages"]
+                if slot is None or self._conn is None or self._generation != generation:
+                    self._slots.pop(src, None)
+                    raise Lost(redact_text("the connection to %s was lost while waiting for %s%s" % (
+                        self.where, mt, RESULT_SUFFIX), self._secrets), sent=True)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    del self._slots[src]
+                    self._abandoned.add(src)
+                    raise NoAnswer(redact_text("%s did not answer %s within %s seconds" % (
+                        self.where, mt, self.timeout), self._secrets))
+                if self._receiving:
+                    self._state.wait(remaining)
+                    continue
+                self._receive_for_all(generation, remaining, mt)
+
+    def _receive_for_all(self, generation, remaining, mt):
+        """One message received (called and returning with the state held), handed to the request it answers;
+        waits for at most `remaining` seconds. A broken connection ends every request in flight on it."""
+        self._receiving = True
+        conn = self._conn
+        self._state.release()
+        message, lost = None, None
+        try:
+            if self._readable(conn, remaining):
+                with self._io:
+                    message = self._receive(time.monotonic() + remaining, mt + RESULT_SUFFIX)
+        except Lost as exc:
+            lost = exc
+        except AppWsError as exc:       # closed under us by a thread whose send failed
+            if isinstance(exc, (NoAnswer, AppRequestError)) or self._conn is conn:
+                raise
+            lost = Lost(str(exc), sent=True)
+        finally:
+            self._state.acquire()
+            self._receiving = False
+            self._state.notify_all()
+        if lost is not None:
+            self._broken(generation)
+            raise lost
+        if message is not None:
+            self._dispatch(message)
+
+    @staticmethod
+    def _readable(conn, timeout):
+        """Whether a message has begun to arrive, waiting up to `timeout` without holding the connection (so
+        that other threads send meanwhile); a connection without a socket to poll (a test's fake): True."""
+        sock = getattr(conn, "sock", None)
+        if sock is None:
+            return True
+        pending = getattr(sock, "pending", None)
+        if pending is not None and pending():
+            return True   # TLS: decrypted bytes wait in the SSL object, which select() does not see
+        try:
+            return bool(select.select([sock], [], [], max(0.0, timeout))[0])
+        except (OSError, ValueError):
+            return True    # closed meanwhile: receiving says so
+
+    def _dispatch(self, message):
+        src = message.get("src")
+        slot = self._slots.get(src)
+        if slot is None:
+            if src not in self._abandoned:
+                self._unanswered.append(message)   # an event, or an answer to a request of request()
+            return
+        kind = message.get("mt")
+        if kind != slot["mt"] + RESULT_SUFFIX and kind not in slot["parts"]:
+            self._unanswered.append(message)
+            return
+        slot["messages"].append(message)
+        if kind == slot["mt"] + RESULT_SUFFIX and message.get("last", True) is not False:
+            slot["done"] = True
+            self._state.notify_all()
+
+    def _broken(self, generation):
+        """The connection of login `generation` broke: closed, so that the next post() logs in again."""
+        if self._generation == generation and self._conn is not None:
+            self.close()
+        self._state.notify_all()
+
+    def shared(self, mt, idempotent=None, parts=(), **fields):
+        """request() for several threads at once on the one connection, each request sent as soon as it is made
+        (post/collect). Retries as request(), but after a timeout on the same connection (the other threads'
+        requests are still in flight on it); after a broken one, post() logs in again."""
+        idempotent = mt in READS if idempotent is None else idempotent
+        return self.checked(mt, self._retried(mt, idempotent, lambda: self.collect(self.post(mt, parts, **fields)),
+                                              lambda failure: None))
+
+    def checked(self, mt, answer):
+        """The messages of an answer; AppRequestError when one of them carries a refusal."""
         for message in answer:
             text = error_text(message)
             if text is not None:
@@ -338,38 +476,22 @@ class AppWebsocket:
                 raise AppRequestError("%s refused %s: %s" % (self.where, mt, text), mt, text)
         return answer
 
-    def pipelined(self, mt, many, window, **common):
-        """The result message of one read `mt` per fields dict of `many`, in that order, with up to `window`
-        requests in flight at once (the answers come by `src`). When the connection breaks or an answer stays
-        away, the reads not answered yet go one by one through request(), with its retries."""
-        results, pending, in_flight = [None] * len(many), list(range(len(many))), {}
-        try:
-            while pending or in_flight:
-                while pending and len(in_flight) < window:
-                    index = pending.pop(0)
-                    self._src += 1
-                    in_flight[str(self._src)] = index
-                    self._send(dict(common, mt=mt, src=str(self._src), **many[index]))
-                message = self._receive(time.monotonic() + self.timeout, mt + RESULT_SUFFIX)
-                if message is None:
-                    raise NoAnswer("%s did not answer %s within %s seconds" % (self.where, mt, self.timeout))
-                if message.get("mt") != mt + RESULT_SUFFIX or message.get("src") not in in_flight:
-                    self._unanswered.append(message)
-                    continue
-                text = error_text(message)
-                if text is not None:
-                    text = redact_text(text, self._secrets)
-                    raise AppRequestError("%s refused %s: %s" % (self.where, mt, text), mt, text)
-                results[in_flight.pop(message["src"])] = message
-        except (Lost, NoAnswer) as exc:
-            if isinstance(exc, Lost):
-                try:
-                    self.reconnect()
-                except AppWsError as again:
-                    raise self.error("%s; connecting again failed: %s" % (exc, again))
-            for index in sorted(list(in_flight.values()) + pending):
-                results[index] = self.request(mt, idempotent=True, **dict(common, **many[index]))[-1]
-        return results
+    def shared_wait_for(self, mt, seconds):
+        """wait_for() among threads that have requests in flight: the first event `mt` within `seconds`."""
+        deadline = time.monotonic() + seconds
+        with self._state:
+            while True:
+                for message in self._unanswered:
+                    if message.get("mt") == mt:
+                        self._unanswered.remove(message)
+                        return message
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._conn is None:
+                    return None
+                if self._receiving:
+                    self._state.wait(remaining)
+                else:
+                    self._receive_for_all(self._generation, remaining, mt)
 
     def items(self, mt, key, **fields):
         """The list `key` of a (possibly paged) answer, every page joined."""

@@ -15,18 +15,22 @@ both. The PBX0 settings and `!` commands stay on the command interface (HTTP), a
 Retries: every request here may be sent twice without harm, but for DeleteObject: the reads, UpdateObject of an
 object by its guid (it sets what it names), and a create as UpdateObject with guid `?`, which finds by cn what a first
 send whose answer went missing created (reference 6.2). A replication that lost its connection starts again.
+
+Speed on the one connection: requests do not wait for each other. The engine's `parallel` writer threads each have
+their request in flight at once (appws post/collect: the answers go to their requests by `src`, reference 3), and a
+read of many objects (GetRegs of every user, the ReplicateNext of every row) keeps READS_IN_FLIGHT requests out.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import threading
 import xml.etree.ElementTree as ET
+from collections import deque
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils import crypto, soap
-from ansible_collections.innovaphone.pbx.plugins.module_utils.appws import AppRequestError, AppWsError
-from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import Pbx, fold, hotdesk_devices
+from ansible_collections.innovaphone.pbx.plugins.module_utils.appws import AppRequestError, AppWsError, Lost, NoAnswer
+from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import Pbx, fold, hotdesk_devices, object_name
 from ansible_collections.innovaphone.pbx.plugins.module_utils.resources import (
     BOOL, HOTDESK_REGISTRATIONS, TEMPLATES, USERS)
 
@@ -48,8 +52,9 @@ ENVELOPE = ("api", "mt", "src")
 DEVICE_FLAGS = ("admin", "no-filter", "tls", "no-mob", "trusted")
 # GetConfigObjects returns at most this many templates per answer (reference 6.2).
 CONFIG_OBJECTS_LIMIT = 50
-# How many reads of one kind (GetRegs of every user) go out before their answers come back.
-READS_IN_FLIGHT = 16
+# How many reads of one kind (GetRegs of every user, ReplicateNext of every row) go out before their answers come
+# back: the round trips of N reads cost N / READS_IN_FLIGHT latencies; the requests are a few dozen bytes each.
+READS_IN_FLIGHT = 256
 # A boolean sent as a number deletes the setting (reference 6.2): what SOAP does when the attribute is left out.
 DELETE_SETTING = -1
 # The numbers of a GetPbxLicenses license (reference 6.2; sent as strings by the PBX, INFERRED).
@@ -139,18 +144,23 @@ class PbxAdmin(Pbx):
         self.ws = ws
         self._admin_info = None
         self._users = None
-        # The engine writes from several threads; the one AppWebsocket takes one request at a time.
-        self._lock = threading.Lock()
 
     def close(self):
         self.ws.close()
 
     def call(self, mt, idempotent=True, api=ADMIN_API, **fields):
-        """The result message of one request; a refusal names the grant the App object may lack."""
+        """The result message of one request; a refusal names the grant the App object may lack. Thread-safe:
+        the engine's writer threads each have a request in flight at once on the one connection."""
         try:
-            with self._lock:
-                self.ws.open()      # once: the first request logs in
-                return self.ws.request(mt, idempotent=idempotent, api=api, **fields)[-1]
+            return self.ws.shared(mt, idempotent=idempotent, api=api, **fields)[-1]
+        except AppRequestError as exc:
+            raise self.refused(exc, api)
+
+    def answer(self, ticket, api=ADMIN_API):
+        """The result message of a request sent with ws.post()."""
+        ticket_mt = ticket[2]
+        try:
+            return self.ws.checked(ticket_mt, self.ws.collect(ticket))[-1]
         except AppRequestError as exc:
             raise self.refused(exc, api)
 
@@ -192,12 +202,23 @@ class PbxAdmin(Pbx):
         if missing:
             raise self.ws.error("%s offers no column %s in its users table (reference 6.3)" % (
                 self.ws.where, ", ".join(missing)))
-        rows = []
-        while True:
-            row = self.call("ReplicateNext", idempotent=False, api=TABLE_API).get("columns")
-            if not row:
-                return rows
-            rows.append(to_element(row))
+        # READS_IN_FLIGHT ReplicateNext at once, each answered by the next row in turn (INFERRED: the page shows
+        # one at a time); past the end they are answered without a row. Not sent again: a lost one loses a row,
+        # so the caller replicates again from the start.
+        rows, in_flight, ended = [], deque(), False
+        try:
+            while True:
+                while not ended and len(in_flight) < READS_IN_FLIGHT:
+                    in_flight.append(self.ws.post("ReplicateNext", api=TABLE_API))
+                if not in_flight:
+                    return rows
+                row = self.answer(in_flight.popleft(), TABLE_API).get("columns")
+                if row:
+                    rows.append(to_element(row))
+                else:
+                    ended = True
+        except NoAnswer as exc:
+            raise self.ws.error("%s; the replication is not continued (%s)" % (exc, "a re-run reads again"))
 
     def templates(self):
         """The config templates (GetConfigObjects, paged by `more`) with their properties (GetObject each); what a
@@ -248,20 +269,30 @@ class PbxAdmin(Pbx):
         return found
 
     def reads(self, mt, many):
-        """The results of one PbxAdminApi read per fields dict of `many`, READS_IN_FLIGHT at a time."""
+        """The results of one PbxAdminApi read per fields dict of `many`, READS_IN_FLIGHT in flight at a time.
+        When the connection breaks or an answer stays away, the reads not answered yet go one by one through
+        call(), with its retries."""
+        results, in_flight = [None] * len(many), deque()
         try:
-            with self._lock:
-                self.ws.open()
-                return self.ws.pipelined(mt, many, READS_IN_FLIGHT, api=ADMIN_API)
-        except AppRequestError as exc:
-            raise self.refused(exc, ADMIN_API)
+            for index, fields in enumerate(many):
+                if len(in_flight) >= READS_IN_FLIGHT:
+                    done, ticket = in_flight.popleft()
+                    results[done] = self.answer(ticket)
+                in_flight.append((index, self.ws.post(mt, api=ADMIN_API, **fields)))
+            while in_flight:
+                done, ticket = in_flight.popleft()
+                results[done] = self.answer(ticket)
+        except (Lost, NoAnswer):
+            for index, fields in enumerate(many):
+                if results[index] is None:
+                    results[index] = self.call(mt, **fields)
+        return results
 
     def admin_info(self):
         """MonitorAdminObjectInfo {key, pwd} (reference 6.2), asked for once."""
         if self._admin_info is None:
             self.call("MonitorAdminObject")
-            with self._lock:
-                info = self.ws.wait_for("MonitorAdminObjectInfo", self.ws.timeout)
+            info = self.ws.shared_wait_for("MonitorAdminObjectInfo", self.ws.timeout)
             if not info or not info.get("key"):
                 raise self.ws.error("%s sent no MonitorAdminObjectInfo with the key after MonitorAdminObject" %
                                     self.ws.where)
@@ -282,22 +313,30 @@ class PbxAdmin(Pbx):
             return False
 
     # --- writes ---------------------------------------------------------------------------------
+    def write(self, mt, element, idempotent=True, **fields):
+        """One request about the object `element`; its error names the object (several are in flight at once)."""
+        try:
+            return self.call(mt, idempotent=idempotent, **fields)
+        except AppWsError as exc:
+            raise self.ws.error("%s %r: %s" % (mt, object_name(element), exc))
+
     def add(self, element):
         """Create with guid `?`: a resend after a lost answer finds by cn what the first send created."""
-        self.call("UpdateObject", **dict(element_properties(element), guid="?"))
+        self.write("UpdateObject", element, **dict(element_properties(element), guid="?"))
 
     def modify(self, element, attributes):
         """Only the changed properties: what UpdateObject leaves out stays as the PBX holds it now."""
-        self.call("UpdateObject", **dict(properties(attributes, boolean_properties()), guid=element.get("guid")))
+        self.write("UpdateObject", element,
+                   **dict(properties(attributes, boolean_properties()), guid=element.get("guid")))
 
     def delete_object(self, element):
-        self.call("DeleteObject", idempotent=False, guid=element.get("guid"))
+        self.write("DeleteObject", element, idempotent=False, guid=element.get("guid"))
 
     def put_device(self, element, device_for):
         """The user's devices as the PBX holds them now, the hot-desking one replaced by device_for(it) (removed
         for None), written back whole (UpdateObject replaces the array)."""
         guid = element.get("guid")
-        devices = list(self.call("GetObject", guid=guid, properties=["devices"]).get("devices") or [])
+        devices = list(self.write("GetObject", element, guid=guid, properties=["devices"]).get("devices") or [])
         now = to_element({"h323": element.get("h323"), "devices": devices})
         hot = hotdesk_devices(now)
         current = hot[0] if hot else None
@@ -310,7 +349,7 @@ class PbxAdmin(Pbx):
             del devices[index]
         if new is not None:
             devices.insert(position, device_properties(new, boolean_properties()))
-        self.call("UpdateObject", guid=guid, devices=devices)
+        self.write("UpdateObject", element, guid=guid, devices=devices)
 
     # --- what only PbxAdminApi tells (reference 6.2): call filters, licenses, reverse proxies ------------
     def filters(self, cfg=None):

@@ -83,7 +83,8 @@ options:
     default: false
   parallel:
     description:
-      - How many writes go to the PBX at once, each on its own connection; V(1) writes one after the other. Every
+      - How many writes go to the PBX at once (over SOAP each on its own connection, over PbxAdminApi in flight
+        together on the one WebSocket); V(1) writes one after the other. Every
         entry is checked before the first write, so writes at once keep the PBX's rules; an error still names its
         entry, and a re-run converges.
     type: int

@@ -10,6 +10,9 @@ so that the ratios are comparable on a noisy machine. Writes docs/benchmarks.md 
     .venv/bin/python tests/benchmarks/bench.py --smoke              # N=10, one run, no plots (make bench-smoke)
     .venv/bin/python tests/benchmarks/bench.py --only users,sites   # some scenarios: users registrations uri
                                                                     # role sites (sites includes the 1-site point)
+    .venv/bin/python tests/benchmarks/bench.py --only users,registrations --apis pbxadminapi --merge-page
+                                                                    # only the PbxAdminApi module rows, written
+                                                                    # into the page, every other row kept
 
 Passes: pass 1 runs every block once; passes 2 to --runs (3) run again every block whose pass took at most
 --repeat-under seconds (60), and the costlier ones, cheapest first, as long as the benchmark then still ends
@@ -17,7 +20,8 @@ within --budget-minutes (45). So every row is the median of 3 runs except where 
 not fit (the table says how many runs each row has); --budget-minutes 0 runs every block 3 times.
 
 What runs, per pass:
-- module blocks, per module (users, registrations), N and latency (one pbxsim per latency):
+- module blocks, per module (users, registrations), API (--apis: soap, pbxadminapi: the module given the App
+  object's credentials), N and latency (one pbxsim per latency):
   fresh:  reset pbxsim (registrations: seed the N users), ours; reset again, the wire client.
   steady: reset and seed the converged state, ours and the wire client with no change; change 1 % of the
           entries by hand (SOAP), ours in check mode (--check --diff) and the wire client in check mode.
@@ -39,6 +43,7 @@ the table and makes the exit status 1.
 """
 
 import argparse
+import functools
 import json
 import os
 import pathlib
@@ -56,7 +61,8 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "integration"))
 sys.path.insert(0, str(HERE))
 
-from simulator import ADMIN_PASSWORD, PBX_PASSWORD, REPO, Sim  # noqa: E402  pylint: disable=wrong-import-position
+from simulator import (  # noqa: E402  pylint: disable=wrong-import-position
+    ADMIN_PASSWORD, APP_NAME, APP_PASSWORD, PBX_PASSWORD, REPO, Sim)
 import measure  # noqa: E402  pylint: disable=wrong-import-position
 import report  # noqa: E402  pylint: disable=wrong-import-position
 import wire  # noqa: E402  pylint: disable=wrong-import-position
@@ -67,6 +73,8 @@ BASE_PASSWORD = "Bench-Base-Pw-2718"
 TEMP_PASSWORD = "Bench-Temp-Pw-3141"
 MODULES = {"users": "innovaphone.pbx.users", "registrations": "innovaphone.pbx.hotdesk_registration"}
 SCENARIOS = ("users", "registrations", "uri", "role", "sites")
+APIS = ("soap", "pbxadminapi")      # the module rows' PBX API (pbx_api); soap rows have the key's api None
+API_NAMES = {"soap": "SOAP", "pbxadminapi": "PbxAdminApi"}
 SEED_BATCH = 500
 RESERVE_S = 60.0   # kept back from the budget for the report
 
@@ -167,12 +175,13 @@ def site_vars(pbx, users, report_dir):
 
 
 class Key(tuple):
-    """(section, kind, n, latency, phase, what, sites, forks): one row of one measurement."""
+    """(section, kind, n, latency, phase, what, sites, forks, api): one row of one measurement (api None: SOAP)."""
 
-    FIELDS = ("section", "kind", "n", "latency", "phase", "what", "sites", "forks")
+    FIELDS = ("section", "kind", "n", "latency", "phase", "what", "sites", "forks", "api")
 
-    def __new__(cls, section, kind=None, n=None, latency=None, phase=None, what=None, sites=None, forks=None):
-        return super().__new__(cls, (section, kind, n, latency, phase, what, sites, forks))
+    def __new__(cls, section, kind=None, n=None, latency=None, phase=None, what=None, sites=None, forks=None,
+                api=None):
+        return super().__new__(cls, (section, kind, n, latency, phase, what, sites, forks, api))
 
     def __getattr__(self, name):
         try:
@@ -325,6 +334,8 @@ class Bench:
 
     def module_run(self, key, sim, entries, check=False):
         variables = {"pbx_url": sim.url, "pbx_admin_password": ADMIN_PASSWORD}
+        if key.api == "pbxadminapi":
+            variables.update(bench_app_name=APP_NAME, bench_app_password=APP_PASSWORD)
         if key.kind == "users":
             variables.update(pbx_password=PBX_PASSWORD, bench_users=entries)
         else:
@@ -338,29 +349,35 @@ class Bench:
         parallel = self.parallel or 1
 
         def work():
+            names = [entry["name"] for entry in entries]
+            if key.api == "pbxadminapi" and key.kind == "users":
+                return wire.converge_users_api(sim.url, APP_NAME, APP_PASSWORD, PBX_PASSWORD, entries, check, parallel)
+            if key.api == "pbxadminapi":
+                return wire.converge_registrations_api(sim.url, APP_NAME, APP_PASSWORD, names, check, parallel)
             if key.kind == "users":
                 return wire.converge_users(sim.url, ADMIN_PASSWORD, PBX_PASSWORD, entries, check, parallel)
-            return wire.converge_registrations(sim.url, ADMIN_PASSWORD, [entry["name"] for entry in entries], check,
-                                               parallel)
+            return wire.converge_registrations(sim.url, ADMIN_PASSWORD, names, check, parallel)
         return self.timed(key, sim, [0], work)
 
-    def module_fresh(self, kind, count, latency):
+    def module_fresh(self, kind, count, latency, api=None):
         sim, entries = self.sim(latency), bench_entries(count)
-        key = Key("module", kind, count, latency, "fresh")
+        key = Key("module", kind, count, latency, "fresh", api=api)
         self.floor()
         self.prepare(sim, kind, entries, converged=False)
         ours = self.module_run(key.but(what="ours"), sim, entries)
-        writes = ours["stats"]["interfaces"]["soap"]["writes"]
-        self.expect(key, ours, writes == count, "%d SOAP writes for %d new entries" % (writes, count))
+        writes = ours["stats"]["interfaces"]["pbxapi" if api else "soap"]["writes"]
+        self.expect(key, ours, writes == count and ours["stats"]["writes"] == count,
+                    "%d %s writes (%d in all) for %d new entries" % (writes, API_NAMES[api or "soap"],
+                                                                     ours["stats"]["writes"], count))
         self.prepare(sim, kind, entries, converged=False)
         theirs = self.wire_run(key.but(what="wire"), sim, entries)
         self.same_requests(key.but(what="wire"), ours, theirs)
 
-    def module_steady(self, kind, count, latency):
+    def module_steady(self, kind, count, latency, api=None):
         sim, entries = self.sim(latency), bench_entries(count)
-        key = Key("module", kind, count, latency)
+        key = Key("module", kind, count, latency, api=api)
         self.floor()
-        if latency == self.options.latencies[0]:
+        if latency == self.options.latencies[0] and (api or "soap") == self.options.apis[0]:
             self.floor_input(kind, entries)
         self.prepare(sim, kind, entries, converged=True)
         ours = self.module_run(key.but(phase="nochange", what="ours"), sim, entries)
@@ -430,7 +447,7 @@ class Bench:
 
         def replay(phase):
             jobs = [(recordings[phase][index], sim.pbx_url(pbx), ADMIN_PASSWORD, sim.ready["pbxs"][pbx]["devices_url"],
-                     DEVICES_PASSWORD) for index, pbx in enumerate(pbxs)]
+                     DEVICES_PASSWORD, APP_PASSWORD) for index, pbx in enumerate(pbxs)]
             return lambda: wire.replay_many(jobs, forks or 1)
 
         for phase in ("nochange", "compliance"):
@@ -444,19 +461,26 @@ class Bench:
     def plan(self):
         options, blocks = self.options, []
         for count in options.sizes:
-            for kind in ("users", "registrations"):
-                if kind not in options.only:
-                    continue
-                for latency in options.latencies:
-                    blocks.append(Block("%s N=%d %d ms fresh" % (kind, count, latency),
-                                        lambda k=kind, c=count, l=latency: self.module_fresh(k, c, l)))
-                    blocks.append(Block("%s N=%d %d ms no change + check" % (kind, count, latency),
-                                        lambda k=kind, c=count, l=latency: self.module_steady(k, c, l)))
+            for api in options.apis:
+                api = None if api == "soap" else api
+                over = " over %s" % API_NAMES[api] if api else ""
+                for kind in ("users", "registrations"):
+                    if kind not in options.only:
+                        continue
+                    for latency in options.latencies:
+                        fresh = functools.partial(self.module_fresh, kind, count, latency, api)
+                        steady = functools.partial(self.module_steady, kind, count, latency, api)
+                        blocks.append(Block("%s N=%d %d ms fresh%s" % (kind, count, latency, over), fresh))
+                        blocks.append(Block("%s N=%d %d ms no change + check%s" % (kind, count, latency, over), steady))
+                        if api and options.merge_page:
+                            # The SOAP row the target compares with, measured again beside it (same load).
+                            blocks.append(Block("%s N=%d %d ms no change + check over SOAP (for the comparison)" % (
+                                kind, count, latency), functools.partial(self.module_steady, kind, count, latency)))
         if "uri" in options.only:
             for kind in ("users", "registrations"):
                 for latency in options.latencies:
                     blocks.append(Block("uri loop %s N=%d %d ms" % (kind, options.uri_n, latency),
-                                        lambda k=kind, l=latency: self.uri(k, l)))
+                                        lambda k=kind, lat=latency: self.uri(k, lat)))
         if "role" in options.only and options.role_users:
             blocks.append(Block("role 1 site x %d users" % options.role_users,
                                 lambda: self.role(self.sim(0), [0], options.role_users, None, 1)))
@@ -563,6 +587,12 @@ def parse_args(argv=None):
                         help="comma-separated scenarios of %s (default: all)" % ", ".join(SCENARIOS))
     parser.add_argument("--sizes", type=numbers, default=[100, 1000, 5000], help="N of the module rows")
     parser.add_argument("--latencies", type=numbers, default=[0, 20], help="pbxsim --latency-ms of the module rows")
+    parser.add_argument("--apis", default=",".join(APIS),
+                        help="comma-separated PBX APIs of the module rows of %s (default: both)" % ", ".join(APIS))
+    parser.add_argument("--merge-page", action="store_true",
+                        help="write only the PbxAdminApi section (its rows and targets) into the existing page "
+                             "(--output), keeping every other section as it is; the targets compare with the SOAP "
+                             "rows the page shows")
     parser.add_argument("--drift", type=float, default=0.01, help="share of entries changed before the check")
     parser.add_argument("--uri-n", type=int, default=10, help="entries of the uri loop (extrapolated to N)")
     parser.add_argument("--role-users", type=int, default=1000, help="hot-desking users of the one-site role row")
@@ -614,6 +644,11 @@ def parse_args(argv=None):
     unknown = set(options.only) - set(SCENARIOS)
     if unknown:
         parser.error("unknown scenarios: %s" % ", ".join(sorted(unknown)))
+    options.apis = [name.strip() for name in options.apis.split(",") if name.strip()]
+    if not options.apis or set(options.apis) - set(APIS):
+        parser.error("--apis takes %s" % ", ".join(APIS))
+    if options.merge_page and options.apis != ["pbxadminapi"]:
+        parser.error("--merge-page writes the PbxAdminApi section alone: use it with --apis pbxadminapi")
     return options
 
 
@@ -646,7 +681,78 @@ class Saved:
 KEPT_SECTIONS = "<!-- measured by another script: bench.py keeps what follows -->"
 
 
+def page_soap_times(page):
+    """{(kind, n, latency, phase): seconds} of the SOAP module rows a page shows (its section "Modules")."""
+    phases = {label: phase for phase, label in report.PHASES.items()}
+    kinds = {label: kind for kind, label in report.KINDS.items()}
+    times, inside = {}, False
+    for line in page.splitlines():
+        if line.startswith("## "):
+            inside = line.strip() == "## Modules"
+            continue
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if inside and len(cells) > 4 and cells[0] in kinds:
+            phase = phases.get(cells[3].split(" (")[0])
+            try:
+                times[(kinds[cells[0]], int(cells[1].replace(",", "")), int(cells[2].split()[0]), phase)] = float(
+                    cells[4])
+            except ValueError:
+                continue
+    return times
+
+
+def run_text(info, options, bench):
+    """Where and how the PbxAdminApi rows were measured, when they were measured on their own."""
+    load = info["load"]
+    return [
+        "", "Measured on their own, beside the rows above (`bench.py --only %s --apis pbxadminapi --merge-page`): "
+        "commit %s, %s, %.0f minutes; the benchmark's own processes used %.2f cores on average and other work on "
+        "the machine %.2f cores (2 cores shared with other jobs); load average %s at the start, %s at the end. "
+        "The floor and the floor with input of these rows are this run's (%s)." % (
+            ",".join(options.only), info["commit"], info["date"], info["duration"] / 60, load["ours_cores"],
+            load["other_cores"], "/".join("%.1f" % v for v in load["loads"][0]),
+            "/".join("%.1f" % v for v in load["loads"][-1]),
+            report.Report(bench, bench.blocks, info, options).floor_text()),
+        "", "| block | runs | cost of one pass (s) |", "|---|---:|---:|"] + [
+        "| %s | %d | %.0f |" % (block.name, block.passes, block.cost or 0) for block in bench.blocks] + (
+        ["", "Problems of this run:", ""] + ["- %s" % problem for problem in bench.problems]
+        if bench.problems else [])
+
+
+def merge_page(bench, info, options):
+    """Write the PbxAdminApi section into the page as it is (every other row kept), comparing with its SOAP rows."""
+    output = pathlib.Path(options.output)
+    old = output.read_text(encoding="utf-8") if output.exists() else ""
+    soap_times = page_soap_times(old)
+    if not soap_times:
+        print("%s has no SOAP module rows to keep and compare with: run the whole benchmark" % output)
+        return 1
+    options.soap_times = soap_times
+    result = report.Report(bench, bench.blocks, info, options)
+    section = "\n".join(result.api_section(output, not options.no_plots, soap_times, run_text(info, options, bench)))
+    if report.API_BEGIN in old and report.API_END in old:
+        before, rest = old.split(report.API_BEGIN, 1)
+        page = before + section + rest.split(report.API_END, 1)[1]
+    else:
+        before, role, after = old.partition("\n## The role")
+        page = before.rstrip("\n") + "\n\n" + section + "\n" + role + after
+    output.write_text(page, encoding="utf-8")
+    return reported(bench, result, "%s (the PbxAdminApi section)" % output)
+
+
+def reported(bench, result, where):
+    """Print the targets and the problems; the exit status (1 when a measurement went wrong)."""
+    print(result.targets_text())
+    print("report: %s" % where)
+    if bench.problems:
+        print("\n%d problem(s):\n  %s" % (len(bench.problems), "\n  ".join(bench.problems)))
+        return 1
+    return 0
+
+
 def write_report(bench, info, options):
+    if getattr(options, "merge_page", False):
+        return merge_page(bench, info, options)
     output = pathlib.Path(options.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     old = output.read_text(encoding="utf-8") if output.exists() else ""
@@ -654,12 +760,7 @@ def write_report(bench, info, options):
     result = report.Report(bench, bench.blocks, info, options)
     page = result.markdown(output, plots=not options.no_plots)
     output.write_text(page.rstrip("\n") + "\n\n" + kept if kept else page, encoding="utf-8")
-    print(result.targets_text())
-    print("report: %s" % output)
-    if bench.problems:
-        print("\n%d problem(s):\n  %s" % (len(bench.problems), "\n  ".join(bench.problems)))
-        return 1
-    return 0
+    return reported(bench, result, output)
 
 
 def main(argv=None):

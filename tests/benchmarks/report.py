@@ -1,7 +1,7 @@
 # Copyright: contributors to innovaphone.pbx
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""bench.py's report: the tables, the targets of issue 10 (met / not met, with the figures) and the plots."""
+"""bench.py's report: the tables, the targets of issues 10 and 18 (met / not met, with the figures) and the plots."""
 
 import json
 import statistics
@@ -9,7 +9,12 @@ import statistics
 PHASES = {"fresh": "fresh converge", "nochange": "no-change converge", "check": "check mode, 1 % drift",
           "compliance": "compliance"}
 KINDS = {"users": "users", "registrations": "hotdesk_registration"}
-INTERFACES = ("bulk", "soap", "config", "cfgtxt", "devices", "passthrough")
+INTERFACES = ("bulk", "soap", "pbxapi", "config", "cfgtxt", "devices", "passthrough")
+API = "pbxadminapi"
+# The PbxAdminApi section of the page: bench.py --merge-page replaces what is between these lines.
+API_BEGIN = "<!-- PbxAdminApi rows (issue 18): bench.py --apis pbxadminapi --merge-page rewrites up to the end mark -->"
+API_END = "<!-- end of the PbxAdminApi rows -->"
+FRESH_WIRE_RATIO = 1.5
 MB = 1e6
 
 
@@ -113,20 +118,22 @@ class Report:
         return "yes" if all(sample.get("same") for sample in runs) else "**no**"
 
     # --- rows ---------------------------------------------------------------------------------------
-    def module_rows(self):
+    def module_rows(self, api=None):
+        """The module rows of one API (None: SOAP)."""
         rows = []
-        keys = sorted({(k.kind, k.n, k.latency, k.phase) for k in self.samples if k.section == "module"},
+        keys = sorted({(k.kind, k.n, k.latency, k.phase) for k in self.samples if k.section == "module"
+                       and k.api == api},
                       key=lambda k: (list(KINDS).index(k[0]), k[2], k[1], list(PHASES).index(k[3])))
         floor = self.floor()
         for kind, count, latency, phase in keys:
-            where = dict(section="module", kind=kind, n=count, latency=latency, phase=phase)
+            where = dict(section="module", kind=kind, n=count, latency=latency, phase=phase, api=api)
             ours, theirs = self.median(what="ours", **where), self.median(what="wire", **where)
             uri = self.uri(kind, latency, count, phase)
             base = floor.value + theirs.value if floor and theirs else None
             with_input = self.median(section="floor_input", kind=kind, n=count)
             base_input = with_input.value + theirs.value if with_input and theirs else None
             rows.append({
-                "kind": kind, "n": count, "latency": latency, "phase": phase, "ours": ours, "wire": theirs,
+                "kind": kind, "n": count, "latency": latency, "phase": phase, "ours": ours, "wire": theirs, "api": api,
                 "base": base, "uri": uri, "stats": self.stats(what="ours", **where),
                 "floor_input": with_input, "ratio_input": ours.value / base_input if ours and base_input else None,
                 "rss": self.value("rss", what="ours", **where), "pss": self.value("pss", what="ours", **where),
@@ -249,11 +256,75 @@ class Report:
             found.append(("Controller peak RSS at 5,000 users: at most 300 MB", None, "not measured"))
         return found
 
+    def api_targets(self, soap_times=None):
+        """Issue 18's targets of the PbxAdminApi rows: [(target, met, figure)]. `soap_times` {(kind, n, latency,
+        phase): seconds} of the SOAP rows when this run did not measure them (bench.py --merge-page: the page's)."""
+        rows = self.module_rows(API)
+        # The SOAP rows of this run (measured beside these, under the same load), else the page's.
+        soap = {(row["kind"], row["n"], row["latency"], row["phase"]): row["ours"].value
+                for row in self.module_rows() if row["ours"]}
+        page = dict(soap_times or {})
+        found = []
+
+        compared = []
+        for row in rows:
+            where = (row["kind"], row["n"], row["latency"], "nochange")
+            theirs = soap.get(where, page.get(where))
+            if row["phase"] == "nochange" and row["ours"] and theirs is not None:
+                compared.append((row, theirs, page.get(where) if where in soap else None))
+        found.append((
+            "No-change converge over PbxAdminApi: at most the SOAP row's time (same module, N and latency), zero "
+            "writes",
+            all(row["ours"].value <= theirs and not any(row["writes"]) for row, theirs, _page in compared)
+            if compared else None,
+            "; ".join("%s %s %d ms: %s s (SOAP %s s%s)%s" % (
+                KINDS[row["kind"]], number(row["n"]), row["latency"], seconds(row["ours"].value), seconds(theirs),
+                "; on the page %s s" % seconds(earlier) if earlier is not None else "",
+                "" if row["ours"].value <= theirs else " **slower**") for row, theirs, earlier in compared)
+            or "not measured (no SOAP row to compare with)"))
+
+        fresh = [row for row in rows if row["phase"] == "fresh" and row["ours"] and row["base"]]
+        found.append((
+            "Fresh converge over PbxAdminApi: at most %sx its wire limit (requests pipelined on the one WebSocket, "
+            "`parallel` in flight), Ansible's floor added as in the issue-10 targets" % FRESH_WIRE_RATIO,
+            all(row["ratio_base"] <= FRESH_WIRE_RATIO for row in fresh) if fresh else None,
+            "; ".join("%s %s %d ms: %s s = %sx (floor + wire limit %s s; wire limit alone %s s)" % (
+                KINDS[row["kind"]], number(row["n"]), row["latency"], seconds(row["ours"].value),
+                ratio(row["ratio_base"]), seconds(row["base"]), seconds(row["wire"].value)) for row in fresh)
+            or "not measured"))
+
+        parts, met = [], None
+        for kind in KINDS:
+            for latency in self.options.latencies:
+                beyond = {}
+                for row in rows:
+                    if (row["kind"], row["latency"], row["phase"]) == (kind, latency, "nochange") and row["stats"]:
+                        reads = row["stats"]["interfaces"].get("pbxapi", {}).get("reads", 0)
+                        others = sum(counts["reads"] for name, counts in row["stats"]["interfaces"].items()
+                                     if name != "pbxapi")
+                        beyond[row["n"]] = (reads - row["n"], others)
+                if len(beyond) > 1:
+                    met = (met is not False) and len(set(beyond.values())) == 1
+                    parts.append("%s %d ms: pbxapi N + %s%s at N = %s" % (
+                        KINDS[kind], latency, " / ".join(str(value[0]) for value in dict.fromkeys(beyond.values())),
+                        "".join(", other interfaces %d" % value[1] for value in dict.fromkeys(beyond.values())
+                                if value[1]),
+                        ", ".join(number(n) for n in sorted(beyond))))
+        found.append(("Reads on a no-change run over PbxAdminApi do not grow with N beyond the bulk read (the "
+                      "users table replicated: one ReplicateNext per row)", met,
+                      "; ".join(parts) or "not measured (needs two sizes)"))
+        return found
+
     def targets_text(self):
         lines = ["Targets (issue 10):"]
         for target, met, figure in self.targets():
             lines.append("  [%s] %s: %s" % ({True: "met", False: "NOT MET", None: "not measured"}[met], target,
                                             figure))
+        if self.module_rows(API):
+            lines.append("Targets (issue 18):")
+            for target, met, figure in self.api_targets(getattr(self.options, "soap_times", None)):
+                lines.append("  [%s] %s: %s" % ({True: "met", False: "NOT MET", None: "not measured"}[met], target,
+                                                figure))
         return "\n".join(lines)
 
     # --- Markdown -----------------------------------------------------------------------------------
@@ -290,8 +361,10 @@ class Report:
         lines += [
             "- `make bench` runs `tests/benchmarks/bench.py` and rewrites this page and its plots; "
             "`make bench BENCH_ARGS=\"--only users --sizes 1000\"` runs a subset (`--only` takes users, "
-            "registrations, uri, role, sites; `--quick` is a small development run, `--help` lists the rest). "
-            "`make bench-smoke` (part of `make test`) runs the harness on a tiny workload and checks it.",
+            "registrations, uri, role, sites; `--apis` soap, pbxadminapi; `--quick` is a small development run, "
+            "`--help` lists the rest). `make bench-smoke` (part of `make test`) runs the harness on a tiny "
+            "workload and checks it. `make bench BENCH_ARGS=\"--only users,registrations --apis pbxadminapi "
+            "--merge-page\"` measures the PbxAdminApi rows alone and rewrites only their section of this page.",
             "- Every measurement is kept in `.build/benchmarks/last-run.json`; `bench.py --from-json "
             ".build/benchmarks/last-run.json` writes the page from it again without measuring.",
             "- Passes: pass 1 runs every block once; passes 2 and 3 run again every block whose pass took at most "
@@ -347,6 +420,8 @@ class Report:
         ]
         lines += ["", "## Modules", ""]
         lines += self.module_table()
+        if self.module_rows(API):
+            lines += [""] + self.api_section(path, plots)
         lines += ["", "## The role", ""]
         lines += self.role_table()
         lines += ["", "## Baselines", ""]
@@ -374,12 +449,70 @@ class Report:
         values = [value.value for value in values if value]
         return "%.0f" % (max(values) / 60) if values else "—"
 
-    def module_table(self):
+    def api_section(self, path, plots=True, soap_times=None, extra=()):
+        """The PbxAdminApi rows with their targets, between API_BEGIN and API_END (`extra`: lines at its end)."""
+        lines = [API_BEGIN, "", "## Modules over PbxAdminApi", "",
+                 "The same module runs as above, given the App object's credentials (`app_name`, `app_password`; "
+                 "`pbx_api: auto` then speaks PbxAdminApi and PbxTableUsers on one WebSocket, "
+                 "`/PBX0/APPS/websocket`). The users table is one replication with %d ReplicateNext in flight, "
+                 "each answered by one row; writes are UpdateObject (registrations: GetObject of the user's "
+                 "devices first), the module's `parallel` requests in flight at once; verify-after-write reads the "
+                 "table again. pbxsim's `--latency-ms` on a WebSocket delays each message from its arrival while "
+                 "later ones arrive, as a network does (tests/pbxsim/README.md)." % self.reads_in_flight(), "",
+                 "- **wire limit** here: `tests/benchmarks/wire.py`'s plain WebSocket client (AppChallenge/AppLogin "
+                 "as the App object, reference 6.1) that decides and makes the requests the module makes, with the "
+                 "same number in flight: the replication, GetConfigObjects, MonitorAdminObject for the PBX key "
+                 "(users), one UpdateObject per entry that changes (registrations: GetObject, then UpdateObject, "
+                 "`parallel` users at once), the reads again after writing; in check mode the reads only.",
+                 "- **requests**: `pbxapi` counts every WebSocket message of the PBX's AppWebsocket, the login's "
+                 "two included; N + %d ReplicateNext read a table of N users." % self.reads_in_flight(),
+                 "- **SOAP** in the first target: the SOAP row of the same module, N and latency, measured in the same "
+                 "run as the PbxAdminApi row when that run measured it (`--merge-page` measures the SOAP no-change "
+                 "rows again beside the new ones, under the same load; the figure on the page above is given too).",
+                 "", "### Targets (issue 18)", ""]
+        targets = self.api_targets(soap_times)
+        for target, met, figure in targets:
+            verdict = {True: "met", False: "not met", None: "not measured"}[met]
+            lines.append("- **%s**: %s. %s" % (verdict, target, figure))
+        causes = []
+        if targets[0][1] is False:
+            causes.append(
+                "No change: PbxTableUsers gives the users table one row per message (N + %d messages, each "
+                "framed, decoded and turned into an object by the module) where SOAP's bulk read is one XML "
+                "document, so at 5,000 users the module spends more CPU on the read; and a run over the WebSocket "
+                "takes more round trips one after the other (AppChallenge, AppLogin, ReplicateStart, the "
+                "replication's N / %d, GetConfigObjects, MonitorAdminObject for users) than SOAP's digest "
+                "handshake, bulk read and one show, which is what the 20 ms rows add." % (
+                    self.reads_in_flight(), self.reads_in_flight()))
+        if targets[1][1] is False:
+            causes.append(
+                "Fresh: where a row misses, the module's CPU (column *controller CPU*) is what exceeds the wire "
+                "limit, not the WebSocket: at 0 ms the wire limit is below a second or two, so the per-entry work "
+                "of Ansible and the engine dominates. For the users module most of it is Ansible's own scrubbing "
+                "of no_log values from the result (AnsibleModule.exit_json's remove_values replaces every password "
+                "in every string of the result: quadratic; in a cProfile of the 1,000-user fresh run 2.7 of 3.8 "
+                "CPU-seconds), which the SOAP rows above pay as well.")
+        if causes:
+            lines += ["", "Why a target is missed:", ""] + ["- %s" % cause for cause in causes]
+        lines += [""] + self.module_table(API)
+        lines += list(extra)
+        if plots:
+            names = self.plots(path, api=API)
+            if names:
+                lines += [""] + ["![%s](%s)" % (title, name) for title, name in names]
+        return lines + ["", API_END]
+
+    @staticmethod
+    def reads_in_flight():
+        import wire  # pylint: disable=import-outside-toplevel
+        return wire.READS_IN_FLIGHT
+
+    def module_table(self, api=None):
         lines = ["| module | N | latency | run | ours (s) | runs | requests (ours) | peak RSS / PSS (MB) | "
                  "controller CPU (s) | wire limit (s) | wire = ours | floor + wire (s) | uri loop (s) | "
                  "ours / uri loop | ours / (floor + wire) | ours / (floor with input + wire) |",
                  "|---|---:|---:|---|---:|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
-        for row in self.module_rows():
+        for row in self.module_rows(api):
             lines.append("| %s | %s | %d ms | %s%s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 KINDS[row["kind"]], number(row["n"]), row["latency"], PHASES[row["phase"]],
                 " (%s)" % "; ".join(row["notes"]) if row["notes"] else "",
@@ -456,7 +589,7 @@ class Report:
         return lines
 
     # --- plots --------------------------------------------------------------------------------------
-    def plots(self, path):
+    def plots(self, path, api=None):
         try:
             import matplotlib  # pylint: disable=import-outside-toplevel
             matplotlib.use("Agg")
@@ -464,7 +597,7 @@ class Report:
         except ImportError:
             return []
         names = []
-        modules = self.module_rows()
+        modules = self.module_rows(api)
         colours = {"fresh": "tab:blue", "nochange": "tab:green", "check": "tab:orange", "compliance": "tab:red"}
         for kind in KINDS:
             rows = [row for row in modules if row["kind"] == kind]
@@ -491,14 +624,17 @@ class Report:
                 axis.set_yscale("log")
                 axis.set_xlabel("entries (N)")
                 axis.set_ylabel("wall time (s)")
-                axis.set_title("%s, pbxsim latency %d ms" % (KINDS[kind], latency))
+                axis.set_title("%s%s, pbxsim latency %d ms" % (KINDS[kind], " over PbxAdminApi" if api else "",
+                                                               latency))
                 axis.grid(True, which="both", alpha=0.3)
                 axis.legend(fontsize=7)
             figure.tight_layout()
-            name = "%s-%s.png" % (path.stem, kind)
+            name = "%s-%s%s.png" % (path.stem, "pbxadminapi-" if api else "", kind)
             figure.savefig(path.parent / name, dpi=90)
             plt.close(figure)
-            names.append(("%s: time vs N" % KINDS[kind], name))
+            names.append(("%s%s: time vs N" % (KINDS[kind], " over PbxAdminApi" if api else ""), name))
+        if api:
+            return names
         roles = [row for row in self.role_rows() if row["n"] == self.options.site_users]
         if any(row["sites"] > 1 for row in roles):
             figure, (left, right) = plt.subplots(1, 2, figsize=(13, 5))

@@ -8,9 +8,16 @@
   PBX key when passwords are given (users), one SOAP `add`/`modify` per entry that must change, and one bulk
   re-read after writing; in check mode only the reads. Writes go out on `parallel` keep-alive connections (1:
   one at a time). bench.py checks that pbxsim counts the same requests per interface as for the module.
+- `converge_users_api` and `converge_registrations_api` do the same over PbxAdminApi/PbxTableUsers, on one plain
+  WebSocket logged in as the App object (AppChallenge/AppLogin, reference 6.1): the users table replicated
+  (ReplicateStart, ReplicateNext with READS_IN_FLIGHT in flight until one comes back without a row), the config
+  templates (GetConfigObjects), MonitorAdminObject for the PBX key (users), one UpdateObject per entry that must
+  change (registrations: GetObject of its devices first), `parallel` requests in flight at once, and the same
+  reads again after writing.
 - `replay` sends a pbxsim recording (/_sim/record) again, request by request in the recorded order: the HTTP
-  requests as they were, the Devices WebSocket messages on as many sessions, each login done afresh. It times
-  the requests of a whole role run (and with threads, of many sites at once).
+  requests as they were, the WebSocket messages on as many sessions, to the WebSocket their `path` names (the
+  PBX's AppWebsocket or the Devices app), each login done afresh. It times the requests of a whole role run (and
+  with threads, of many sites at once).
 
 Requests keep-alive sessions with digest authentication, like the collection's transport.
 """
@@ -35,6 +42,10 @@ HIDDEN = "********"
 KEY_PAD, PASSWORD_PAD = 16, 24
 KEY_PROOFS = 8
 HOTDESK_APP, HOTDESK_TEXT = "phone", "Hotdesking"
+APPS_PATH = "/PBX0/APPS/websocket"
+READS_IN_FLIGHT = 256       # as plugins/module_utils/pbxadmin.py
+USER_COLUMNS = ("guid", "h323", "pwd", "cn", "dn", "config", "node", "loc", "hide", "e164", "pseudo", "devices",
+                "grps")
 
 
 class WireError(Exception):
@@ -247,6 +258,205 @@ def converge_registrations(url, password, names, check_mode=False, parallel=1):
     return len(changes)
 
 
+# --- the same over PbxAdminApi ------------------------------------------------------------------------
+def apps_url(url, path=APPS_PATH):
+    scheme, _sep, rest = url.rstrip("/").partition("://")
+    return "%s://%s%s" % ({"http": "ws", "https": "wss"}[scheme], rest, path)
+
+
+class Apps:
+    """One AppWebsocket to the PBX, logged in as the App object; requests matched to their answers by `src`."""
+
+    def __init__(self, url, app_name, app_password):
+        self.ws = websocket.create_connection(apps_url(url), timeout=120, skip_utf8_validation=True)  # as appws
+        self.sources = 0
+        self.events = []
+        challenge = self.call({"mt": "AppChallenge"})["challenge"]
+        login = {"app": app_name, "domain": "", "sip": "", "guid": "", "dn": ""}
+        if not self.call(dict(login, mt="AppLogin", digest=login_digest(login, challenge, app_password))).get("ok"):
+            raise WireError("AppLogin as %s refused" % app_name)
+
+    def close(self):
+        self.ws.close()
+
+    def send(self, message):
+        self.sources += 1
+        src = "w%d" % self.sources
+        self.ws.send(json.dumps(dict(message, src=src)))
+        return src
+
+    def call(self, message):
+        return self.pipeline([message], 1)[0]
+
+    def pipeline(self, messages, window):
+        """The answers to `messages` (an iterable; a generator may stop once it has what it needs), in their
+        order, with up to `window` in flight."""
+        answers, in_flight, order = {}, {}, []
+        messages = iter(messages)
+        more = True
+        while more or in_flight:
+            while more and len(in_flight) < window:
+                message = next(messages, None)
+                if message is None:
+                    more = False
+                    break
+                src = self.send(message)
+                in_flight[src] = message["mt"] + "Result"
+                order.append(src)
+            if not in_flight:
+                break
+            answer = json.loads(self.ws.recv())
+            if in_flight.get(answer.get("src")) != answer.get("mt"):
+                self.events.append(answer)
+                continue
+            del in_flight[answer["src"]]
+            if answer.get("error"):
+                raise WireError("%s: %s" % (answer["mt"], answer["error"]))
+            answers[answer["src"]] = answer
+        return [answers[src] for src in order]
+
+    def jobs(self, jobs, window):
+        """Run generators that each yield requests one after another (and get each answer back), `window` of them
+        at once, each with one request in flight: the engine's writer threads."""
+        jobs, active = iter(jobs), {}
+        while True:
+            while len(active) < window:
+                job = next(jobs, None)
+                if job is None:
+                    break
+                self.advance(active, job, None)
+            if not active:
+                return
+            answer = json.loads(self.ws.recv())
+            job = active.pop(answer.get("src"), None)
+            if job is None:
+                self.events.append(answer)
+                continue
+            if answer.get("error"):
+                raise WireError("%s: %s" % (answer["mt"], answer["error"]))
+            self.advance(active, job, answer)
+
+    def advance(self, active, job, answer):
+        try:
+            message = job.send(answer)
+        except StopIteration:
+            return
+        active[self.send(message)] = job
+
+    def users(self):
+        """The users table by username, replicated with READS_IN_FLIGHT ReplicateNext in flight (the module's
+        way: answers come in order, the first without a row ends the table)."""
+        self.call({"api": "PbxTableUsers", "mt": "ReplicateStart", "columns": {name: {} for name in USER_COLUMNS}})
+        rows, in_flight, ended = [], [], False
+        while True:
+            while not ended and len(in_flight) < READS_IN_FLIGHT:
+                in_flight.append(self.send({"api": "PbxTableUsers", "mt": "ReplicateNext"}))
+            if not in_flight:
+                return {row["h323"].lower(): row for row in rows if row.get("h323")}
+            answer = json.loads(self.ws.recv())
+            if answer.get("src") != in_flight[0]:
+                self.events.append(answer)
+                continue
+            in_flight.pop(0)
+            if answer.get("columns"):
+                rows.append(answer["columns"])
+            else:
+                ended = True
+
+    def templates(self):
+        listed, more = [], None
+        while True:
+            answer = self.call(dict({"api": "PbxAdminApi", "mt": "GetConfigObjects", "limit": 50},
+                                    **({"more": more} if more else {})))
+            listed.extend(answer.get("objects") or [])
+            if not answer.get("more") or answer.get("more") == more:
+                break
+            more = answer["more"]
+        return self.pipeline(({"api": "PbxAdminApi", "mt": "GetObject", "cn": item.get("cn"), "template": "without"}
+                              for item in listed), 1)
+
+    def objects(self):
+        users = self.users()
+        self.templates()
+        return users
+
+    def key(self, pbx_password):
+        self.call({"api": "PbxAdminApi", "mt": "MonitorAdminObject"})
+        while not any(event.get("mt") == "MonitorAdminObjectInfo" for event in self.events):
+            self.events.append(json.loads(self.ws.recv()))
+        info = next(event for event in self.events if event.get("mt") == "MonitorAdminObjectInfo")
+        return Key(info["key"], pbx_password)
+
+
+def user_update(entry, row, key):
+    """The UpdateObject properties that bring one user to `entry`, None when it has them already."""
+    if row is None:
+        update = {"guid": "?", "cn": entry.get("long_name") or entry["name"], "h323": entry["name"]}
+        if entry.get("extension") is not None:
+            update["e164"] = entry["extension"]
+        if entry.get("hide_from_ldap"):
+            update["hide"] = True
+        if entry.get("password"):
+            update["pwd"] = entry["password"]
+        return update
+    update = {}
+    for field, name in (("long_name", "cn"), ("extension", "e164")):
+        if entry.get(field) is not None and (row.get(name) or "") != entry[field]:
+            update[name] = entry[field]
+    if entry.get("hide_from_ldap") is not None and bool(row.get("hide")) != entry["hide_from_ldap"]:
+        update["hide"] = True if entry["hide_from_ldap"] else -1
+    if entry.get("password") is not None:
+        have = key.decrypt(row["pwd"]) if key is not None and row.get("pwd") else ""
+        if have != entry["password"]:
+            update["pwd"] = entry["password"]
+    return dict(update, guid=row["guid"]) if update else None
+
+
+def converge_users_api(url, app_name, app_password, pbx_password, entries, check_mode=False, parallel=1):
+    """The users module's requests over PbxAdminApi; returns the number of users that change."""
+    apps = Apps(url, app_name, app_password)
+    try:
+        current = apps.objects()
+        key = apps.key(pbx_password) if any(entry.get("password") is not None for entry in entries) else None
+        updates = [u for u in (user_update(e, current.get(e["name"].lower()), key) for e in entries) if u]
+        if updates and not check_mode:
+            apps.pipeline((dict(update, api="PbxAdminApi", mt="UpdateObject") for update in updates), parallel)
+            apps.objects()
+        return len(updates)
+    finally:
+        apps.close()
+
+
+def hotdesk_job(row, name):
+    """GetObject of the user's devices, then UpdateObject with the hot-desking device in place (put_device)."""
+    answer = yield {"api": "PbxAdminApi", "mt": "GetObject", "guid": row["guid"], "properties": ["devices"]}
+    devices = [d for d in answer.get("devices") or [] if (d.get("hw") or "").lower() != name.lower()]
+    devices.append({"hw": name, "text": HOTDESK_TEXT, "app": HOTDESK_APP})
+    yield {"api": "PbxAdminApi", "mt": "UpdateObject", "guid": row["guid"], "devices": devices}
+
+
+def has_hotdesk(row, name):
+    return any((d.get("hw") or "").lower() == name.lower() and d.get("app") == HOTDESK_APP
+               and d.get("text") == HOTDESK_TEXT for d in row.get("devices") or [])
+
+
+def converge_registrations_api(url, app_name, app_password, names, check_mode=False, parallel=1):
+    """The hotdesk_registration module's requests over PbxAdminApi; returns the number of users that change."""
+    apps = Apps(url, app_name, app_password)
+    try:
+        current = apps.objects()
+        missing = [name for name in names if name.lower() not in current]
+        if missing:
+            raise WireError("users %s do not exist" % ", ".join(missing[:3]))
+        changing = [name for name in names if not has_hotdesk(current[name.lower()], name)]
+        if changing and not check_mode:
+            apps.jobs((hotdesk_job(current[name.lower()], name) for name in changing), parallel)
+            apps.objects()
+        return len(changing)
+    finally:
+        apps.close()
+
+
 # --- replay of a pbxsim recording ---------------------------------------------------------------------
 def login_digest(fields, challenge, password):
     import hashlib  # pylint: disable=import-outside-toplevel
@@ -294,8 +504,10 @@ class AppSession:
         self.ws.close()
 
 
-def replay(recording, url, password, devices_url, devices_password):
-    """Send the recorded requests again in their order; returns {"http": n, "ws": n, "errors": n}."""
+def replay(recording, url, password, devices_url, devices_password, app_password=None):
+    """Send the recorded requests again in their order; returns {"http": n, "ws": n, "errors": n}. A WebSocket
+    message goes to the WebSocket of its `path`: the PBX's AppWebsocket (logged in with `app_password`) or the
+    Devices app."""
     http = session(password)
     sessions = {}
     counts = {"http": 0, "ws": 0, "errors": 0}
@@ -308,7 +520,10 @@ def replay(recording, url, password, devices_url, devices_password):
                 counts["errors"] += response.status_code >= 400
             else:
                 if entry["session"] not in sessions:
-                    sessions[entry["session"]] = AppSession(devices_url, devices_password)
+                    if (entry.get("path") or "").endswith("/APPS/websocket"):
+                        sessions[entry["session"]] = AppSession(apps_url(url, entry["path"]), app_password)
+                    else:
+                        sessions[entry["session"]] = AppSession(devices_url, devices_password)
                 sessions[entry["session"]].send(entry["text"])
                 counts["ws"] += 1
     finally:

@@ -104,20 +104,40 @@ class AppService:
         await ws.prepare(request)
         session = self.new_session(ws, request)
         self.sessions.add(session)
-        writer = asyncio.get_running_loop().create_task(session.write())
+        loop = asyncio.get_running_loop()
+        writer = loop.create_task(session.write())
+        # --latency-ms is the network's: each message is handled that long after it arrived, in the order they
+        # arrived, while the next ones arrive meanwhile (a client with several requests in flight waits one
+        # latency for all of them, not one each).
+        inbox = asyncio.Queue()
+        worker = loop.create_task(self.work(session, inbox))
+        latency = self.instance.latency_ms / 1000.0
         try:
             async for frame in ws:
-                if frame.type == WSMsgType.TEXT:
-                    await self.receive(session, frame.data)
-                elif frame.type == WSMsgType.BINARY:     # AppWebsocket is JSON text only
-                    await self.receive(session, "")
+                if frame.type in (WSMsgType.TEXT, WSMsgType.BINARY):     # AppWebsocket is JSON text only
+                    inbox.put_nowait((loop.time() + latency, frame.data if frame.type == WSMsgType.TEXT else ""))
         finally:
+            inbox.put_nowait(None)      # what arrived before the connection ended is still handled
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
             self.sessions.discard(session)
             self.on_close(session)
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await writer
         return ws
+
+    async def work(self, session, inbox):
+        """Handle the messages of a session in their order, each once its latency has passed."""
+        loop = asyncio.get_running_loop()
+        while True:
+            item = await inbox.get()
+            if item is None:
+                return
+            due, text = item
+            if due > loop.time():
+                await asyncio.sleep(due - loop.time())
+            await self.receive(session, text)
 
     def drop_sessions(self):
         """A reboot: no session answers again (the connections go too)."""
@@ -154,7 +174,6 @@ class AppService:
         if session.closing:
             return
         self.instance.record_message(session, text)
-        await self.instance.latency()
         message, problem = appws.decode(text)
         async with self.instance.faults.holds.message(message.get("mt")) as verdict:
             if verdict != holds.DROP:

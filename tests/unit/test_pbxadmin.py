@@ -9,7 +9,7 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils import crypto
 from ansible_collections.innovaphone.pbx.plugins.module_utils.common import uses_pbxadminapi
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import hotdesk_record
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbxadmin import (
-    PbxAdmin, boolean_properties, element_properties, pbxadminapi_url, properties, to_element)
+    READS_IN_FLIGHT, PbxAdmin, boolean_properties, element_properties, pbxadminapi_url, properties, to_element)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import HttpClient
 
 
@@ -68,15 +68,25 @@ class FakeWs:
     def open(self):
         return self
 
-    def request(self, mt, idempotent=None, **fields):
+    def shared(self, mt, idempotent=None, **fields):
         self.sent.append(dict(fields, mt=mt, idempotent=idempotent))
         answer = self.answers[mt]
-        return [answer.pop(0) if isinstance(answer, list) else answer]
+        # A list answers in turn; its last answer stays (the end of a replication, however many ask).
+        return [answer.pop(0) if isinstance(answer, list) and len(answer) > 1 else
+                answer[0] if isinstance(answer, list) else answer]
 
-    def pipelined(self, mt, many, window, **common):
-        return [self.request(mt, idempotent=True, **dict(common, **fields))[-1] for fields in many]
+    def post(self, mt, **fields):
+        return (self.shared(mt, idempotent="posted", **fields), None, mt, None)
 
-    def wait_for(self, mt, seconds):
+    @staticmethod
+    def collect(ticket):
+        return ticket[0]
+
+    @staticmethod
+    def checked(_mt, answer):
+        return answer
+
+    def shared_wait_for(self, mt, seconds):
         return next((event for event in self.events if event["mt"] == mt), None)
 
     def error(self, message):
@@ -100,9 +110,10 @@ def test_users_are_one_replication_to_its_end_and_templates_come_from_getconfigo
     assert [e.get("cn") for e in elements] == ["Alice", "Bob", "A", "B"]
     assert elements[3].get("config") == "A" and elements[3].find("pseudo").get("type") == "config"
     sent = [message["mt"] for message in pbx.ws.sent]
-    assert sent == ["ReplicateStart", "ReplicateNext", "ReplicateNext", "ReplicateNext", "GetConfigObjects",
-                    "GetConfigObjects", "GetObject", "GetObject"]
-    assert pbx.ws.sent[5]["more"] == "A"
+    # READS_IN_FLIGHT ReplicateNext stay out until an answer without a row (the third) ends the table.
+    assert sent == ["ReplicateStart"] + ["ReplicateNext"] * (READS_IN_FLIGHT + 2) + [
+        "GetConfigObjects", "GetConfigObjects", "GetObject", "GetObject"]
+    assert pbx.ws.sent[READS_IN_FLIGHT + 4]["more"] == "A"
 
 
 def test_a_table_without_the_devices_column_is_said_not_read_as_empty():

@@ -247,3 +247,18 @@ def test_latency_applies_to_every_message(pbxsim):
         client.login(DEVICES_APP, sim.devices_domain, DEVICES_PASSWORD)
         client.call("NoSuchMessage")
         assert time.monotonic() - started >= 0.3
+
+
+def test_latency_is_the_networks_requests_in_flight_together_wait_it_once(pbxsim):
+    """--latency-ms on a WebSocket delays each message from its arrival, in order: 10 requests sent before any
+    answer take about one latency, not ten, and are answered in the order sent."""
+    sim = pbxsim("--latency-ms", "200")
+    with connect(sim) as client:
+        client.login(DEVICES_APP, sim.devices_domain, DEVICES_PASSWORD)
+        started = time.monotonic()
+        for number in range(10):
+            client.send({"mt": "NoSuchMessage", "src": "p%d" % number})
+        answers = [client.receive(lambda m: m.get("mt") == "NoSuchMessageResult") for _number in range(10)]
+        took = time.monotonic() - started
+    assert [answer["src"] for answer in answers] == ["p%d" % number for number in range(10)]
+    assert 0.2 <= took < 1.0

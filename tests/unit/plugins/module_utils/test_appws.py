@@ -9,6 +9,8 @@ import asyncio
 import json
 import threading
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils import appws
@@ -352,32 +354,85 @@ def test_an_html_page_instead_of_the_upgrade_is_named(app_peer):
                                  "upgrade with an HTML page (HTTP 200): a reverse proxy or a login page?")
 
 
-# --- issue 18: reads of one kind in flight together ---------------------------------------------------------------
-def test_pipelined_reads_keep_a_window_in_flight_and_answers_in_their_order(app_peer):
+# --- issue 18: requests in flight together on the one connection -------------------------------------------------
+def reversed_batches(app_peer, size):
+    """An answer function that holds answers until `size` requests are in flight, then answers them last first."""
     held = []
 
     def answer(message):
-        held.append(app_peer.result(message, n=message["n"]))
-        if len(held) < 3:
+        held.append(app_peer.result(message, n=message.get("n")))
+        if len(held) < size:
             return []
-        answers = list(reversed(held))      # the PBX answers out of order
+        answers = list(reversed(held))
         del held[:]
         return answers
+    return answer
+
+
+def test_posted_requests_get_their_answers_by_src_whatever_the_order(app_peer):
+    peer = app_peer(answer=reversed_batches(app_peer, 3))
+    with client(peer) as ws:
+        tickets = [ws.post("GetRegs", api="PbxAdminApi", n=n) for n in range(6)]
+        assert [ws.collect(ticket)[-1]["n"] for ticket in tickets] == list(range(6))
+    assert all(m["api"] == "PbxAdminApi" for m in peer.sent if m["mt"] == "GetRegs")
+
+
+def test_threads_have_their_requests_in_flight_together_and_each_gets_its_own_answer(app_peer):
+    # The peer answers only once 4 requests are out: one request at a time would never be answered.
+    peer = app_peer(answer=reversed_batches(app_peer, 4))
+    with client(peer, timeout=5) as ws:
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(lambda n: ws.shared("GetRegs", n=n)[-1]["n"], range(12)))
+    assert answers == list(range(12))
+    assert len([m for m in peer.sent if m["mt"] == "GetRegs"]) == 12     # nothing sent twice
+
+
+def test_an_error_answer_ends_its_own_request_only(app_peer):
+    def answer(message):
+        if message["n"] == 1:
+            return [app_peer.result(message, error="e164 301 already used")]
+        return [app_peer.result(message, n=message["n"])]
+
+    with client(app_peer(answer=answer)) as ws:
+        tickets = [ws.post("UpdateObject", n=n) for n in range(3)]
+        assert ws.collect(tickets[0])[-1]["n"] == 0
+        with pytest.raises(appws.AppRequestError, match="refused UpdateObject: e164 301 already used"):
+            ws.checked("UpdateObject", ws.collect(tickets[1]))
+        assert ws.collect(tickets[2])[-1]["n"] == 2
+
+
+def test_a_broken_connection_ends_every_request_in_flight_on_it_and_a_write_is_sent_again_only_if_safe(app_peer):
+    peer = app_peer(answer=lambda message: [app_peer.result(message, n=message.get("n"))])
+    with client(peer, sleep=lambda seconds: None) as ws:
+        tickets = [ws.post("GetRegs", n=n) for n in range(3)]
+        closing_once(peer, "GetRegs")
+        for ticket in tickets:
+            with pytest.raises(appws.Lost):
+                ws.collect(ticket)
+        # UpdateObject with guid "?" may go twice: sent again on a new connection.
+        closing_once(peer, "UpdateObject")
+        assert ws.shared("UpdateObject", idempotent=True, n=7)[-1]["n"] == 7
+        assert ws.connections == 3
+        closing_once(peer, "DeleteObject")
+        with pytest.raises(appws.AppWsError, match="may or may not have carried out DeleteObject, so it was not sent"):
+            ws.shared("DeleteObject", idempotent=False, guid="abc")
+    assert len([m for m in peer.sent if m["mt"] == "DeleteObject"]) == 1
+
+
+def test_an_answer_that_stays_away_is_asked_again_on_the_same_connection_and_a_late_one_is_dropped(app_peer):
+    asked = []
+
+    def answer(message):
+        asked.append(message["n"])
+        if asked.count(1) == 1 and message["n"] == 1:
+            return []          # the first UpdateObject of n=1 is never answered
+        return [app_peer.result(message, n=message["n"])]
 
     peer = app_peer(answer=answer)
-    with client(peer) as ws:
-        results = ws.pipelined("GetRegs", [{"n": n} for n in range(7)], 3, api="PbxAdminApi")
-    assert [r["n"] for r in results] == list(range(7))
-    sent = [m for m in peer.sent if m["mt"] == "GetRegs"]
-    # The 7th, unanswered while alone in the window, goes again through request() (whose retries this peer needs).
-    assert [m["n"] for m in sent[:7]] == list(range(7)) and set(m["n"] for m in sent[7:]) == set([6])
-    assert all(m["api"] == "PbxAdminApi" for m in sent)
-
-
-def test_pipelined_reads_after_a_broken_connection_go_one_by_one_on_a_new_one(app_peer):
-    peer = app_peer(answer=lambda message: [app_peer.result(message, n=message["n"])])
-    with client(peer, sleep=lambda seconds: None) as ws:
-        closing_once(peer, "GetRegs")
-        results = ws.pipelined("GetRegs", [{"n": n} for n in range(4)], 2)
-        assert [r["n"] for r in results] == [0, 1, 2, 3]
-        assert ws.connections == 2
+    with client(peer, timeout=0.2) as ws:
+        assert ws.shared("UpdateObject", idempotent=True, n=1)[-1]["n"] == 1
+        assert ws.connections == 1 and asked == [1, 1]
+        first_src = [m["src"] for m in peer.sent if m["mt"] == "UpdateObject"][0]
+        peer.inbox.append(app_peer.result({"mt": "UpdateObject", "src": first_src}, n=1))   # it comes, late
+        assert ws.shared("UpdateObject", idempotent=True, n=2)[-1]["n"] == 2
+        assert ws.shared_wait_for("UpdateObjectResult", 0.1) is None    # dropped, not kept as an event
