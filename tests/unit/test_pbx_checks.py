@@ -30,6 +30,8 @@ class Ws:
         self.sent.append(mt)
         return [dict(self.answers[mt], mt=mt + "Result")]
 
+    shared = request    # what PbxAdmin.call uses: request() among the engine's writer threads
+
     def error(self, message):
         return RuntimeError(message)
 
