@@ -144,6 +144,8 @@ class PbxAdmin(Pbx):
         self.ws = ws
         self._admin_info = None
         self._users = None
+        # The APIs that have answered a request: a later refusal is about that request, not a missing grant.
+        self._answered = set()
 
     def close(self):
         self.ws.close()
@@ -152,19 +154,26 @@ class PbxAdmin(Pbx):
         """The result message of one request; a refusal names the grant the App object may lack. Thread-safe:
         the engine's writer threads each have a request in flight at once on the one connection."""
         try:
-            return self.ws.shared(mt, idempotent=idempotent, api=api, **fields)[-1]
+            result = self.ws.shared(mt, idempotent=idempotent, api=api, **fields)[-1]
         except AppRequestError as exc:
             raise self.refused(exc, api)
+        self._answered.add(api)
+        return result
 
     def answer(self, ticket, api=ADMIN_API):
         """The result message of a request sent with ws.post()."""
         ticket_mt = ticket[2]
         try:
-            return self.ws.checked(ticket_mt, self.ws.collect(ticket))[-1]
+            result = self.ws.checked(ticket_mt, self.ws.collect(ticket))[-1]
         except AppRequestError as exc:
             raise self.refused(exc, api)
+        self._answered.add(api)
+        return result
 
     def refused(self, exc, api):
+        """The error of a refused request; until the API has answered one, it may be the App object's grant."""
+        if api in self._answered:
+            return self.ws.error(str(exc))
         return self.ws.error("%s (is the App object %s granted %s? docs/guide.md)" % (exc, self.ws.app, GRANTS[api]))
 
     def admin(self, command):
