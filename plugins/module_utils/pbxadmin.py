@@ -53,7 +53,8 @@ DEVICE_FLAGS = ("admin", "no-filter", "tls", "no-mob", "trusted")
 # GetConfigObjects returns at most this many templates per answer (reference 6.2).
 CONFIG_OBJECTS_LIMIT = 50
 # How many reads of one kind (GetRegs of every user, ReplicateNext of every row) go out before their answers come
-# back: the round trips of N reads cost N / READS_IN_FLIGHT latencies; the requests are a few dozen bytes each.
+# back: the round trips of N reads cost N / READS_IN_FLIGHT latencies; the requests are a few dozen bytes each. When
+# half of them are answered, as many go out again in one write (appws post_all), not one write per answer.
 READS_IN_FLIGHT = 256
 # A boolean sent as a number deletes the setting (reference 6.2): what SOAP does when the attribute is left out.
 DELETE_SETTING = -1
@@ -208,8 +209,9 @@ class PbxAdmin(Pbx):
         rows, in_flight, ended = [], deque(), False
         try:
             while True:
-                while not ended and len(in_flight) < READS_IN_FLIGHT:
-                    in_flight.append(self.ws.post("ReplicateNext", api=TABLE_API))
+                if not ended and len(in_flight) <= READS_IN_FLIGHT // 2:
+                    in_flight.extend(self.ws.post_all("ReplicateNext", [{"api": TABLE_API}] * (
+                        READS_IN_FLIGHT - len(in_flight))))
                 if not in_flight:
                     return rows
                 row = self.answer(in_flight.popleft(), TABLE_API).get("columns")
@@ -272,14 +274,13 @@ class PbxAdmin(Pbx):
         """The results of one PbxAdminApi read per fields dict of `many`, READS_IN_FLIGHT in flight at a time.
         When the connection breaks or an answer stays away, the reads not answered yet go one by one through
         call(), with its retries."""
-        results, in_flight = [None] * len(many), deque()
+        results, in_flight, waiting = [None] * len(many), deque(), deque(enumerate(many))
         try:
-            for index, fields in enumerate(many):
-                if len(in_flight) >= READS_IN_FLIGHT:
-                    done, ticket = in_flight.popleft()
-                    results[done] = self.answer(ticket)
-                in_flight.append((index, self.ws.post(mt, api=ADMIN_API, **fields)))
-            while in_flight:
+            while waiting or in_flight:
+                if waiting and len(in_flight) <= READS_IN_FLIGHT // 2:
+                    batch = [waiting.popleft() for _ in range(min(len(waiting), READS_IN_FLIGHT - len(in_flight)))]
+                    tickets = self.ws.post_all(mt, [dict(fields, api=ADMIN_API) for _index, fields in batch])
+                    in_flight.extend(zip([index for index, _fields in batch], tickets))
                 done, ticket = in_flight.popleft()
                 results[done] = self.answer(ticket)
         except (Lost, NoAnswer):
