@@ -277,8 +277,9 @@ class AppWebsocket:
                 sock.sendall(b"".join(frames))
         except Exception as exc:  # socket and TLS errors alike
             # Some of them may have gone out: every one is marked sent, as the caller cannot tell which.
-            raise Lost(redact_text("sending %d %s requests to %s failed: %s" % (
-                len(messages), messages[0].get("mt"), self.url, exc), self._secrets), sent=True)
+            raise Lost(redact_text("sending %d requests (%s) to %s failed: %s" % (
+                len(messages), ", ".join(sorted(set(m.get("mt") for m in messages))), self.url, exc),
+                self._secrets), sent=True)
 
     def _receive(self, deadline, waiting_for):
         """The next message, or None once the deadline has passed."""
@@ -376,16 +377,16 @@ class AppWebsocket:
     def post(self, mt, parts=(), **fields):
         """Send a request without waiting for its answer; the ticket collect() takes. Thread-safe: every thread
         may have requests in flight at once, each answer goes to its request by `src` (reference 3)."""
-        return self.post_all(mt, [fields], parts)[0]
+        return self.post_all([(mt, fields)], parts)[0]
 
-    def post_all(self, mt, many, parts=()):
-        """post() of one request `mt` per fields dict of `many`, sent at once; their tickets in that order."""
+    def post_all(self, requests, parts=()):
+        """post() of every request (mt, fields) of `requests`, sent at once; their tickets in that order."""
         with self._state:
             self.open()
             generation = self._generation
             deadline = time.monotonic() + self.timeout
             messages = []
-            for fields in many:
+            for mt, fields in requests:
                 self._src += 1
                 src = str(self._src)
                 self._slots[src] = {"mt": mt, "parts": tuple(parts), "messages": [], "done": False}
@@ -398,7 +399,7 @@ class AppWebsocket:
                     del self._slots[message["src"]]
                 self._broken(generation)
                 raise
-        return [(message["src"], generation, mt, deadline) for message in messages]
+        return [(message["src"], generation, message["mt"], deadline) for message in messages]
 
     def collect(self, ticket):
         """The messages of a posted request's answer (part messages first). Lost when the connection broke
