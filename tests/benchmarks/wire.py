@@ -11,7 +11,8 @@
 - `converge_users_api` and `converge_registrations_api` do the same over PbxAdminApi/PbxTableUsers, on one plain
   WebSocket logged in as the App object (AppChallenge/AppLogin, reference 6.1): the users table replicated
   (ReplicateStart, ReplicateNext with READS_IN_FLIGHT in flight until one comes back without a row), the config
-  templates (GetConfigObjects), MonitorAdminObject for the PBX key (users), one UpdateObject per entry that must
+  templates (GetConfigObjects), MonitorAdminObject for the PBX key (users), GetRPs (registrations), these reads
+  sent with the replication's first write as the module asks them ahead, one UpdateObject per entry that must
   change (registrations: GetObject of its devices first), `parallel` requests in flight at once, and the same
   reads again after writing.
 - `replay` sends a pbxsim recording (/_sim/record) again, request by request in the recorded order: the HTTP
@@ -406,12 +407,15 @@ class Apps:
         return self.pipeline(({"api": "PbxAdminApi", "mt": "GetObject", "cn": item.get("cn"), "template": "without"}
                               for item in listed), READS_IN_FLIGHT)
 
-    def objects(self, key=False):
-        """The users (and the templates); MonitorAdminObject with them for `key` (as the module asks ahead)."""
-        ahead = [{"api": "PbxAdminApi", "mt": "MonitorAdminObject"}] if key else []
+    def objects(self, key=False, rps=False):
+        """The users (and the templates); MonitorAdminObject for `key` and GetRPs for `rps` sent with them (as the
+        module asks ahead); the reverse proxies kept in `rps`."""
+        ahead = [{"api": "PbxAdminApi", "mt": mt} for mt, wanted in (("MonitorAdminObject", key), ("GetRPs", rps))
+                 if wanted]
         users, srcs = self.users(ahead + [{"api": "PbxAdminApi", "mt": "GetConfigObjects", "limit": 50}])
-        if key:
-            self.answer(srcs[0])
+        answers = [self.answer(src) for src in srcs[:-1]]
+        if rps:
+            self.rps = answers[-1].get("rp") or []
         self.templates(srcs[-1])
         return users
 
@@ -480,7 +484,7 @@ def converge_registrations_api(url, app_name, app_password, names, check_mode=Fa
     """The hotdesk_registration module's requests over PbxAdminApi; returns the number of users that change."""
     apps = Apps(url, app_name, app_password)
     try:
-        current = apps.objects()
+        current = apps.objects(rps=True)    # the module's reverse-proxy warning (trusted not given)
         missing = [name for name in names if name.lower() not in current]
         if missing:
             raise WireError("users %s do not exist" % ", ".join(missing[:3]))
