@@ -470,7 +470,8 @@ class Report:
                  "as the App object, reference 6.1) that decides and makes the requests the module makes, with the "
                  "same number in flight and reads sent along: the replication, GetConfigObjects, MonitorAdminObject "
                  "for the PBX key (users), GetRPs (registrations), one UpdateObject per entry that changes "
-                 "(registrations: GetObject, then UpdateObject, `parallel` users at once), the reads again after writing; in check mode the reads only.",
+                 "(registrations: GetObject, then UpdateObject, `parallel` users at once), the reads again after "
+                 "writing; in check mode the reads only.",
                  "- **requests**: `pbxapi` counts every WebSocket message of the PBX's AppWebsocket, the login's "
                  "two included; N + 1 to N + %d ReplicateNext read a table of N users." % self.reads_in_flight(),
                  "- **SOAP** in the first target: the SOAP row of the same module, N and latency, measured in the same "
