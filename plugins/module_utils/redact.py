@@ -102,7 +102,10 @@ class Scrubber:
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, bytes):
-            return to_bytes(self.text(to_text(value, errors="surrogate_or_strict")), errors="surrogate_then_replace")
+            text = to_text(value, errors="surrogate_or_strict")
+            if text in self.values:
+                return PLACEHOLDER
+            return to_bytes(self.text(text), errors="surrogate_then_replace")
         if value is None or isinstance(value, bool):
             return value
         if isinstance(value, (int, float)):

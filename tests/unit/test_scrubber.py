@@ -23,7 +23,7 @@ def result_with(secrets):
         "numbers": [4711, 47110, 12, 1.5, True, False, None],
         "tuple": ("Pw-0001", ("nested", ["w-00w-00"])),
         "set": {"Pw-0001", "plain"},
-        "bytes": b"in bytes: Pw-0001",
+        "bytes": [b"in bytes: Pw-0001", b"Pw-0001", b"plain"],
         "when": datetime.date(2026, 12, 7),
         "keys": {"Pw-0001": "key stays, value Pw-0001 goes"},
         "stars": "a ** b",
