@@ -25,6 +25,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import xml.etree.ElementTree as ET
 from collections import deque
 
@@ -53,10 +54,13 @@ DEVICE_FLAGS = ("admin", "no-filter", "tls", "no-mob", "trusted")
 # GetConfigObjects returns at most this many templates per answer (reference 6.2).
 CONFIG_OBJECTS_LIMIT = 50
 # How many reads of one kind (GetRegs of every user, ReplicateNext of every row) go out before their answers come
-# back: the round trips of N reads cost N / READS_IN_FLIGHT latencies; the requests are a few dozen bytes each.
+# back: the round trips of N reads cost N / READS_IN_FLIGHT latencies; the requests are a few dozen bytes each. When
+# half of them are answered, as many go out again in one write (appws post_all), not one write per answer.
 READS_IN_FLIGHT = 256
 # A boolean sent as a number deletes the setting (reference 6.2): what SOAP does when the attribute is left out.
 DELETE_SETTING = -1
+# The reads a module may announce (Pbx.read_ahead): the request that answers each.
+AHEAD = {"key": ("MonitorAdminObject", {}), "reverse_proxies": ("GetRPs", {})}
 # The numbers of a GetPbxLicenses license (reference 6.2; sent as strings by the PBX, INFERRED).
 LICENSE_COUNTS = ("count", "local", "slaves", "used")
 
@@ -66,6 +70,11 @@ def pbxadminapi_url(url):
     6.1) under the URL's own path (a reverse proxy's)."""
     scheme, _sep, rest = url.strip().rstrip("/").partition("://")
     return "%s://%s%s" % ({"http": "ws", "https": "wss"}.get(scheme.lower(), scheme), rest, API_PATH)
+
+
+def request_key(mt, fields):
+    """What tells one request from another, for a read asked ahead."""
+    return mt, json.dumps(fields, sort_keys=True)
 
 
 def boolean_properties():
@@ -146,13 +155,41 @@ class PbxAdmin(Pbx):
         self._users = None
         # The APIs that have answered a request: a later refusal is about that request, not a missing grant.
         self._answered = set()
+        self._queued = []       # reads asked ahead (ahead()), sent with the next request
+        self._ahead = {}        # request_key() -> the ticket of a read asked ahead and sent
+
+    def read_ahead(self, *reads):
+        for read in reads:
+            mt, fields = AHEAD[read]
+            self.ahead(mt, **fields)
+
+    def ahead(self, mt, api=ADMIN_API, **fields):
+        """Ask for a read with the next request that goes out, so that its round trip overlaps the others; call()
+        with the same mt and fields collects its answer."""
+        self._queued.append((mt, dict(fields, api=api)))
+
+    def post(self, requests):
+        """Send `requests` [(mt, fields)] in one write, after the reads asked ahead not sent yet; their tickets."""
+        queued, self._queued = self._queued, []
+        tickets = self.ws.post_all(queued + list(requests))
+        self._ahead.update(zip([request_key(mt, fields) for mt, fields in queued], tickets))
+        return tickets[len(queued):]
 
     def close(self):
         self.ws.close()
 
     def call(self, mt, idempotent=True, api=ADMIN_API, **fields):
         """The result message of one request; a refusal names the grant the App object may lack. Thread-safe:
-        the engine's writer threads each have a request in flight at once on the one connection."""
+        the engine's writer threads each have a request in flight at once on the one connection. A read asked
+        ahead is not sent again: its answer is collected (asked again only when it went missing)."""
+        if self._queued:
+            self.post([])
+        ticket = self._ahead.pop(request_key(mt, dict(fields, api=api)), None)
+        if ticket is not None:
+            try:
+                return self.answer(ticket, api)
+            except (Lost, NoAnswer):
+                pass    # asked again below, with the retries of shared()
         try:
             result = self.ws.shared(mt, idempotent=idempotent, api=api, **fields)[-1]
         except AppRequestError as exc:
@@ -182,7 +219,9 @@ class PbxAdmin(Pbx):
 
     # --- reads ----------------------------------------------------------------------------------
     def objects(self):
-        """Every user with its devices (one replication) and every config template."""
+        """Every user with its devices (one replication) and every config template; the first page of templates
+        is asked for with the replication."""
+        self.ahead("GetConfigObjects", limit=CONFIG_OBJECTS_LIMIT)
         return self.users() + self.templates()
 
     def users(self):
@@ -205,7 +244,12 @@ class PbxAdmin(Pbx):
     def _replicate(self):
         """The users table from the first row to the end (ReplicateStart, then ReplicateNext until an answer
         carries no row: reference 6.3, INFERRED)."""
-        started = self.call("ReplicateStart", api=TABLE_API, columns=dict((name, {}) for name in USER_COLUMNS))
+        # ReplicateStart and the first READS_IN_FLIGHT ReplicateNext in one write: the app takes a connection's
+        # requests in order (reference 3: answers are matched by src, INFERRED that requests are handled in turn),
+        # so the replication has started when they come to it, one round trip earlier.
+        tickets = self.post([("ReplicateStart", {"api": TABLE_API, "columns": dict((n, {}) for n in USER_COLUMNS)})]
+                            + [("ReplicateNext", {"api": TABLE_API})] * READS_IN_FLIGHT)
+        started = self.answer(tickets[0], TABLE_API)
         offered = started.get("columns")
         missing = [name for name in REQUIRED_COLUMNS if isinstance(offered, (dict, list)) and name not in offered]
         if missing:
@@ -214,11 +258,12 @@ class PbxAdmin(Pbx):
         # READS_IN_FLIGHT ReplicateNext at once, each answered by the next row in turn (INFERRED: the page shows
         # one at a time); past the end they are answered without a row. Not sent again: a lost one loses a row,
         # so the caller replicates again from the start.
-        rows, in_flight, ended = [], deque(), False
+        rows, in_flight, ended = [], deque(tickets[1:]), False
         try:
             while True:
-                while not ended and len(in_flight) < READS_IN_FLIGHT:
-                    in_flight.append(self.ws.post("ReplicateNext", api=TABLE_API))
+                if not ended and len(in_flight) <= READS_IN_FLIGHT // 2:
+                    in_flight.extend(self.post([("ReplicateNext", {"api": TABLE_API})] * (
+                        READS_IN_FLIGHT - len(in_flight))))
                 if not in_flight:
                     return rows
                 row = self.answer(in_flight.popleft(), TABLE_API).get("columns")
@@ -245,8 +290,9 @@ class PbxAdmin(Pbx):
                 break
             more = answer["more"]
         templates = []
-        for listing in listed:
-            element = to_element(self.call("GetObject", cn=listing.get("cn"), template="without"))
+        objects = self.reads("GetObject", [{"cn": listing.get("cn"), "template": "without"} for listing in listed])
+        for listing, answer in zip(listed, objects):
+            element = to_element(answer)
             inherit = TEMPLATES.field("inherit")
             element.attrib.pop(inherit.wire, None)
             element.attrib.update(inherit.write(listing.get("config") or []))
@@ -281,14 +327,13 @@ class PbxAdmin(Pbx):
         """The results of one PbxAdminApi read per fields dict of `many`, READS_IN_FLIGHT in flight at a time.
         When the connection breaks or an answer stays away, the reads not answered yet go one by one through
         call(), with its retries."""
-        results, in_flight = [None] * len(many), deque()
+        results, in_flight, waiting = [None] * len(many), deque(), deque(enumerate(many))
         try:
-            for index, fields in enumerate(many):
-                if len(in_flight) >= READS_IN_FLIGHT:
-                    done, ticket = in_flight.popleft()
-                    results[done] = self.answer(ticket)
-                in_flight.append((index, self.ws.post(mt, api=ADMIN_API, **fields)))
-            while in_flight:
+            while waiting or in_flight:
+                if waiting and len(in_flight) <= READS_IN_FLIGHT // 2:
+                    batch = [waiting.popleft() for _ in range(min(len(waiting), READS_IN_FLIGHT - len(in_flight)))]
+                    tickets = self.post([(mt, dict(fields, api=ADMIN_API)) for _index, fields in batch])
+                    in_flight.extend(zip([index for index, _fields in batch], tickets))
                 done, ticket = in_flight.popleft()
                 results[done] = self.answer(ticket)
         except (Lost, NoAnswer):

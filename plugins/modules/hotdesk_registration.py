@@ -200,6 +200,8 @@ def converge(module):
     check_hotdesk_options(module.params)
     check_list_options(module.params)
     pbx = connect(module)
+    if reads_reverse_proxies(module.params):
+        pbx.read_ahead("reverse_proxies")
     backend = HotdeskBackend(pbx)
     engine = Engine(HOTDESK_REGISTRATIONS, backend, module.check_mode, module._diff,
                     report_unchanged=module.params["report_unchanged"], parallel=module.params["parallel"])
@@ -219,13 +221,17 @@ def converge(module):
 def reverse_proxy_warning(params, pbx, current):
     """With reverse proxies on the PBX, registrations of `users` without trusted fail through them (the how-to):
     the warning, or None. Not given, trusted stays as the PBX has it: a warning if a registration lacks it."""
-    if params["state"] != "present" or params["trusted"]:
+    if not reads_reverse_proxies(params):
         return None     # nothing to read
     all_trusted_now = all(current.get(name, {}).get("registered") and current[name].get("trusted")
                           for name in params["users"])
     rps = pbx.reverse_proxies()     # None over SOAP: no documented read
     return untrusted_registration_warning(rps, params["trusted"], "trusted (hotdesking_registration_trusted in the "
                                           "role)", all_trusted_now)
+
+
+def reads_reverse_proxies(params):
+    return params["state"] == "present" and not params["trusted"]
 
 
 def unlisted(params, current):

@@ -198,8 +198,10 @@ def converge(module):
     if any(u["password"] is not None for u in params["users"]):
         unlock = (params["pbx_password"], "pbx_password") if params["pbx_password"] else (
             params["password"], "the connection password")
-    backend = UserBackend(connect(module), [u["name"] for u in params["users"]], unlock,
-                          required=bool(params["pbx_password"]))
+    pbx = connect(module)
+    if unlock:
+        pbx.read_ahead("key")
+    backend = UserBackend(pbx, [u["name"] for u in params["users"]], unlock, required=bool(params["pbx_password"]))
     engine = Engine(USERS, backend, module.check_mode, module._diff, params["update_password"],
                     report_unchanged=params["report_unchanged"], parallel=params["parallel"])
     current = engine.read()

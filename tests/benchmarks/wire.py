@@ -11,7 +11,8 @@
 - `converge_users_api` and `converge_registrations_api` do the same over PbxAdminApi/PbxTableUsers, on one plain
   WebSocket logged in as the App object (AppChallenge/AppLogin, reference 6.1): the users table replicated
   (ReplicateStart, ReplicateNext with READS_IN_FLIGHT in flight until one comes back without a row), the config
-  templates (GetConfigObjects), MonitorAdminObject for the PBX key (users), one UpdateObject per entry that must
+  templates (GetConfigObjects), MonitorAdminObject for the PBX key (users), GetRPs (registrations), these reads
+  sent with the replication's first write as the module asks them ahead, one UpdateObject per entry that must
   change (registrations: GetObject of its devices first), `parallel` requests in flight at once, and the same
   reads again after writing.
 - `replay` sends a pbxsim recording (/_sim/record) again, request by request in the recorded order: the HTTP
@@ -285,6 +286,29 @@ class Apps:
         self.ws.send(json.dumps(dict(message, src=src)))
         return src
 
+    def send_all(self, messages):
+        """send() of every message in one write (as appws post_all); their srcs."""
+        srcs, frames = [], []
+        for message in messages:
+            self.sources += 1
+            srcs.append("w%d" % self.sources)
+            frame = websocket.ABNF.create_frame(json.dumps(dict(message, src=srcs[-1])), websocket.ABNF.OPCODE_TEXT)
+            frames.append(frame.format())
+        self.ws.sock.sendall(b"".join(frames))
+        return srcs
+
+    def answer(self, src):
+        """The answer to the request `src` sent earlier (kept among the events if it came already)."""
+        for event in self.events:
+            if event.get("src") == src and event.get("mt", "").endswith("Result"):
+                self.events.remove(event)
+                return event
+        while True:
+            answer = json.loads(self.ws.recv())
+            if answer.get("src") == src and answer.get("mt", "").endswith("Result"):
+                return answer
+            self.events.append(answer)
+
     def call(self, message):
         return self.pipeline([message], 1)[0]
 
@@ -343,16 +367,23 @@ class Apps:
             return
         active[self.send(message)] = job
 
-    def users(self):
+    def users(self, ahead=()):
         """The users table by username, replicated with READS_IN_FLIGHT ReplicateNext in flight (the module's
-        way: answers come in order, the first without a row ends the table)."""
-        self.call({"api": "PbxTableUsers", "mt": "ReplicateStart", "columns": {name: {} for name in USER_COLUMNS}})
-        rows, in_flight, ended = [], [], False
+        way: ReplicateStart and the first ReplicateNext in one write after the `ahead` requests, more in one write
+        when half are answered; answers come in order, the first without a row ends the table). The srcs of
+        `ahead`."""
+        following = {"api": "PbxTableUsers", "mt": "ReplicateNext"}
+        srcs = self.send_all(list(ahead) + [{"api": "PbxTableUsers", "mt": "ReplicateStart",
+                                             "columns": {name: {} for name in USER_COLUMNS}}]
+                             + [following] * READS_IN_FLIGHT)
+        ahead_srcs, in_flight = srcs[:len(ahead)], srcs[len(ahead) + 1:]
+        self.answer(srcs[len(ahead)])
+        rows, ended = [], False
         while True:
-            while not ended and len(in_flight) < READS_IN_FLIGHT:
-                in_flight.append(self.send({"api": "PbxTableUsers", "mt": "ReplicateNext"}))
+            if not ended and len(in_flight) <= READS_IN_FLIGHT // 2:
+                in_flight.extend(self.send_all([following] * (READS_IN_FLIGHT - len(in_flight))))
             if not in_flight:
-                return {row["h323"].lower(): row for row in rows if row.get("h323")}
+                return {row["h323"].lower(): row for row in rows if row.get("h323")}, ahead_srcs
             answer = json.loads(self.ws.recv())
             if answer.get("src") != in_flight[0]:
                 self.events.append(answer)
@@ -363,25 +394,33 @@ class Apps:
             else:
                 ended = True
 
-    def templates(self):
+    def templates(self, first):
+        """The templates, the first page of GetConfigObjects asked for already (its src `first`)."""
         listed, more = [], None
         while True:
-            answer = self.call(dict({"api": "PbxAdminApi", "mt": "GetConfigObjects", "limit": 50},
-                                    **({"more": more} if more else {})))
+            answer = self.answer(first) if more is None else self.call(
+                {"api": "PbxAdminApi", "mt": "GetConfigObjects", "limit": 50, "more": more})
             listed.extend(answer.get("objects") or [])
             if not answer.get("more") or answer.get("more") == more:
                 break
             more = answer["more"]
         return self.pipeline(({"api": "PbxAdminApi", "mt": "GetObject", "cn": item.get("cn"), "template": "without"}
-                              for item in listed), 1)
+                              for item in listed), READS_IN_FLIGHT)
 
-    def objects(self):
-        users = self.users()
-        self.templates()
+    def objects(self, key=False, rps=False):
+        """The users (and the templates); MonitorAdminObject for `key` and GetRPs for `rps` sent with them (as the
+        module asks ahead); the reverse proxies kept in `rps`."""
+        ahead = [{"api": "PbxAdminApi", "mt": mt} for mt, wanted in (("MonitorAdminObject", key), ("GetRPs", rps))
+                 if wanted]
+        users, srcs = self.users(ahead + [{"api": "PbxAdminApi", "mt": "GetConfigObjects", "limit": 50}])
+        answers = [self.answer(src) for src in srcs[:-1]]
+        if rps:
+            self.rps = answers[-1].get("rp") or []
+        self.templates(srcs[-1])
         return users
 
     def key(self, pbx_password):
-        self.call({"api": "PbxAdminApi", "mt": "MonitorAdminObject"})
+        """The PBX key, MonitorAdminObject sent with objects(key=True)."""
         while not any(event.get("mt") == "MonitorAdminObjectInfo" for event in self.events):
             self.events.append(json.loads(self.ws.recv()))
         info = next(event for event in self.events if event.get("mt") == "MonitorAdminObjectInfo")
@@ -416,8 +455,9 @@ def converge_users_api(url, app_name, app_password, pbx_password, entries, check
     """The users module's requests over PbxAdminApi; returns the number of users that change."""
     apps = Apps(url, app_name, app_password)
     try:
-        current = apps.objects()
-        key = apps.key(pbx_password) if any(entry.get("password") is not None for entry in entries) else None
+        passwords = any(entry.get("password") is not None for entry in entries)
+        current = apps.objects(key=passwords)
+        key = apps.key(pbx_password) if passwords else None
         updates = [u for u in (user_update(e, current.get(e["name"].lower()), key) for e in entries) if u]
         if updates and not check_mode:
             apps.pipeline((dict(update, api="PbxAdminApi", mt="UpdateObject") for update in updates), parallel)
@@ -444,7 +484,7 @@ def converge_registrations_api(url, app_name, app_password, names, check_mode=Fa
     """The hotdesk_registration module's requests over PbxAdminApi; returns the number of users that change."""
     apps = Apps(url, app_name, app_password)
     try:
-        current = apps.objects()
+        current = apps.objects(rps=True)    # the module's reverse-proxy warning (trusted not given)
         missing = [name for name in names if name.lower() not in current]
         if missing:
             raise WireError("users %s do not exist" % ", ".join(missing[:3]))

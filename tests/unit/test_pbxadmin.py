@@ -78,6 +78,9 @@ class FakeWs:
     def post(self, mt, **fields):
         return (self.shared(mt, idempotent="posted", **fields), None, mt, None)
 
+    def post_all(self, requests):
+        return [self.post(mt, **fields) for mt, fields in requests]
+
     @staticmethod
     def collect(ticket):
         return ticket[0]
@@ -110,14 +113,16 @@ def test_users_are_one_replication_to_its_end_and_templates_come_from_getconfigo
     assert [e.get("cn") for e in elements] == ["Alice", "Bob", "A", "B"]
     assert elements[3].get("config") == "A" and elements[3].find("pseudo").get("type") == "config"
     sent = [message["mt"] for message in pbx.ws.sent]
-    # READS_IN_FLIGHT ReplicateNext stay out until an answer without a row (the third) ends the table.
-    assert sent == ["ReplicateStart"] + ["ReplicateNext"] * (READS_IN_FLIGHT + 2) + [
-        "GetConfigObjects", "GetConfigObjects", "GetObject", "GetObject"]
-    assert pbx.ws.sent[READS_IN_FLIGHT + 4]["more"] == "A"
+    # The first page of templates is asked for with the replication, whose READS_IN_FLIGHT ReplicateNext go out
+    # with ReplicateStart; more only when half of them are answered, and an answer without a row (the third) ends
+    # the table before.
+    assert sent == ["GetConfigObjects", "ReplicateStart"] + ["ReplicateNext"] * READS_IN_FLIGHT + [
+        "GetConfigObjects", "GetObject", "GetObject"]
+    assert "more" not in pbx.ws.sent[0] and pbx.ws.sent[READS_IN_FLIGHT + 2]["more"] == "A"
 
 
 def test_a_table_without_the_devices_column_is_said_not_read_as_empty():
-    pbx = admin({"ReplicateStart": {"columns": {"guid": {}, "h323": {}, "cn": {}}}})
+    pbx = admin({"ReplicateStart": {"columns": {"guid": {}, "h323": {}, "cn": {}}}, "ReplicateNext": {}})
     with pytest.raises(Exception, match="no column devices"):
         pbx.users()
 
@@ -191,3 +196,18 @@ def test_auto_speaks_pbxadminapi_when_the_app_objects_credentials_are_given(para
 def test_pbxadminapi_without_the_app_password_fails_before_any_request_naming_the_variable():
     with pytest.raises(AssertionError, match="app_password is not set .hotdesking_pbx_app_password in the role"):
         uses_pbxadminapi(FakeModule(app_name="automation", pbx_api="pbxadminapi"))
+
+
+def test_a_read_asked_ahead_goes_out_with_the_replication_and_once():
+    pbx = admin({
+        "MonitorAdminObject": {}, "GetRPs": {"rp": []},
+        "ReplicateStart": {"columns": {"guid": {}, "h323": {}, "cn": {}, "devices": {}}},
+        "ReplicateNext": [{"columns": {"guid": "1", "h323": "alice", "cn": "Alice"}}, {}],
+        "GetConfigObjects": {"objects": []},
+    }, events=[{"mt": "MonitorAdminObjectInfo", "key": "k", "pwd": ""}])
+    pbx.read_ahead("key", "reverse_proxies")
+    pbx.objects()
+    assert pbx.admin_info()["key"] == "k" and pbx.reverse_proxies() == []
+    sent = [message["mt"] for message in pbx.ws.sent]
+    assert sent[:4] == ["MonitorAdminObject", "GetRPs", "GetConfigObjects", "ReplicateStart"]
+    assert sent.count("MonitorAdminObject") == sent.count("GetRPs") == sent.count("GetConfigObjects") == 1
