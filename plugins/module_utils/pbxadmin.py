@@ -331,7 +331,7 @@ class PbxAdmin(Pbx):
         try:
             while waiting or in_flight:
                 if waiting and len(in_flight) <= READS_IN_FLIGHT // 2:
-                    batch = [waiting.popleft() for _ in range(min(len(waiting), READS_IN_FLIGHT - len(in_flight)))]
+                    batch = [waiting.popleft() for _count in range(min(len(waiting), READS_IN_FLIGHT - len(in_flight)))]
                     tickets = self.post([(mt, dict(fields, api=ADMIN_API)) for _index, fields in batch])
                     in_flight.extend(zip([index for index, _fields in batch], tickets))
                 done, ticket = in_flight.popleft()

@@ -48,8 +48,8 @@ def test_same_as_remove_values():
 def test_same_as_remove_values_on_random_texts():
     rng = random.Random(7)
     alphabet = "ab*-1"
-    secrets = set("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 4))) for _ in range(12))
-    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(500)]
+    secrets = set("".join(rng.choice(alphabet) for _char in range(rng.randint(1, 4))) for _secret in range(12))
+    texts = ["".join(rng.choice(alphabet) for _char in range(rng.randint(0, 30))) for _text in range(500)]
     scrubber = Scrubber(secrets)
     assert any(scrubber.scrub(text) != text for text in texts)
     for text in texts:
