@@ -33,6 +33,8 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils.endpoint import DE
 from ansible_collections.innovaphone.pbx.plugins.module_utils.redact import redact_text
 from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import (
     ATTEMPTS, TIMEOUT_ATTEMPTS, PbxError, backoff_seconds)
+from ansible_collections.innovaphone.pbx.plugins.module_utils.wsframes import (
+    ClosedByPeer, FrameReader, client_frame, client_frames)
 
 try:
     import websocket
@@ -125,6 +127,7 @@ class AppWebsocket:
         self._connect = connect
         self._secrets = [password] + [s for s in secrets if s]
         self._conn = None
+        self._reader = None     # the frames of _conn's socket (wsframes); None for a connection without one
         self._sleep = sleep
         self.login_domain = None
         self.connections = 0          # logins so far: a new one means a new session (and passthrough key)
@@ -154,7 +157,7 @@ class AppWebsocket:
         attempt = 0
         while self._conn is None:
             try:
-                self._conn = self._open_socket()
+                self._use(self._open_socket())
                 self._login()
                 self.connections += 1
                 self._generation += 1
@@ -183,6 +186,13 @@ class AppWebsocket:
         except Exception as exc:  # websocket-client raises its own types as well as OSError
             raise self._open_error(exc)
 
+    def _use(self, conn):
+        """Send and receive on `conn`: our own frames on its socket (wsframes), its send/recv when it has none (a
+        test's fake)."""
+        self._conn = conn
+        sock = getattr(conn, "sock", None)
+        self._reader = FrameReader(sock, sock.sendall) if sock is not None else None
+
     def _open_error(self, exc):
         """The error of a failed connect, marked `retry` when trying again may help."""
         status = getattr(exc, "status_code", None)
@@ -205,7 +215,7 @@ class AppWebsocket:
     def answers_challenge(self):
         """Whether an AppWebsocket answers here: an AppChallenge without a login, then the connection closes.
         AppWsError when the connection cannot be opened."""
-        self._conn = self._open_socket()
+        self._use(self._open_socket())
         try:
             return bool(self._exchange("AppChallenge", {})[0].get("challenge"))
         except (Lost, NoAnswer) as exc:
@@ -219,7 +229,7 @@ class AppWebsocket:
         self.open()
 
     def close(self):
-        conn, self._conn = self._conn, None
+        conn, self._conn, self._reader = self._conn, None, None
         if conn is not None:
             try:
                 conn.close()
@@ -252,7 +262,11 @@ class AppWebsocket:
     def _send(self, message):
         conn = self._connection()
         try:
-            conn.send(json.dumps(message))
+            if self._reader is None:
+                conn.send(json.dumps(message))
+            else:
+                with conn.lock:     # websocket-client's own, as its send() takes it
+                    conn.sock.sendall(client_frame(json.dumps(message)))
         except Exception as exc:  # websocket-client and socket errors alike
             raise Lost(redact_text("sending %s to %s failed: %s" % (message.get("mt"), self.url, exc),
                                    self._secrets), sent=False)
@@ -261,20 +275,14 @@ class AppWebsocket:
         """_send() of every message, in one write when the connection has a socket: a system call (and a wake-up
         of the peer) per message cost more than building the messages."""
         conn = self._connection()
-        sock = getattr(conn, "sock", None)
-        if len(messages) == 1 or sock is None or not HAS_WEBSOCKET:
+        if len(messages) == 1 or self._reader is None:
             for message in messages:
                 self._send(message)
             return
-        frames = []
-        for message in messages:
-            frame = websocket.ABNF.create_frame(json.dumps(message), websocket.ABNF.OPCODE_TEXT)
-            if conn.get_mask_key:
-                frame.get_mask_key = conn.get_mask_key
-            frames.append(frame.format())
+        frames = client_frames([json.dumps(message) for message in messages])
         try:
             with conn.lock:     # websocket-client's own, as its send() takes it
-                sock.sendall(b"".join(frames))
+                conn.sock.sendall(frames)
         except Exception as exc:  # socket and TLS errors alike
             # Some of them may have gone out: every one is marked sent, as the caller cannot tell which.
             raise Lost(redact_text("sending %d requests (%s) to %s failed: %s" % (
@@ -287,16 +295,27 @@ class AppWebsocket:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return None
-        conn.settimeout(remaining)
         try:
-            text = conn.recv()
+            if self._reader is not None:
+                text = self._reader.receive(deadline)
+                if text is None:
+                    return None
+            else:
+                conn.settimeout(remaining)
+                text = conn.recv()
+        except ClosedByPeer:
+            text = ""
         except Exception as exc:  # pylint: disable=broad-except
             if HAS_WEBSOCKET and isinstance(exc, websocket.WebSocketTimeoutException):
                 return None
             raise Lost(redact_text("the connection to %s was lost while waiting for %s: %s" % (
                 self.where, waiting_for, str(exc) or type(exc).__name__), self._secrets), sent=True)
+        return self._decoded(text, waiting_for)
+
+    def _decoded(self, text, waiting_for):
+        """The JSON object of a message's text; Lost for the empty text of a closed connection."""
         if not text:
-            # websocket-client answers a close frame and returns an empty string.
+            # A close frame (answered) gives an empty string, from wsframes and websocket-client alike.
             raise Lost(redact_text("%s closed the connection while we waited for %s" % (self.where, waiting_for),
                                    self._secrets), sent=True)
         try:
@@ -433,11 +452,13 @@ class AppWebsocket:
         self._receiving = True
         conn = self._conn
         self._state.release()
-        message, lost = None, None
+        messages, lost = [], None
         try:
             if self._readable(conn, remaining):
                 with self._io:
                     message = self._receive(time.monotonic() + remaining, mt + RESULT_SUFFIX)
+                    if message is not None:
+                        messages = [message] + self._received(mt + RESULT_SUFFIX)
         except Lost as exc:
             lost = exc
         except AppWsError as exc:       # closed under us by a thread whose send failed
@@ -451,15 +472,28 @@ class AppWebsocket:
         if lost is not None:
             self._broken(generation)
             raise lost
-        if message is not None:
+        for message in messages:
             self._dispatch(message)
 
-    @staticmethod
-    def _readable(conn, timeout):
+    def _received(self, waiting_for):
+        """The messages that have come whole already, handed out together: a replication's rows arrive many to a
+        read. A close among them is left for the next _receive() to report."""
+        messages = []
+        while self._reader is not None:
+            try:
+                text = self._reader.buffered()
+            except ClosedByPeer:
+                break
+            if text is None:
+                break
+            messages.append(self._decoded(text, waiting_for))
+        return messages
+
+    def _readable(self, conn, timeout):
         """Whether a message has begun to arrive, waiting up to `timeout` without holding the connection (so
         that other threads send meanwhile); a connection without a socket to poll (a test's fake): True."""
         sock = getattr(conn, "sock", None)
-        if sock is None:
+        if sock is None or (self._reader is not None and self._reader.pending()):
             return True
         pending = getattr(sock, "pending", None)
         if pending is not None and pending():

@@ -128,6 +128,8 @@ class Faults:
         `facts` say what the request is: `digest` (carries digest credentials), `soap` (a SOAP request with them),
         `xml` (answered with XML when authenticated), `mt` (a message's type), `multipart` (a message answered in
         several messages)."""
+        if not self.rules:
+            return []
         fired = []
         for rule in self.rules:
             if rule["channel"] != channel or (rule["kind"] in NEEDS and not facts.get(NEEDS[rule["kind"]])):

@@ -10,6 +10,8 @@ ReplicateAdd / ReplicateUpdate / ReplicateDel; a ReplicateUpdate from the replic
 it marked `update`. Rows are read from the model when they are sent, so each row arrives once, as it is then.
 """
 
+import collections
+
 from . import crypto, model, soap, wire_names as W
 from .appservice import ServiceError
 
@@ -51,7 +53,7 @@ class Replication:
         self.pseudo = pseudo
         self.add = add
         self.delete = delete
-        self.pending = list(guids)       # rows of the first pass not sent yet, in order
+        self.pending = collections.deque(guids)     # rows of the first pass not sent yet, in order
         self.waiting = set(guids)
         self.sent = set()                # rows the replicator has
 
@@ -72,9 +74,10 @@ class TableUsers:
         """The row of an object in the columns asked for (the guid always): pwd encrypted with the PBX key as
         in the SDK's example (48 hex digits, the SOAP pwdx), pseudo as its XML, booleans as JSON booleans."""
         attrs, row = obj["attrs"], {"guid": obj["attrs"]["guid"]}
+        tags = sub_tables()
         for column in columns:
             if column in SUB_TABLES:
-                tag = sub_tables().get(column)
+                tag = tags.get(column)
                 rows = [self.sub_row(child) for child in obj["children"] if tag and child["tag"] == tag]
                 if rows:
                     row[column] = rows
@@ -153,7 +156,7 @@ class TableUsers:
         if replication is None:
             raise ServiceError("no replication started (ReplicateStart)")
         while replication.pending:
-            guid = replication.pending.pop(0)
+            guid = replication.pending.popleft()
             replication.waiting.discard(guid)
             obj = self.pbx.objects.get(guid)
             if obj is not None and replication.wants(obj):
