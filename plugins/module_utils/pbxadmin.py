@@ -28,6 +28,7 @@ __metaclass__ = type
 import json
 import xml.etree.ElementTree as ET
 from collections import deque
+from itertools import islice
 
 from ansible_collections.innovaphone.pbx.plugins.module_utils import crypto, soap
 from ansible_collections.innovaphone.pbx.plugins.module_utils.appws import AppRequestError, AppWsError, Lost, NoAnswer
@@ -258,21 +259,36 @@ class PbxAdmin(Pbx):
         # READS_IN_FLIGHT ReplicateNext at once, each answered by the next row in turn (INFERRED: the page shows
         # one at a time); past the end they are answered without a row. Not sent again: a lost one loses a row,
         # so the caller replicates again from the start.
-        rows, in_flight, ended = [], deque(tickets[1:]), False
+        rows, ended = [], []
+
+        def more():
+            while not ended:
+                yield "ReplicateNext", {"api": TABLE_API}
         try:
-            while True:
-                if not ended and len(in_flight) <= READS_IN_FLIGHT // 2:
-                    in_flight.extend(self.post([("ReplicateNext", {"api": TABLE_API})] * (
-                        READS_IN_FLIGHT - len(in_flight))))
-                if not in_flight:
-                    return rows
-                row = self.answer(in_flight.popleft(), TABLE_API).get("columns")
+            for answer in self._window(more(), TABLE_API, tickets[1:]):
+                row = answer.get("columns")
                 if row:
                     rows.append(to_element(row))
                 else:
-                    ended = True
+                    ended.append(True)
         except NoAnswer as exc:
             raise self.ws.error("%s; the replication is not continued (%s)" % (exc, "a re-run reads again"))
+        return rows
+
+    def _window(self, requests, api=ADMIN_API, in_flight=()):
+        """The result of each request (mt, fields) of the iterable `requests`, in order, READS_IN_FLIGHT in flight:
+        when half of them are answered, as many again go out in one write. `in_flight`: tickets sent already,
+        whose answers come first. `requests` is drawn from only when more are sent, so it may end on what has
+        been answered so far."""
+        in_flight, requests, drawn = deque(in_flight), iter(requests), True
+        while True:
+            if drawn and len(in_flight) <= READS_IN_FLIGHT // 2:
+                batch = list(islice(requests, READS_IN_FLIGHT - len(in_flight)))
+                drawn = bool(batch)
+                in_flight.extend(self.post(batch) if batch else ())
+            if not in_flight:
+                return
+            yield self.answer(in_flight.popleft(), api)
 
     def templates(self):
         """The config templates (GetConfigObjects, paged by `more`) with their properties (GetObject each); what a
@@ -327,19 +343,11 @@ class PbxAdmin(Pbx):
         """The results of one PbxAdminApi read per fields dict of `many`, READS_IN_FLIGHT in flight at a time.
         When the connection breaks or an answer stays away, the reads not answered yet go one by one through
         call(), with its retries."""
-        results, in_flight, waiting = [None] * len(many), deque(), deque(enumerate(many))
+        results = []
         try:
-            while waiting or in_flight:
-                if waiting and len(in_flight) <= READS_IN_FLIGHT // 2:
-                    batch = [waiting.popleft() for _count in range(min(len(waiting), READS_IN_FLIGHT - len(in_flight)))]
-                    tickets = self.post([(mt, dict(fields, api=ADMIN_API)) for _index, fields in batch])
-                    in_flight.extend(zip([index for index, _fields in batch], tickets))
-                done, ticket = in_flight.popleft()
-                results[done] = self.answer(ticket)
+            results.extend(self._window((mt, dict(fields, api=ADMIN_API)) for fields in many))
         except (Lost, NoAnswer):
-            for index, fields in enumerate(many):
-                if results[index] is None:
-                    results[index] = self.call(mt, **fields)
+            results.extend(self.call(mt, **fields) for fields in many[len(results):])
         return results
 
     def admin_info(self):
