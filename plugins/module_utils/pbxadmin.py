@@ -18,7 +18,8 @@ send whose answer went missing created (reference 6.2). A replication that lost 
 
 Speed on the one connection: requests do not wait for each other. The engine's `parallel` writer threads each have
 their request in flight at once (appws post/collect: the answers go to their requests by `src`, reference 3), and a
-read of many objects (GetRegs of every user, the ReplicateNext of every row) keeps READS_IN_FLIGHT requests out.
+read of many objects (GetRegs of every user, the ReplicateNext of every row) keeps a window of them out,
+growing to READS_IN_FLIGHT.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -55,9 +56,12 @@ DEVICE_FLAGS = ("admin", "no-filter", "tls", "no-mob", "trusted")
 # GetConfigObjects returns at most this many templates per answer (reference 6.2).
 CONFIG_OBJECTS_LIMIT = 50
 # How many reads of one kind (GetRegs of every user, ReplicateNext of every row) go out before their answers come
-# back: the round trips of N reads cost N / READS_IN_FLIGHT latencies; the requests are a few dozen bytes each. When
-# half of them are answered, as many go out again in one write (appws post_all), not one write per answer.
-READS_IN_FLIGHT = 256
+# back: the first READS_FIRST, twice as many each time half of them are answered, up to READS_IN_FLIGHT (a window
+# that grows as TCP's does). So N reads cost about log2 + N / READS_IN_FLIGHT latencies, while a small table gets
+# few ReplicateNext past its end; the requests are a few dozen bytes each. When half are answered, the next ones go
+# out in one write (appws post_all), not one write per answer.
+READS_FIRST = 128
+READS_IN_FLIGHT = 512
 # A boolean sent as a number deletes the setting (reference 6.2): what SOAP does when the attribute is left out.
 DELETE_SETTING = -1
 # The reads a module may announce (Pbx.read_ahead): the request that answers each.
@@ -245,18 +249,18 @@ class PbxAdmin(Pbx):
     def _replicate(self):
         """The users table from the first row to the end (ReplicateStart, then ReplicateNext until an answer
         carries no row: reference 6.3, INFERRED)."""
-        # ReplicateStart and the first READS_IN_FLIGHT ReplicateNext in one write: the app takes a connection's
+        # ReplicateStart and the first READS_FIRST ReplicateNext in one write: the app takes a connection's
         # requests in order (reference 3: answers are matched by src, INFERRED that requests are handled in turn),
         # so the replication has started when they come to it, one round trip earlier.
         tickets = self.post([("ReplicateStart", {"api": TABLE_API, "columns": dict((n, {}) for n in USER_COLUMNS)})]
-                            + [("ReplicateNext", {"api": TABLE_API})] * READS_IN_FLIGHT)
+                            + [("ReplicateNext", {"api": TABLE_API})] * READS_FIRST)
         started = self.answer(tickets[0], TABLE_API)
         offered = started.get("columns")
         missing = [name for name in REQUIRED_COLUMNS if isinstance(offered, (dict, list)) and name not in offered]
         if missing:
             raise self.ws.error("%s offers no column %s in its users table (reference 6.3)" % (
                 self.ws.where, ", ".join(missing)))
-        # READS_IN_FLIGHT ReplicateNext at once, each answered by the next row in turn (INFERRED: the page shows
+        # Many ReplicateNext at once (_window), each answered by the next row in turn (INFERRED: the page shows
         # one at a time); past the end they are answered without a row. Not sent again: a lost one loses a row,
         # so the caller replicates again from the start.
         rows, ended = [], []
@@ -276,14 +280,17 @@ class PbxAdmin(Pbx):
         return rows
 
     def _window(self, requests, api=ADMIN_API, in_flight=()):
-        """The result of each request (mt, fields) of the iterable `requests`, in order, READS_IN_FLIGHT in flight:
-        when half of them are answered, as many again go out in one write. `in_flight`: tickets sent already,
-        whose answers come first. `requests` is drawn from only when more are sent, so it may end on what has
-        been answered so far."""
+        """The result of each request (mt, fields) of the iterable `requests`, in order, in a window that grows
+        from READS_FIRST to READS_IN_FLIGHT: when half of it is answered, it doubles and is filled again in one
+        write. `in_flight`: tickets sent already, whose answers come first. `requests` is drawn from only when more
+        are sent, so it may end on what has been answered so far."""
         in_flight, requests, drawn = deque(in_flight), iter(requests), True
+        window = max(READS_FIRST, len(in_flight))
         while True:
-            if drawn and len(in_flight) <= READS_IN_FLIGHT // 2:
-                batch = list(islice(requests, READS_IN_FLIGHT - len(in_flight)))
+            if drawn and len(in_flight) <= window // 2:
+                if in_flight:
+                    window = min(2 * window, READS_IN_FLIGHT)
+                batch = list(islice(requests, window - len(in_flight)))
                 drawn = bool(batch)
                 in_flight.extend(self.post(batch) if batch else ())
             if not in_flight:
@@ -340,7 +347,7 @@ class PbxAdmin(Pbx):
         return found
 
     def reads(self, mt, many):
-        """The results of one PbxAdminApi read per fields dict of `many`, READS_IN_FLIGHT in flight at a time.
+        """The results of one PbxAdminApi read per fields dict of `many`, up to READS_IN_FLIGHT in flight.
         When the connection breaks or an answer stays away, the reads not answered yet go one by one through
         call(), with its retries."""
         results = []

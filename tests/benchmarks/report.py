@@ -459,13 +459,14 @@ class Report:
         lines = [API_BEGIN, "", "## Modules over PbxAdminApi", "",
                  "The same module runs as above, given the App object's credentials (`app_name`, `app_password`; "
                  "`pbx_api: auto` then speaks PbxAdminApi and PbxTableUsers on one WebSocket, "
-                 "`/PBX0/APPS/websocket`). The users table is one replication with %d ReplicateNext in flight, "
-                 "each answered by one row, sent in batches of half as many, the first with ReplicateStart and the "
+                 "`/PBX0/APPS/websocket`). The users table is one replication with a window of ReplicateNext in "
+                 "flight, each answered by one row: %d with ReplicateStart and the "
                  "module's other reads (GetConfigObjects, MonitorAdminObject, GetRPs); writes are UpdateObject "
                  "(registrations: GetObject of the user's devices first), the module's `parallel` requests in "
                  "flight at once; verify-after-write reads the table again. pbxsim's `--latency-ms` on a WebSocket "
                  "delays each message from its arrival while later ones arrive, as a network does "
-                 "(tests/pbxsim/README.md)." % self.reads_in_flight(), "",
+                 "(tests/pbxsim/README.md); when half the window is answered it doubles, up to %d, and is filled "
+                 "again in one write." % (self.reads_first(), self.reads_in_flight()), "",
                  "- **wire limit** here: `tests/benchmarks/wire.py`'s plain WebSocket client (AppChallenge/AppLogin "
                  "as the App object, reference 6.1) that decides and makes the requests the module makes, with the "
                  "same number in flight and reads sent along: the replication, GetConfigObjects, MonitorAdminObject "
@@ -490,8 +491,8 @@ class Report:
                 "SOAP's bulk read is one XML document, so at 5,000 users the read costs more CPU on both sides; "
                 "and a run over the WebSocket takes more round trips one after the other (the WebSocket "
                 "handshake, AppChallenge, AppLogin, then the replication with the other reads sent along, "
-                "N / %d) than SOAP's digest handshake, bulk read and one show, which is what the 20 ms rows add." % (
-                    self.reads_in_flight(), self.reads_in_flight() // 2))
+                "about log2(%d / %d) + N / %d) than SOAP's digest handshake, bulk read and one show, which is what the 20 ms rows add." % (
+                    self.reads_in_flight(), self.reads_in_flight(), self.reads_first(), self.reads_in_flight() // 2))
         if targets[1][1] is False:
             causes.append(
                 "Fresh: where a row misses, the module's CPU (column *controller CPU*) is what exceeds the wire "
@@ -513,6 +514,11 @@ class Report:
     def reads_in_flight():
         import wire  # pylint: disable=import-outside-toplevel
         return wire.READS_IN_FLIGHT
+
+    @staticmethod
+    def reads_first():
+        import wire  # pylint: disable=import-outside-toplevel
+        return wire.READS_FIRST
 
     def module_table(self, api=None):
         lines = ["| module | N | latency | run | ours (s) | runs | requests (ours) | peak RSS / PSS (MB) | "

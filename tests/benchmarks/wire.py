@@ -10,7 +10,7 @@
   one at a time). bench.py checks that pbxsim counts the same requests per interface as for the module.
 - `converge_users_api` and `converge_registrations_api` do the same over PbxAdminApi/PbxTableUsers, on one plain
   WebSocket logged in as the App object (AppChallenge/AppLogin, reference 6.1): the users table replicated
-  (ReplicateStart, ReplicateNext with READS_IN_FLIGHT in flight until one comes back without a row), the config
+  (ReplicateStart, ReplicateNext in a window growing to READS_IN_FLIGHT until one comes back without a row), the config
   templates (GetConfigObjects), MonitorAdminObject for the PBX key (users), GetRPs (registrations), these reads
   sent with the replication's first write as the module asks them ahead, one UpdateObject per entry that must
   change (registrations: GetObject of its devices first), `parallel` requests in flight at once, and the same
@@ -44,7 +44,7 @@ KEY_PAD, PASSWORD_PAD = 16, 24
 KEY_PROOFS = 8
 HOTDESK_APP, HOTDESK_TEXT = "phone", "Hotdesking"
 APPS_PATH = "/PBX0/APPS/websocket"
-READS_IN_FLIGHT = 256       # as plugins/module_utils/pbxadmin.py
+READS_FIRST, READS_IN_FLIGHT = 128, 512      # the read window, as plugins/module_utils/pbxadmin.py
 USER_COLUMNS = ("guid", "h323", "pwd", "cn", "dn", "config", "node", "loc", "hide", "e164", "pseudo", "devices",
                 "grps")
 
@@ -368,20 +368,21 @@ class Apps:
         active[self.send(message)] = job
 
     def users(self, ahead=()):
-        """The users table by username, replicated with READS_IN_FLIGHT ReplicateNext in flight (the module's
-        way: ReplicateStart and the first ReplicateNext in one write after the `ahead` requests, more in one write
-        when half are answered; answers come in order, the first without a row ends the table). The srcs of
+        """The users table by username, replicated with a window of ReplicateNext in flight (the module's way:
+        ReplicateStart and the first READS_FIRST ReplicateNext in one write after the `ahead` requests, the window
+        doubled up to READS_IN_FLIGHT and filled in one write when half of it is answered; answers come in order, the first without a row ends the table). The srcs of
         `ahead`."""
         following = {"api": "PbxTableUsers", "mt": "ReplicateNext"}
         srcs = self.send_all(list(ahead) + [{"api": "PbxTableUsers", "mt": "ReplicateStart",
                                              "columns": {name: {} for name in USER_COLUMNS}}]
-                             + [following] * READS_IN_FLIGHT)
+                             + [following] * READS_FIRST)
         ahead_srcs, in_flight = srcs[:len(ahead)], srcs[len(ahead) + 1:]
         self.answer(srcs[len(ahead)])
-        rows, ended = [], False
+        rows, ended, window = [], False, READS_FIRST
         while True:
-            if not ended and len(in_flight) <= READS_IN_FLIGHT // 2:
-                in_flight.extend(self.send_all([following] * (READS_IN_FLIGHT - len(in_flight))))
+            if not ended and len(in_flight) <= window // 2:
+                window = min(2 * window, READS_IN_FLIGHT)
+                in_flight.extend(self.send_all([following] * (window - len(in_flight))))
             if not in_flight:
                 return {row["h323"].lower(): row for row in rows if row.get("h323")}, ahead_srcs
             answer = json.loads(self.ws.recv())

@@ -9,7 +9,7 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils import crypto
 from ansible_collections.innovaphone.pbx.plugins.module_utils.common import uses_pbxadminapi
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import hotdesk_record
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbxadmin import (
-    READS_IN_FLIGHT, PbxAdmin, boolean_properties, element_properties, pbxadminapi_url, properties, to_element)
+    READS_FIRST, READS_IN_FLIGHT, PbxAdmin, boolean_properties, element_properties, pbxadminapi_url, properties, to_element)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import HttpClient
 
 
@@ -113,12 +113,39 @@ def test_users_are_one_replication_to_its_end_and_templates_come_from_getconfigo
     assert [e.get("cn") for e in elements] == ["Alice", "Bob", "A", "B"]
     assert elements[3].get("config") == "A" and elements[3].find("pseudo").get("type") == "config"
     sent = [message["mt"] for message in pbx.ws.sent]
-    # The first page of templates is asked for with the replication, whose READS_IN_FLIGHT ReplicateNext go out
+    # The first page of templates is asked for with the replication, whose first READS_FIRST ReplicateNext go out
     # with ReplicateStart; more only when half of them are answered, and an answer without a row (the third) ends
     # the table before.
-    assert sent == ["GetConfigObjects", "ReplicateStart"] + ["ReplicateNext"] * READS_IN_FLIGHT + [
+    assert sent == ["GetConfigObjects", "ReplicateStart"] + ["ReplicateNext"] * READS_FIRST + [
         "GetConfigObjects", "GetObject", "GetObject"]
-    assert "more" not in pbx.ws.sent[0] and pbx.ws.sent[READS_IN_FLIGHT + 2]["more"] == "A"
+    assert "more" not in pbx.ws.sent[0] and pbx.ws.sent[READS_FIRST + 2]["more"] == "A"
+
+
+@pytest.mark.parametrize("count", [0, 1, 100, 1000, 5000])
+def test_the_read_window_grows_to_its_bound_and_stops_soon_past_the_table(count):
+    rows = [{"columns": {"guid": str(n), "h323": "u%d" % n, "cn": "U %d" % n, "devices": []}} for n in range(count)]
+    pbx = admin({"ReplicateStart": {"columns": {"guid": {}, "h323": {}, "cn": {}, "devices": {}}},
+                 "ReplicateNext": rows + [{}]})
+    writes, out = [], [0]
+    post_all, collect = pbx.ws.post_all, pbx.ws.collect
+
+    def counted_post_all(requests):
+        writes.append(len(requests))
+        out[0] += len(requests)
+        assert out[0] <= READS_IN_FLIGHT + 1     # the window, and ReplicateStart with the first part of it
+        return post_all(requests)
+
+    def counted_collect(ticket):
+        out[0] -= 1
+        return collect(ticket)
+    pbx.ws.post_all, pbx.ws.collect = counted_post_all, counted_collect
+    assert [user.get("h323") for user in pbx.users()] == ["u%d" % n for n in range(count)]
+    nexts = sum(1 for message in pbx.ws.sent if message["mt"] == "ReplicateNext")
+    assert count < nexts <= count + READS_IN_FLIGHT
+    assert writes[0] == 1 + READS_FIRST and writes[1:3] == [READS_FIRST + READS_FIRST // 2,
+                                                            READS_IN_FLIGHT - READS_FIRST][:len(writes) - 1]
+    # Round trips: about log2(READS_IN_FLIGHT / READS_FIRST) + N / (READS_IN_FLIGHT / 2), not N / 128.
+    assert len(writes) <= 3 + count // (READS_IN_FLIGHT // 2)
 
 
 def test_a_table_without_the_devices_column_is_said_not_read_as_empty():
