@@ -97,36 +97,8 @@ options:
       - If not set, the environment variable E(INNOVAPHONE_FORCE_BASIC_AUTH) is used.
     type: bool
     default: false
-  app_name:
-    description:
-      - Name of the PBX's App object for automation, to speak to the PBX objects over innovaphone's documented
-        AppWebsocket APIs, PbxAdminApi and PbxTableUsers, at C(<url>/PBX0/APPS/websocket) (V(ws://) for
-        V(http://), V(wss://) for V(https://)), instead of SOAP.
-      - The App object needs the API grants C(Admin) and C(TableUsers) (PBX Manager, "Grant access to APIs");
-        C(docs/guide.md) says how to create it.
-      - If not set, the environment variable E(INNOVAPHONE_APP_NAME) is used.
-    type: str
-  app_password:
-    description:
-      - Password of the App object O(app_name).
-      - If not set, the environment variable E(INNOVAPHONE_APP_PASSWORD) is used.
-    type: str
-  pbx_api:
-    description:
-      - How the PBX objects (users, config templates, hot-desking registrations, registrations) are read and
-        written.
-      - V(auto) uses PbxAdminApi and PbxTableUsers when O(app_name) and O(app_password) are given, else SOAP.
-      - V(soap) uses SOAP C(Admin()) and the bulk reads over HTTP with O(username) and O(password).
-      - V(pbxadminapi) uses PbxAdminApi and PbxTableUsers, and fails before any request without O(app_name) and
-        O(app_password).
-      - The PBX0 settings and C(!) commands always go over HTTP with O(username) and O(password).
-      - If not set, the environment variable E(INNOVAPHONE_PBX_API) is used.
-    type: str
-    choices: [auto, soap, pbxadminapi]
-    default: auto
 requirements:
   - requests
-  - websocket-client (with O(app_name))
 attributes:
   action_group:
     description: Use C(group/innovaphone.pbx.pbx) in C(module_defaults) to set the connection options once.
@@ -172,6 +144,13 @@ options:
       - If not set, the environment variable E(INNOVAPHONE_FORCE_BASIC_AUTH) is used.
     type: bool
     default: false
+requirements:
+  - requests
+"""
+
+    # The App object that makes a PBX module speak PbxAdminApi and PbxTableUsers (with PBX or PBX_OPTIONAL).
+    PBX_APP = r"""
+options:
   app_name:
     description:
       - Name of the PBX's App object for automation, to speak to the PBX objects over innovaphone's documented
@@ -200,6 +179,5 @@ options:
     choices: [auto, soap, pbxadminapi]
     default: auto
 requirements:
-  - requests
   - websocket-client (with O(app_name))
 """

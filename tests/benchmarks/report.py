@@ -492,7 +492,8 @@ class Report:
                 "and a run over the WebSocket takes more round trips one after the other (the WebSocket "
                 "handshake, AppChallenge, AppLogin, then the replication with the other reads sent along, "
                 "about log2(%d / %d) + N / %d) than SOAP's digest handshake, bulk read and one show, which is what the 20 ms rows add." % (
-                    self.reads_in_flight(), self.reads_in_flight(), self.reads_first(), self.reads_in_flight() // 2))
+                    self.reads_in_flight(), self.reads_in_flight(), self.reads_first(),
+                    self.reads_in_flight() // 2))
         if targets[1][1] is False:
             causes.append(
                 "Fresh: where a row misses, the module's CPU (column *controller CPU*) is what exceeds the wire "

@@ -10,8 +10,8 @@
   one at a time). bench.py checks that pbxsim counts the same requests per interface as for the module.
 - `converge_users_api` and `converge_registrations_api` do the same over PbxAdminApi/PbxTableUsers, on one plain
   WebSocket logged in as the App object (AppChallenge/AppLogin, reference 6.1): the users table replicated
-  (ReplicateStart, ReplicateNext in a window growing to READS_IN_FLIGHT until one comes back without a row), the config
-  templates (GetConfigObjects), MonitorAdminObject for the PBX key (users), GetRPs (registrations), these reads
+  (ReplicateStart, ReplicateNext in a window growing to READS_IN_FLIGHT until one comes back without a
+  row), the config templates (GetConfigObjects), MonitorAdminObject for the PBX key (users), GetRPs (registrations), these reads
   sent with the replication's first write as the module asks them ahead, one UpdateObject per entry that must
   change (registrations: GetObject of its devices first), `parallel` requests in flight at once, and the same
   reads again after writing.
@@ -370,8 +370,8 @@ class Apps:
     def users(self, ahead=()):
         """The users table by username, replicated with a window of ReplicateNext in flight (the module's way:
         ReplicateStart and the first READS_FIRST ReplicateNext in one write after the `ahead` requests, the window
-        doubled up to READS_IN_FLIGHT and filled in one write when half of it is answered; answers come in order, the first without a row ends the table). The srcs of
-        `ahead`."""
+        doubled up to READS_IN_FLIGHT and filled in one write when half of it is answered; answers come in order,
+        the first without a row ends the table). The srcs of `ahead`."""
         following = {"api": "PbxTableUsers", "mt": "ReplicateNext"}
         srcs = self.send_all(list(ahead) + [{"api": "PbxTableUsers", "mt": "ReplicateStart",
                                              "columns": {name: {} for name in USER_COLUMNS}}]

@@ -9,7 +9,8 @@ from ansible_collections.innovaphone.pbx.plugins.module_utils import crypto
 from ansible_collections.innovaphone.pbx.plugins.module_utils.common import uses_pbxadminapi
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbx import hotdesk_record
 from ansible_collections.innovaphone.pbx.plugins.module_utils.pbxadmin import (
-    READS_FIRST, READS_IN_FLIGHT, PbxAdmin, boolean_properties, element_properties, pbxadminapi_url, properties, to_element)
+    READS_FIRST, READS_IN_FLIGHT, PbxAdmin, boolean_properties, element_properties, pbxadminapi_url, properties,
+    to_element)
 from ansible_collections.innovaphone.pbx.plugins.module_utils.transport import HttpClient
 
 
