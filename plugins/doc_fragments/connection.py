@@ -68,35 +68,12 @@ options:
       - If not set, the environment variable E(INNOVAPHONE_URL) is used.
     type: str
     required: true
-  username:
-    description:
-      - HTTP user of the PBX administration.
-      - If not set, the environment variable E(INNOVAPHONE_USERNAME) is used.
-    type: str
-    default: admin
   password:
     description:
       - Password of O(username), the admin password or the PBX password.
       - If not set, the environment variable E(INNOVAPHONE_PASSWORD) is used.
     type: str
     required: true
-  allow_basic_auth:
-    description:
-      - Whether to answer a PBX that offers only HTTP Basic authentication with Basic, which sends the password
-        itself (readable, base64) with every request; over plain V(http://) anyone on the way reads it.
-      - With V(false) such a PBX fails the task before the password is sent, with what to do. A PBX that offers
-        digest always gets digest.
-      - If not set, the environment variable E(INNOVAPHONE_ALLOW_BASIC_AUTH) is used.
-    type: bool
-    default: false
-  force_basic_auth:
-    description:
-      - Send HTTP Basic credentials with the first request instead of waiting for the PBX's challenge, as
-        C(ansible.builtin.uri)'s option of that name does; only for a PBX configured for Basic.
-      - Needs O(allow_basic_auth=true); without it the task fails before any request.
-      - If not set, the environment variable E(INNOVAPHONE_FORCE_BASIC_AUTH) is used.
-    type: bool
-    default: false
 requirements:
   - requests
 attributes:
@@ -116,17 +93,25 @@ options:
       - Checked as for the PBX modules, credentials refused, plain V(http://) to another host warned.
       - If not set, the environment variable E(INNOVAPHONE_URL) is used.
     type: str
+  password:
+    description:
+      - Password of O(username), the admin password or the PBX password; needed with O(url).
+      - If not set, the environment variable E(INNOVAPHONE_PASSWORD) is used.
+    type: str
+requirements:
+  - requests
+"""
+
+    # How a module with PBX or PBX_OPTIONAL logs in: the HTTP user and its Basic authentication, and the App object
+    # that makes it speak PbxAdminApi and PbxTableUsers.
+    PBX_LOGIN = r"""
+options:
   username:
     description:
       - HTTP user of the PBX administration.
       - If not set, the environment variable E(INNOVAPHONE_USERNAME) is used.
     type: str
     default: admin
-  password:
-    description:
-      - Password of O(username), the admin password or the PBX password; needed with O(url).
-      - If not set, the environment variable E(INNOVAPHONE_PASSWORD) is used.
-    type: str
   allow_basic_auth:
     description:
       - Whether to answer a PBX that offers only HTTP Basic authentication with Basic, which sends the password
@@ -144,13 +129,6 @@ options:
       - If not set, the environment variable E(INNOVAPHONE_FORCE_BASIC_AUTH) is used.
     type: bool
     default: false
-requirements:
-  - requests
-"""
-
-    # The App object that makes a PBX module speak PbxAdminApi and PbxTableUsers (with PBX or PBX_OPTIONAL).
-    PBX_APP = r"""
-options:
   app_name:
     description:
       - Name of the PBX's App object for automation, to speak to the PBX objects over innovaphone's documented

@@ -23,7 +23,7 @@ author:
 extends_documentation_fragment:
   - innovaphone.pbx.connection
   - innovaphone.pbx.connection.pbx
-  - innovaphone.pbx.connection.pbx_app
+  - innovaphone.pbx.connection.pbx_login
   - innovaphone.pbx.attributes
   - innovaphone.pbx.attributes.converge
 options:

@@ -28,7 +28,7 @@ author:
 extends_documentation_fragment:
   - innovaphone.pbx.connection
   - innovaphone.pbx.connection.pbx_optional
-  - innovaphone.pbx.connection.pbx_app
+  - innovaphone.pbx.connection.pbx_login
   - innovaphone.pbx.devices
   - innovaphone.pbx.attributes
   - innovaphone.pbx.attributes.info_module
