@@ -460,13 +460,13 @@ class Report:
                  "The same module runs as above, given the App object's credentials (`app_name`, `app_password`; "
                  "`pbx_api: auto` then speaks PbxAdminApi and PbxTableUsers on one WebSocket, "
                  "`/PBX0/APPS/websocket`). The users table is one replication with a window of ReplicateNext in "
-                 "flight, each answered by one row: %d with ReplicateStart and the "
-                 "module's other reads (GetConfigObjects, MonitorAdminObject, GetRPs); writes are UpdateObject "
+                 "flight, each answered by one row: %d go out with ReplicateStart and the "
+                 "module's other reads (GetConfigObjects, MonitorAdminObject, GetRPs), and whenever half the window "
+                 "is answered it doubles, up to %d, and is filled again in one write; writes are UpdateObject "
                  "(registrations: GetObject of the user's devices first), the module's `parallel` requests in "
                  "flight at once; verify-after-write reads the table again. pbxsim's `--latency-ms` on a WebSocket "
                  "delays each message from its arrival while later ones arrive, as a network does "
-                 "(tests/pbxsim/README.md); when half the window is answered it doubles, up to %d, and is filled "
-                 "again in one write." % (self.reads_first(), self.reads_in_flight()), "",
+                 "(tests/pbxsim/README.md)." % (self.reads_first(), self.reads_in_flight()), "",
                  "- **wire limit** here: `tests/benchmarks/wire.py`'s plain WebSocket client (AppChallenge/AppLogin "
                  "as the App object, reference 6.1) that decides and makes the requests the module makes, with the "
                  "same number in flight and reads sent along: the replication, GetConfigObjects, MonitorAdminObject "
