@@ -265,11 +265,16 @@ class AppWebsocket:
             if self._reader is None:
                 conn.send(json.dumps(message))
             else:
-                with conn.lock:     # websocket-client's own, as its send() takes it
-                    conn.sock.sendall(client_frame(json.dumps(message)))
+                self._write(conn, client_frame(json.dumps(message)))
         except Exception as exc:  # websocket-client and socket errors alike
             raise Lost(redact_text("sending %s to %s failed: %s" % (message.get("mt"), self.url, exc),
                                    self._secrets), sent=False)
+
+    def _write(self, conn, data):
+        """Frames onto the socket, within `timeout`: a read before may have left the socket a shorter one."""
+        with conn.lock:     # websocket-client's own, as its send() takes it
+            conn.sock.settimeout(self.timeout)
+            conn.sock.sendall(data)
 
     def _send_all(self, messages):
         """_send() of every message, in one write when the connection has a socket: a system call (and a wake-up
@@ -281,8 +286,7 @@ class AppWebsocket:
             return
         frames = client_frames([json.dumps(message) for message in messages])
         try:
-            with conn.lock:     # websocket-client's own, as its send() takes it
-                conn.sock.sendall(frames)
+            self._write(conn, frames)
         except Exception as exc:  # socket and TLS errors alike
             # Some of them may have gone out: every one is marked sent, as the caller cannot tell which.
             raise Lost(redact_text("sending %d requests (%s) to %s failed: %s" % (

@@ -7,7 +7,9 @@ __metaclass__ = type
 
 import asyncio
 import json
+import socket
 import threading
+import time
 
 from concurrent.futures import ThreadPoolExecutor
 
@@ -436,3 +438,40 @@ def test_an_answer_that_stays_away_is_asked_again_on_the_same_connection_and_a_l
         peer.inbox.append(app_peer.result({"mt": "UpdateObject", "src": first_src}, n=1))   # it comes, late
         assert ws.shared("UpdateObject", idempotent=True, n=2)[-1]["n"] == 2
         assert ws.shared_wait_for("UpdateObjectResult", 0.1) is None    # dropped, not kept as an event
+
+
+class SocketConnection:
+    """What appws uses of a websocket-client connection that has a socket: `sock` and its send `lock`."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.lock = threading.Lock()
+
+    def close(self):
+        self.sock.close()
+
+
+def test_a_batch_larger_than_the_socket_buffers_goes_out_whatever_timeout_a_read_left():
+    ours, peer = socket.socketpair()
+    ws = appws.AppWebsocket("ws://127.0.0.1:1/PBX0/APPS/websocket", "pw", "", "app", timeout=5)
+    ws._use(SocketConnection(ours))  # pylint: disable=protected-access
+    assert ws._receive(time.monotonic() + 0.01, "nothing") is None    # leaves the socket a 10 ms timeout
+    messages = [{"mt": "ReplicateNext", "api": "PbxTableUsers", "pad": "x" * 1000} for _count in range(4000)]
+    received = []
+
+    def slow_reader():
+        time.sleep(0.3)     # the batch fills the buffers and waits for the peer longer than that timeout
+        while sum(len(chunk) for chunk in received) < len(messages) * 1000:
+            chunk = peer.recv(1 << 20)
+            if not chunk:
+                break
+            received.append(chunk)
+    reader = threading.Thread(target=slow_reader)
+    reader.start()
+    try:
+        ws._send_all(messages)  # pylint: disable=protected-access
+    finally:
+        reader.join(10)
+        ours.close()
+        peer.close()
+    assert sum(len(chunk) for chunk in received) > len(messages) * 1000
