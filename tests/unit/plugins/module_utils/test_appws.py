@@ -461,17 +461,19 @@ def test_a_batch_larger_than_the_socket_buffers_goes_out_whatever_timeout_a_read
 
     def slow_reader():
         time.sleep(0.3)     # the batch fills the buffers and waits for the peer longer than that timeout
-        while sum(len(chunk) for chunk in received) < len(messages) * 1000:
+        peer.settimeout(10)
+        while True:
             chunk = peer.recv(1 << 20)
-            if not chunk:
-                break
+            if not chunk:   # the end of what was sent
+                return
             received.append(chunk)
     reader = threading.Thread(target=slow_reader)
     reader.start()
     try:
         ws._send_all(messages)  # pylint: disable=protected-access
+        ours.shutdown(socket.SHUT_WR)
     finally:
-        reader.join(10)
+        reader.join(15)
         ours.close()
         peer.close()
     assert sum(len(chunk) for chunk in received) > len(messages) * 1000
