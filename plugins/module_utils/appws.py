@@ -191,7 +191,8 @@ class AppWebsocket:
         test's fake)."""
         self._conn = conn
         sock = getattr(conn, "sock", None)
-        self._reader = FrameReader(sock, sock.sendall) if sock is not None else None
+        # The reader's own frames (a pong, the answer to a close) go out as ours do: under the lock, within timeout.
+        self._reader = FrameReader(sock, lambda data: self._write(conn, data)) if sock is not None else None
 
     def _open_error(self, exc):
         """The error of a failed connect, marked `retry` when trying again may help."""

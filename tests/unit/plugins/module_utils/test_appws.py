@@ -477,3 +477,20 @@ def test_a_batch_larger_than_the_socket_buffers_goes_out_whatever_timeout_a_read
         ours.close()
         peer.close()
     assert sum(len(chunk) for chunk in received) > len(messages) * 1000
+
+
+def test_a_ping_is_answered_on_the_connection_while_a_message_is_read():
+    ours, peer = socket.socketpair()
+    ws = appws.AppWebsocket("ws://127.0.0.1:1/PBX0/APPS/websocket", "pw", "", "app", timeout=5)
+    ws._use(SocketConnection(ours))  # pylint: disable=protected-access
+    text = json.dumps({"mt": "GetDomainsResult", "src": "1"}).encode()
+    peer.sendall(b"\x89\x02hi" + b"\x81" + bytes([len(text)]) + text)     # a ping, then a text frame (RFC 6455 5.5.2)
+    try:
+        assert ws._receive(time.monotonic() + 2, "GetDomainsResult") == {"mt": "GetDomainsResult", "src": "1"}
+        peer.settimeout(2)
+        pong = peer.recv(100)
+    finally:
+        ours.close()
+        peer.close()
+    assert pong[0] == 0x8A and pong[1] == 0x82     # a final pong, masked as a client's frame is, 2 bytes
+    assert bytes(b ^ pong[2 + i % 4] for i, b in enumerate(pong[6:8])) == b"hi"
